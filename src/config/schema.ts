@@ -1,0 +1,139 @@
+/**
+ * `oauthd.json`: the app, the broker and one keyset per provider.
+ *
+ * Secrets never sit in this file. Where a secret is needed the file holds a *reference*:
+ * `env:VAR` (read from the environment) or `keychain:NAME` (read from the OS keychain, or from the
+ * 0600 fallback file where no keychain answers). The JSON Schema shipped as
+ * `schemas/oauthd.schema.json` is generated from these definitions.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const SECRET_REF_PATTERN = '^(env:[A-Za-z_][A-Za-z0-9_]*|keychain:[A-Za-z0-9_.:@-]+)$';
+
+export const SecretRef = Type.String({
+  pattern: SECRET_REF_PATTERN,
+  description: 'A reference to a secret: env:VAR or keychain:NAME. Never the secret itself.',
+});
+
+export const Flow = Type.Union([Type.Literal('client'), Type.Literal('server')], {
+  description:
+    '"client": the page receives the tokens (state made and checked by the front-end SDK). ' +
+    '"server": the page receives a single-use code that the back end trades with the app secret.',
+});
+export type Flow = Static<typeof Flow>;
+
+export const AppConfig = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    key: Type.String({
+      pattern: '^[A-Za-z0-9_-]{22,64}$',
+      description: 'The public app key (oauthd "k"), random from a CSPRNG. Not a secret.',
+    }),
+    domains: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        'Origins allowed to use the app, with oauthd detail levels: "example.com", "https://example.com", ' +
+        '"https://example.com:8443", "https://example.com:8443/app/cb". A leading "*." must be written to allow subdomains.',
+    }),
+    flow: Flow,
+    refreshTokensToClient: Type.Optional(
+      Type.Boolean({ description: 'Client flow only: also hand refresh tokens to the page (oauthd issue #109). Default false.' }),
+    ),
+    codeTtlSeconds: Type.Optional(
+      Type.Integer({ minimum: 5, maximum: 600, description: 'Lifetime of a server-flow code. Default 60.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AppConfig = Static<typeof AppConfig>;
+
+export const StoreConfig = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('memory'),
+      maxEntries: Type.Optional(Type.Integer({ minimum: 100, description: 'Cap on pending flows and codes. Default 10000.' })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('redis'),
+      url: Type.String({
+        minLength: 1,
+        description: 'redis://host:port/db, or a secret reference (env:REDIS_URL) when it holds a password.',
+      }),
+      prefix: Type.Optional(Type.String({ description: 'Key prefix. Default "oauthd:".' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type StoreConfig = Static<typeof StoreConfig>;
+
+export const BrokerConfig = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'Interface to bind. Default 127.0.0.1 (loopback only).' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'Port to bind. Default 6284, oauthd\'s.' }),
+    publicUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#]+$',
+        description: 'The origin providers and browsers reach the broker at, when not http://host:port.',
+      }),
+    ),
+    store: Type.Optional(StoreConfig),
+  },
+  { additionalProperties: false },
+);
+export type BrokerConfig = Static<typeof BrokerConfig>;
+
+/** Endpoints of an OpenID provider, read from its discovery document when the keyset was added. */
+export const DiscoveredEndpoints = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    authorization_endpoint: Type.String({ minLength: 1 }),
+    token_endpoint: Type.String({ minLength: 1 }),
+    jwks_uri: Type.Optional(Type.String()),
+    userinfo_endpoint: Type.Optional(Type.String()),
+    revocation_endpoint: Type.Optional(Type.String()),
+    introspection_endpoint: Type.Optional(Type.String()),
+    device_authorization_endpoint: Type.Optional(Type.String()),
+    end_session_endpoint: Type.Optional(Type.String()),
+    scopes_supported: Type.Optional(Type.Array(Type.String())),
+    code_challenge_methods_supported: Type.Optional(Type.Array(Type.String())),
+    token_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
+    response_modes_supported: Type.Optional(Type.Array(Type.String())),
+    authorization_response_iss_parameter_supported: Type.Optional(Type.Boolean()),
+    id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+    fetchedAt: Type.String({ description: 'When the discovery document was read (ISO 8601).' }),
+  },
+  { additionalProperties: false },
+);
+export type DiscoveredEndpoints = Static<typeof DiscoveredEndpoints>;
+
+export const Keyset = Type.Object(
+  {
+    clientId: Type.String({ minLength: 1 }),
+    clientSecret: Type.Optional(SecretRef),
+    scope: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scopes to ask; the provider default when absent.' })),
+    params: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Type.String(), {
+        description: 'Values for the provider\'s URL templates: tenant, shop, subdomain, ...',
+      }),
+    ),
+    issuer: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'OpenID issuer of a provider that is not in the catalog.' }),
+    ),
+    discovered: Type.Optional(DiscoveredEndpoints),
+  },
+  { additionalProperties: false },
+);
+export type Keyset = Static<typeof Keyset>;
+
+export const Config = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    app: AppConfig,
+    broker: BrokerConfig,
+    providers: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }), Keyset),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof Config>;
