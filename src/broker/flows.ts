@@ -1,0 +1,246 @@
+/**
+ * The authorization-code flow as the broker runs it, for every kind of caller (the CLI, a page in
+ * the client flow, a back end in the server flow):
+ *
+ *   start:    a fresh state (the flow's key in the store), a PKCE pair, a nonce when openid is asked;
+ *             the flow is stored with a TTL and the browser is sent to the provider.
+ *   complete: the callback's state is *taken* from the store (single use); a state we did not
+ *             issue ends here, before any code is exchanged. The provider's error is reported as
+ *             sent. The code is exchanged with the verifier and the exact same redirect_uri; the
+ *             token response is normalized, and an id_token is verified before anything is delivered.
+ */
+import { createPkce } from '../oauth/pkce.js';
+import { randomToken } from '../oauth/random.js';
+import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
+import { validateIdToken } from '../oauth/oidc/id-token.js';
+import { flowError, isCliError, type CliError } from '../util/errors.js';
+import type { FlowFacts, FlowOutcome } from './outcome.js';
+import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
+
+export const FLOW_KEY_PREFIX = 'flow:';
+export const DEFAULT_FLOW_TTL_MS = 10 * 60_000;
+export const CALLBACK_PATH = '/auth';
+
+/** Where a finished flow's result goes. */
+export type Delivery =
+  | { mode: 'cli' }
+  /** Popup: an HTML page posts the result to its opener, at exactly this origin. */
+  | { mode: 'popup'; origin: string }
+  /** Redirect (client flow): the browser goes to `url` with `#oauthio=<result>`. */
+  | { mode: 'fragment'; url: string; origin: string }
+  /** redirect_type=server: the browser goes to `url` with `?oauthio=<result>` (a code only). */
+  | { mode: 'query'; url: string; origin: string };
+
+/** What the store keeps between the authorization request and its callback. JSON only. */
+export interface FlowRecord {
+  appKey: string;
+  provider: string;
+  redirectUri: string;
+  scopes: string[];
+  codeVerifier?: string;
+  nonce?: string;
+  /** The state of the SDK or the app's back end (oauthd's opts.state), echoed in the result. */
+  clientState?: string;
+  delivery: Delivery;
+  stateLength: number;
+  startedAt: number;
+}
+
+export interface StartOptions {
+  scopes?: string[];
+  clientState?: string;
+  delivery: Delivery;
+  /** Extra authorize parameters for this flow (oauthd's opts.authorize). */
+  extraAuthorize?: Record<string, string>;
+}
+
+export interface CallbackParams {
+  state?: string;
+  code?: string;
+  error?: string;
+  error_description?: string;
+  error_uri?: string;
+  iss?: string;
+}
+
+export interface Completion {
+  record?: FlowRecord;
+  outcome: FlowOutcome;
+}
+
+export class FlowEngine {
+  constructor(private readonly deps: BrokerDeps) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  redirectUri(): string {
+    return `${this.deps.publicOrigin()}${CALLBACK_PATH}`;
+  }
+
+  /** Creates the flow and returns the provider's authorization URL. */
+  async start(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
+    const resolved = provider.resolved;
+    const oauth2 = resolved.oauth2;
+    if (!oauth2) {
+      throw flowError(`${resolved.id} speaks only OAuth 1.0a, which this broker does not run yet`, undefined, 'unsupported_protocol');
+    }
+    const state = randomToken();
+    const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
+    const scopes = options.scopes ?? resolved.scopes;
+    const nonce = scopes.includes('openid') ? randomToken() : undefined;
+    const redirectUri = this.redirectUri();
+    const record: FlowRecord = {
+      appKey: app.key,
+      provider: resolved.id,
+      redirectUri,
+      scopes,
+      delivery: options.delivery,
+      stateLength: state.length,
+      startedAt: this.now(),
+      ...(pkce ? { codeVerifier: pkce.verifier } : {}),
+      ...(nonce ? { nonce } : {}),
+      ...(options.clientState !== undefined ? { clientState: options.clientState } : {}),
+    };
+    await this.deps.store.put(FLOW_KEY_PREFIX + state, record, this.deps.flowTtlMs ?? DEFAULT_FLOW_TTL_MS);
+    return authorizationUrl(oauth2, {
+      clientId: resolved.clientId,
+      redirectUri,
+      state,
+      scopes,
+      ...(pkce ? { pkce } : {}),
+      ...(nonce ? { nonce } : {}),
+      ...(options.extraAuthorize ? { extra: options.extraAuthorize } : {}),
+    });
+  }
+
+  async complete(params: CallbackParams): Promise<Completion> {
+    if (!params.state) {
+      return failure(
+        flowError(
+          'the callback carries no state; it cannot be matched to a flow this broker started',
+          params.error ? `the provider said: ${describeProviderError(params)}` : 'start the sign-in again from your app or `oauthd-cli login`',
+          'state_missing',
+        ),
+      );
+    }
+    const record = await this.deps.store.take<FlowRecord>(FLOW_KEY_PREFIX + params.state);
+    if (!record) {
+      return failure(
+        flowError(
+          'state mismatch: the callback\'s state does not match any pending flow (forged, replayed, or expired); nothing was exchanged',
+          'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
+          'state_mismatch',
+        ),
+      );
+    }
+    const facts = factsOf(record);
+    const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
+
+    if (params.error) {
+      return fail(flowError(`the provider refused: ${describeProviderError(params)}`, providerErrorHint(params.error), params.error));
+    }
+    if (!params.code) {
+      return fail(flowError('the callback carries neither a code nor an error', 'the provider sent an incomplete authorization response', 'code_missing'));
+    }
+    const provider = await this.deps.providers.get(record.provider);
+    if (!provider?.resolved.oauth2) {
+      return fail(flowError(`the provider ${record.provider} is no longer configured`, 'restore its keyset and start again', 'provider_gone'));
+    }
+    try {
+      const openid = await provider.openid();
+      // RFC 9207 §2.4: when the server identifies itself in the response, it must be the one we asked.
+      if (params.iss !== undefined && openid && params.iss !== openid.issuer) {
+        return fail(
+          flowError(
+            `mix-up: the authorization response comes from issuer "${params.iss}", expected "${openid.issuer}" (RFC 9207)`,
+            'another provider answered this flow; nothing was exchanged',
+            'issuer_mismatch',
+          ),
+        );
+      }
+      if (params.iss === undefined && openid?.metadata.authorization_response_iss_parameter_supported === true) {
+        return fail(flowError('the authorization response lacks the iss parameter its server advertises (RFC 9207 §2.4)', undefined, 'issuer_missing'));
+      }
+      const clientSecret = await provider.clientSecret();
+      const result = await exchangeCode(
+        this.deps.http,
+        provider.resolved.oauth2,
+        { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+        params.code,
+        record.redirectUri,
+        record.codeVerifier,
+      );
+      const obtainedAt = this.now();
+      let idToken: { claims: Record<string, unknown>; checks: import('../oauth/oidc/id-token.js').IdTokenCheck[] } | undefined;
+      if (result.token.id_token !== undefined) {
+        if (!openid) {
+          if (record.nonce !== undefined) {
+            return fail(flowError('an id_token came back, but no issuer is known to verify it', 'add the provider with --issuer so its keys can be found', 'id_token_unverifiable'));
+          }
+        } else {
+          const verified = await validateIdToken(result.token.id_token, {
+            issuer: openid.issuer,
+            clientId: provider.resolved.clientId,
+            keys: openid.keys,
+            accessToken: result.token.access_token,
+            now: Math.floor(obtainedAt / 1000),
+            ...(record.nonce !== undefined ? { nonce: record.nonce } : {}),
+            ...(openid.metadata.id_token_signing_alg_values_supported
+              ? { allowedAlgorithms: openid.metadata.id_token_signing_alg_values_supported }
+              : {}),
+          });
+          idToken = { claims: verified.claims as Record<string, unknown>, checks: verified.checks };
+        }
+      } else if (record.nonce !== undefined && openid) {
+        return fail(flowError('openid was asked but no id_token came back', 'check that the client may use the openid scope', 'id_token_missing'));
+      }
+      return {
+        record,
+        outcome: { ok: true, facts, token: result.token, raw: result.raw, deviations: result.deviations, obtainedAt, ...(idToken ? { idToken } : {}) },
+      };
+    } catch (error) {
+      if (isCliError(error)) return fail(error);
+      return fail(flowError(`the token exchange failed: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error));
+    }
+  }
+}
+
+function failure(error: CliError): Completion {
+  return { outcome: { ok: false, error } };
+}
+
+function factsOf(record: FlowRecord): FlowFacts {
+  return {
+    provider: record.provider,
+    redirectUri: record.redirectUri,
+    scopes: record.scopes,
+    stateLength: record.stateLength,
+    pkceMethod: record.codeVerifier ? 'S256' : undefined,
+    verifierLength: record.codeVerifier?.length,
+    nonceSent: record.nonce !== undefined,
+  };
+}
+
+export function describeProviderError(params: CallbackParams): string {
+  let text = params.error ?? 'error';
+  if (params.error_description) text += ` — ${params.error_description}`;
+  if (params.error_uri) text += ` (see ${params.error_uri})`;
+  return text;
+}
+
+function providerErrorHint(error: string): string {
+  switch (error) {
+    case 'access_denied':
+      return 'the user (or a policy) declined the request';
+    case 'invalid_scope':
+      return 'ask for scopes the app is allowed: check --scope and the app settings at the provider';
+    case 'unauthorized_client':
+      return 'the app may not use the authorization-code flow; check its settings at the provider';
+    case 'invalid_request':
+      return 'often a redirect_uri that is not registered exactly; register the one `oauthd-cli serve` prints';
+    default:
+      return 'see the provider\'s documentation for this error';
+  }
+}

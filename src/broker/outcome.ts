@@ -1,0 +1,34 @@
+/** The end of a flow, as the broker hands it to whoever started it. */
+import type { IdTokenCheck } from '../oauth/oidc/id-token.js';
+import type { Deviation, TokenSet } from '../oauth/token-response.js';
+import type { CliError } from '../util/errors.js';
+
+export interface FlowFacts {
+  provider: string;
+  redirectUri: string;
+  scopes: string[];
+  /** Lengths and methods, never the values: for the hygiene report. */
+  stateLength: number;
+  pkceMethod: 'S256' | undefined;
+  verifierLength: number | undefined;
+  nonceSent: boolean;
+}
+
+export interface FlowSuccess {
+  ok: true;
+  facts: FlowFacts;
+  token: TokenSet;
+  raw: Record<string, unknown>;
+  deviations: Deviation[];
+  idToken?: { claims: Record<string, unknown>; checks: IdTokenCheck[] };
+  /** When the token response was received (ms since the epoch). */
+  obtainedAt: number;
+}
+
+export interface FlowFailure {
+  ok: false;
+  error: CliError;
+  facts?: FlowFacts;
+}
+
+export type FlowOutcome = FlowSuccess | FlowFailure;

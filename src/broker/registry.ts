@@ -1,0 +1,120 @@
+/**
+ * The providers a broker serves: keysets from oauthd.json joined with their descriptions (catalog
+ * file, cached discovery document, or the sandbox). Secrets are resolved when a flow needs them,
+ * OpenID metadata and key sets are fetched once and cached.
+ */
+import { createRemoteJWKSet, customFetch } from 'jose';
+import type { Keyset } from '../config/schema.js';
+import { resolveSecret } from '../config/secrets.js';
+import type { HttpClient } from '../oauth/http.js';
+import { discover, type ServerMetadata } from '../oauth/oidc/discovery.js';
+import { findCatalogProvider } from '../providers/catalog.js';
+import { specFromMetadata } from '../providers/discovered.js';
+import { resolveProvider, type ProviderOrigin } from '../providers/resolve.js';
+import type { ProviderSpec } from '../providers/schema.js';
+import type { SecretBackend } from '../vault/backend.js';
+import type { BrokerProvider, OpenIdRuntime, ProviderRegistry } from './types.js';
+
+export interface BuiltinProvider {
+  spec: () => ProviderSpec;
+  keyset: Keyset;
+  clientSecret: () => Promise<string | undefined>;
+}
+
+export interface RegistrySource {
+  keysets: Readonly<Record<string, Keyset>>;
+  env: Readonly<Record<string, string | undefined>>;
+  http: HttpClient;
+  vault: () => Promise<SecretBackend>;
+  /** Providers that exist without a keyset in the config (the sandbox, described once it listens). */
+  builtins?: Map<string, BuiltinProvider>;
+  /** Reads a catalog description; the default reads providers/<id>.json. */
+  catalog?: (id: string) => Promise<ProviderSpec | undefined>;
+}
+
+/** A jose key set fetched through our HttpClient, so traces see the JWKS request too. */
+export function remoteKeySet(http: HttpClient, jwksUri: string) {
+  return createRemoteJWKSet(new URL(jwksUri), {
+    [customFetch]: async (url: string) => {
+      const response = await http({ method: 'GET', url, headers: { accept: 'application/json' }, purpose: 'JWKS' });
+      return new Response(response.text, { status: response.status, headers: response.headers });
+    },
+  });
+}
+
+export function providerFor(
+  spec: ProviderSpec,
+  keyset: Keyset,
+  origin: ProviderOrigin,
+  clientSecret: () => Promise<string | undefined>,
+  http: HttpClient,
+  metadataHint?: Partial<ServerMetadata>,
+): BrokerProvider {
+  const resolved = resolveProvider(spec, keyset, origin);
+  let openid: Promise<OpenIdRuntime | undefined> | undefined;
+  return {
+    resolved,
+    clientSecret,
+    openid() {
+      openid ??= (async () => {
+        const issuer = resolved.issuer;
+        if (!issuer) return undefined;
+        let metadata: Partial<ServerMetadata> = metadataHint ?? {};
+        let jwksUri = metadata.jwks_uri ?? spec.oidc?.jwksUri;
+        if (!jwksUri) {
+          metadata = await discover(http, issuer);
+          jwksUri = metadata.jwks_uri;
+        }
+        if (!jwksUri) return undefined;
+        return { issuer, metadata, keys: remoteKeySet(http, jwksUri) };
+      })();
+      // A failed discovery is not cached: the next flow tries again.
+      openid.catch(() => {
+        openid = undefined;
+      });
+      return openid;
+    },
+  };
+}
+
+export function configRegistry(source: RegistrySource): ProviderRegistry {
+  const cache = new Map<string, BrokerProvider>();
+  const readCatalog = source.catalog ?? ((id: string) => findCatalogProvider(id));
+
+  async function build(id: string): Promise<BrokerProvider | undefined> {
+    const builtin = source.builtins?.get(id);
+    if (builtin) return providerFor(builtin.spec(), builtin.keyset, 'sandbox', builtin.clientSecret, source.http);
+    const keyset = source.keysets[id];
+    if (!keyset) return undefined;
+    const secret = async () =>
+      keyset.clientSecret === undefined
+        ? undefined
+        : resolveSecret(keyset.clientSecret, `the client secret of ${id}`, source.env, source.vault);
+    if (keyset.discovered) {
+      const spec = (await readCatalog(id)) ?? specFromMetadata(id, id, keyset.discovered);
+      return providerFor(spec, keyset, 'issuer', secret, source.http, keyset.discovered);
+    }
+    const spec = await readCatalog(id);
+    if (!spec) return undefined;
+    return providerFor(spec, keyset, 'catalog', secret, source.http);
+  }
+
+  return {
+    async get(id) {
+      const cached = cache.get(id);
+      if (cached) return cached;
+      const provider = await build(id);
+      if (provider) cache.set(id, provider);
+      return provider;
+    },
+    async list() {
+      const specs: ProviderSpec[] = [];
+      for (const builtin of source.builtins?.values() ?? []) specs.push(builtin.spec());
+      for (const id of Object.keys(source.keysets)) {
+        const provider = await this.get(id).catch(() => undefined);
+        if (provider) specs.push(provider.resolved.spec);
+      }
+      return specs;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The result object oauthd's SDKs read: `{status, provider, state, data}`.
+ *   client flow: data holds the tokens (refresh token only when the app opted in, oauthd #109);
+ *   server flow: data holds only a single-use code, bound to the app, that the back end trades at
+ *                POST /auth/access_token with the app secret.
+ * The broker keeps nothing after this point in the client flow; in the server flow the tokens wait
+ * in the store under the code until it is taken (or expires).
+ */
+import { randomToken } from '../oauth/random.js';
+import type { TokenSet } from '../oauth/token-response.js';
+import type { FlowRecord } from './flows.js';
+import type { FlowOutcome, FlowSuccess } from './outcome.js';
+import type { BrokerApp, BrokerDeps } from './types.js';
+
+export const CODE_KEY_PREFIX = 'code:';
+
+export interface OauthdResult {
+  status: 'success' | 'error';
+  provider: string;
+  state?: string;
+  message?: string;
+  data?: Record<string, unknown>;
+}
+
+/** What waits under a server-flow code. */
+export interface PendingExchange {
+  appKey: string;
+  provider: string;
+  state?: string;
+  token: TokenSet;
+  idTokenClaims?: Record<string, unknown>;
+}
+
+export function errorResult(provider: string, state: string | undefined, message: string): OauthdResult {
+  return { status: 'error', provider, ...(state !== undefined ? { state } : {}), message };
+}
+
+export async function deliverResult(deps: BrokerDeps, app: BrokerApp, record: FlowRecord, outcome: FlowOutcome): Promise<OauthdResult> {
+  if (!outcome.ok) {
+    return errorResult(record.provider, record.clientState, outcome.error.message);
+  }
+  if (app.flow === 'server') {
+    const code = randomToken();
+    const pending: PendingExchange = {
+      appKey: app.key,
+      provider: record.provider,
+      token: outcome.token,
+      ...(record.clientState !== undefined ? { state: record.clientState } : {}),
+      ...(outcome.idToken ? { idTokenClaims: outcome.idToken.claims } : {}),
+    };
+    await deps.store.put(CODE_KEY_PREFIX + code, pending, app.codeTtlMs);
+    return success(record, { code });
+  }
+  if (record.delivery.mode === 'query') {
+    // A token never travels in a URL query (it would sit in logs and histories).
+    return errorResult(record.provider, record.clientState, 'redirect_type=server delivers only codes: set the app flow to "server"');
+  }
+  return success(record, clientTokenData(outcome, app.refreshTokensToClient));
+}
+
+function success(record: FlowRecord, data: Record<string, unknown>): OauthdResult {
+  return { status: 'success', provider: record.provider, ...(record.clientState !== undefined ? { state: record.clientState } : {}), data };
+}
+
+/** The token fields a page receives in the client flow. */
+export function clientTokenData(outcome: FlowSuccess, includeRefreshToken: boolean): Record<string, unknown> {
+  const { token } = outcome;
+  const data: Record<string, unknown> = { access_token: token.access_token, token_type: token.token_type };
+  if (token.expires_in !== undefined) data.expires_in = token.expires_in;
+  if (token.scope !== undefined) data.scope = token.scope;
+  if (token.id_token !== undefined) data.id_token = token.id_token;
+  if (includeRefreshToken && token.refresh_token !== undefined) data.refresh_token = token.refresh_token;
+  return data;
+}

@@ -1,0 +1,197 @@
+/**
+ * oauthd's flow routes:
+ *   GET  /auth/:provider   starts a flow (popup, redirect, or the CLI's own) and redirects to the provider
+ *   GET  /auth             the one callback every provider registers ({broker}/auth)
+ *   POST /auth             the same callback for response_mode=form_post (Apple)
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { checkCaller, findCaller, parseUrl } from '../caller.js';
+import { findMatchingRule } from '../../config/domains.js';
+import { CALLBACK_PATH, type CallbackParams, type Completion, type Delivery, type FlowEngine, type FlowRecord } from '../flows.js';
+import { errorPage, loginDonePage, popupResultPage, redirectPage } from '../pages.js';
+import type { BrokerApp, BrokerDeps } from '../types.js';
+import { deliverResult, errorResult } from '../results.js';
+import { StoreFullError } from '../../store/store.js';
+
+const StartQuery = Type.Object({
+  k: Type.String({ minLength: 1, maxLength: 128 }),
+  opts: Type.Optional(Type.String({ maxLength: 8192 })),
+  d: Type.Optional(Type.String({ maxLength: 2048 })),
+  redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  redirect_type: Type.Optional(Type.Literal('server')),
+});
+type StartQuery = Static<typeof StartQuery>;
+
+const StartParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+const CallbackFields = Type.Object({
+  state: Type.Optional(Type.String({ maxLength: 2048 })),
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+  error: Type.Optional(Type.String({ maxLength: 256 })),
+  error_description: Type.Optional(Type.String({ maxLength: 2048 })),
+  error_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  iss: Type.Optional(Type.String({ maxLength: 2048 })),
+});
+
+/** oauthd's `opts`: what the SDK or the back end asks for this flow. */
+interface StartOptions {
+  state?: string;
+  state_type?: string;
+  scope?: string | string[];
+  authorize?: Record<string, string>;
+}
+
+export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    const htmlError = (reply: FastifyReply, status: number, title: string, message: string, hint?: string) =>
+      reply.code(status).type('text/html; charset=utf-8').send(errorPage(title, message, hint, reply.cspNonce));
+
+    app.get<{ Params: Static<typeof StartParams>; Querystring: StartQuery }>(
+      '/auth/:provider',
+      { schema: { params: StartParams, querystring: StartQuery }, config: { html: true } },
+      async (request, reply) => {
+        const brokerApp = deps.apps.get(request.query.k);
+        if (!brokerApp) {
+          return htmlError(reply, 400, 'Unknown app', 'The app key (k) is not one this broker knows.', 'check OAuth.initialize(key) against app.key in oauthd.json');
+        }
+        const provider = await deps.providers.get(request.params.provider);
+        if (!provider) {
+          return htmlError(reply, 404, 'Unknown provider', `"${request.params.provider}" is not configured on this broker.`, 'add it with `oauthd-cli providers add <id>`');
+        }
+        const options = parseOptions(request.query.opts);
+        if (options instanceof Error) return htmlError(reply, 400, 'Bad request', options.message);
+
+        let delivery: Delivery;
+        if (brokerApp.flow === 'cli') {
+          delivery = { mode: 'cli' };
+        } else {
+          const decided = decideDelivery(brokerApp, request.headers, request.query, deps.publicOrigin());
+          if ('message' in decided) return htmlError(reply, 403, 'Origin not allowed', decided.message, decided.hint);
+          delivery = decided;
+          // The seed: in the server flow, the state is mandatory and comes from the back end.
+          if (brokerApp.flow === 'server' && (!options.state || options.state_type === 'client')) {
+            return deliverOrPage(reply, delivery, errorResult(request.params.provider, undefined,
+              'the server-side flow needs a state from your back end: OAuth.popup(provider, {state}) with a state your server generated'), 400);
+          }
+        }
+
+        const scopes = typeof options.scope === 'string' ? options.scope.split(/[\s,]+/).filter(Boolean) : options.scope;
+        try {
+          const authorizeUrl = await flows.start(brokerApp, provider, {
+            delivery,
+            ...(scopes ? { scopes } : {}),
+            ...(options.state !== undefined ? { clientState: options.state } : {}),
+            ...(options.authorize ? { extraAuthorize: options.authorize } : {}),
+          });
+          return reply.redirect(authorizeUrl, 302);
+        } catch (error) {
+          if (error instanceof StoreFullError) {
+            return htmlError(reply, 503, 'Busy', 'Too many sign-ins are in progress right now.', 'try again in a minute');
+          }
+          throw error;
+        }
+      },
+    );
+
+    const callback = async (params: CallbackParams, reply: FastifyReply) => {
+      const completion = await flows.complete(params);
+      return finish(completion, reply);
+    };
+    app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) =>
+      callback(request.query, reply),
+    );
+    app.post<{ Body: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { body: CallbackFields }, config: { html: true } }, (request, reply) =>
+      callback(request.body ?? {}, reply),
+    );
+
+    async function finish({ record, outcome }: Completion, reply: FastifyReply) {
+      const cliFlow = record === undefined || record.delivery.mode === 'cli';
+      if (cliFlow && deps.onCliOutcome) deps.onCliOutcome(outcome);
+      if (!record) {
+        return htmlError(reply, 400, 'Sign-in failed', outcome.ok ? '' : outcome.error.message, outcome.ok ? undefined : outcome.error.hint);
+      }
+      if (record.delivery.mode === 'cli') {
+        if (outcome.ok) {
+          const provider = await deps.providers.get(record.provider);
+          return reply.type('text/html; charset=utf-8').send(loginDonePage(provider?.resolved.name ?? record.provider, reply.cspNonce));
+        }
+        return htmlError(reply, 400, 'Sign-in failed', outcome.error.message, outcome.error.hint);
+      }
+      const brokerApp = deps.apps.get(record.appKey);
+      if (!brokerApp) return htmlError(reply, 400, 'Sign-in failed', 'The app that started this sign-in is no longer configured.');
+      const result = await deliverResult(deps, brokerApp, record, outcome);
+      return deliverOrPage(reply, record.delivery, result, 200);
+    }
+  };
+}
+
+function parseOptions(text: string | undefined): StartOptions | Error {
+  if (text === undefined || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return new Error('opts is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return new Error('opts must be a JSON object');
+  const options = value as Record<string, unknown>;
+  const state = options.state;
+  if (state !== undefined && (typeof state !== 'string' || state.length > 512)) return new Error('opts.state must be a string of at most 512 characters');
+  const scope = options.scope;
+  if (scope !== undefined && typeof scope !== 'string' && !(Array.isArray(scope) && scope.every((s) => typeof s === 'string'))) {
+    return new Error('opts.scope must be a string or an array of strings');
+  }
+  const authorize = options.authorize;
+  if (authorize !== undefined && (authorize === null || typeof authorize !== 'object' || !Object.values(authorize).every((v) => typeof v === 'string'))) {
+    return new Error('opts.authorize must be an object of strings');
+  }
+  return options as StartOptions;
+}
+
+/** popup (no redirect_uri), redirect with #oauthio= (client), or ?oauthio= (redirect_type=server). */
+function decideDelivery(
+  app: BrokerApp,
+  headers: { referer?: string | undefined; origin?: string | undefined },
+  query: StartQuery,
+  brokerOrigin: string,
+): Delivery | { message: string; hint: string } {
+  const caller = findCaller(headers, query, brokerOrigin);
+  const check = checkCaller(app.domains, caller, app.name);
+  if (!check.ok) return check;
+  const callerOrigin = (caller as NonNullable<typeof caller>).url.origin;
+  if (query.redirect_uri === undefined) return { mode: 'popup', origin: callerOrigin };
+  const target = parseUrl(query.redirect_uri);
+  if (!target || !findMatchingRule(app.domains, target, true)) {
+    return {
+      message: `redirect_uri ${query.redirect_uri} is not allowed for the app "${app.name}"`,
+      hint: `add it to app.domains in oauthd.json (now: ${app.domains.map((r) => r.source).join(', ') || '(empty)'})`,
+    };
+  }
+  return query.redirect_type === 'server'
+    ? { mode: 'query', url: target.toString(), origin: target.origin }
+    : { mode: 'fragment', url: target.toString(), origin: target.origin };
+}
+
+/** Sends a result object the way the flow asked for it. */
+function deliverOrPage(reply: FastifyReply, delivery: Delivery, result: unknown, status: number) {
+  const json = JSON.stringify(result);
+  switch (delivery.mode) {
+    case 'popup':
+      return reply.code(status).type('text/html; charset=utf-8').send(popupResultPage(result, delivery.origin, reply.cspNonce));
+    case 'fragment': {
+      const url = new URL(delivery.url);
+      url.hash = `oauthio=${encodeURIComponent(json)}`;
+      return reply.type('text/html; charset=utf-8').send(redirectPage(url.toString(), reply.cspNonce));
+    }
+    case 'query': {
+      const url = new URL(delivery.url);
+      url.searchParams.set('oauthio', json);
+      return reply.redirect(url.toString(), 302);
+    }
+    case 'cli':
+      return reply.code(status).type('application/json').send(result);
+  }
+}
+
+export type { FlowRecord };

@@ -1,0 +1,72 @@
+/**
+ * What the broker is built from. `buildBroker(deps)` takes everything it talks to, so `serve`,
+ * `login` and the tests assemble the same broker from different parts.
+ */
+import type { DomainRule } from '../config/domains.js';
+import type { HttpClient } from '../oauth/http.js';
+import type { ServerMetadata } from '../oauth/oidc/discovery.js';
+import type { JWTVerifyGetKey } from 'jose';
+import type { ResolvedProvider } from '../providers/resolve.js';
+import type { FlowStore } from '../store/store.js';
+import type { ProviderSpec } from '../providers/schema.js';
+import type { Sandbox } from '../sandbox/server.js';
+import type { FlowOutcome } from './outcome.js';
+
+/** How the result of a flow reaches whoever started it. */
+export type AppFlow = 'client' | 'server' | 'cli';
+
+export interface BrokerApp {
+  key: string;
+  name: string;
+  flow: AppFlow;
+  domains: DomainRule[];
+  refreshTokensToClient: boolean;
+  codeTtlMs: number;
+  /** Constant-time check of the app secret (server flow); absent when the app has none. */
+  verifySecret?: (candidate: string) => Promise<boolean>;
+}
+
+export interface AppRegistry {
+  get(key: string): BrokerApp | undefined;
+}
+
+/** A provider as the broker uses it: resolved endpoints plus what is fetched lazily. */
+export interface BrokerProvider {
+  resolved: ResolvedProvider;
+  clientSecret(): Promise<string | undefined>;
+  /** Issuer metadata and key set, for OpenID providers (discovered once, then cached). */
+  openid(): Promise<OpenIdRuntime | undefined>;
+}
+
+export interface OpenIdRuntime {
+  issuer: string;
+  metadata: Partial<ServerMetadata>;
+  keys: JWTVerifyGetKey;
+}
+
+export interface ProviderRegistry {
+  get(id: string): Promise<BrokerProvider | undefined>;
+  /** Ids and descriptions the broker can serve (for /api/providers and error messages). */
+  list(): Promise<ProviderSpec[]>;
+}
+
+export interface BrokerDeps {
+  apps: AppRegistry;
+  providers: ProviderRegistry;
+  store: FlowStore;
+  http: HttpClient;
+  /** Milliseconds since the epoch; injectable for expiry tests. */
+  now?: () => number;
+  /** The origin browsers and providers reach the broker at, e.g. http://127.0.0.1:6284. */
+  publicOrigin(): string;
+  /** Host header values the broker answers to (DNS-rebinding defence); computed after listen. */
+  allowedHosts(): ReadonlySet<string>;
+  /** How long a started flow waits for its callback. */
+  flowTtlMs?: number;
+  /** The embedded authorization server, mounted at /sandbox when present. */
+  sandbox?: Sandbox;
+  /** `login`: receives the outcome of flows started by the CLI app, and callbacks with an unknown state. */
+  onCliOutcome?: (outcome: FlowOutcome) => void;
+  /** Fastify's logger; off unless debugging. */
+  logger?: boolean;
+}

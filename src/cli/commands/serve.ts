@@ -1,0 +1,87 @@
+/**
+ * `oauthd-cli serve`: the broker for an app, on 127.0.0.1:6284 unless told otherwise, until
+ * SIGINT/SIGTERM. It starts with what a developer needs to register at each provider.
+ */
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import { listen, loopbackHosts } from '../listen.js';
+import { loadConfig } from '../../config/load.js';
+import { appFromConfig } from '../../broker/app-config.js';
+import { buildBroker } from '../../broker/app.js';
+import { configRegistry } from '../../broker/registry.js';
+import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
+import { fetchClient } from '../../oauth/http.js';
+import { createSandbox } from '../../sandbox/server.js';
+import { SANDBOX_ID } from '../../sandbox/spec.js';
+import { openStore } from '../../store/open.js';
+import { openVault } from '../../vault/open.js';
+import type { SecretBackend } from '../../vault/backend.js';
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  sandbox?: boolean;
+}
+
+export async function run(ctx: Context, options: ServeOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const { path, config } = await loadConfig(ctx);
+  let vaultOpening: Promise<SecretBackend> | undefined;
+  const vault = () => (vaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) }));
+  const http = fetchClient();
+  const store = await openStore(config.broker.store, ctx.env, vault);
+  const app = await appFromConfig(config.app, ctx.env, vault);
+  let origin = '';
+  let allowedHosts = new Set<string>();
+  const sandbox = options.sandbox ? createSandbox() : undefined;
+  const registry = configRegistry({
+    keysets: config.providers,
+    env: ctx.env,
+    http,
+    vault,
+    ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
+  });
+  const broker = await buildBroker({
+    apps: { get: (key) => (key === app.key ? app : undefined) },
+    providers: registry,
+    store,
+    http,
+    publicOrigin: () => origin,
+    allowedHosts: () => allowedHosts,
+    ...(sandbox ? { sandbox } : {}),
+    logger: ctx.debug,
+  });
+
+  const host = options.host ?? config.broker.host;
+  const bound = await listen(broker.app, host, options.port ?? config.broker.port);
+  origin = config.broker.publicUrl ?? bound.origin;
+  allowedHosts = loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]);
+  await sandbox?.start(origin);
+
+  const providers = Object.keys(config.providers);
+  ui.info(
+    [
+      `oauthd-cli broker for "${config.app.name}" (${config.app.flow} flow), config ${path}`,
+      `  listening      ${bound.origin}${host === '127.0.0.1' || host === 'localhost' ? '' : '   (not loopback: reachable from the network)'}`,
+      `  redirect URI   ${origin}/auth   ← register exactly this at every provider`,
+      `  app key        ${app.key}`,
+      `  domains        ${config.app.domains.join(', ') || '(none: every page will be refused)'}`,
+      `  providers      ${[...providers, ...(sandbox ? [`${SANDBOX_ID} (at ${origin}/sandbox)`] : [])].join(', ') || '(none yet: oauthd-cli providers add <id>)'}`,
+      `  front end      OAuth.initialize('${app.key}'); OAuth.setOAuthdURL('${origin}')`,
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      ui.info(`\n${signal}: stopping the broker…`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      void broker.app.close().then(() => store.close()).then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}

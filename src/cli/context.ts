@@ -1,0 +1,40 @@
+/**
+ * What every command receives instead of reaching for globals: its streams, environment, working
+ * folder and global flags. Tests and the in-process callers build one with fakes; main() builds the
+ * real one from `process`.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface OutputStream extends Writable {
+  isTTY?: boolean;
+}
+export interface InputStream extends Readable {
+  isTTY?: boolean;
+}
+
+export interface Context {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: InputStream;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** --debug: stack traces and internal detail on stderr. */
+  debug: boolean;
+  /** --config FILE, when given; otherwise OAUTHD_CONFIG or ./oauthd.json. */
+  configPath: string | undefined;
+  /** Platform, injectable so headless/SSH detection can be tested. */
+  platform: NodeJS.Platform;
+}
+
+export function processContext(): Context {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    debug: false,
+    configPath: undefined,
+    platform: process.platform,
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The command table. This module imports commander and nothing else heavy: `--help` and
+ * `--version` must not load fastify, inquirer, the sandbox or the catalog. Each action imports its
+ * command module when it runs.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Context } from './context.js';
+
+/** A command module's entry point; commander supplies the arguments and the options object. */
+export type Action = (ctx: Context, ...args: never[]) => Promise<void>;
+
+/** Parsers shared by several options; they throw commander's error so usage errors look alike. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks any free port).');
+  }
+  return port;
+}
+
+export function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > 86_400) {
+    throw new InvalidArgumentError('give a number of seconds greater than 0 (at most 86400).');
+  }
+  return seconds;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+/**
+ * Builds the program. `run(ctx, importer, ...args)` is called by each action with the merged
+ * global options applied to the context.
+ */
+export function buildProgram(
+  version: string,
+  baseContext: Context,
+  dispatch: (load: () => Promise<{ run: Action }>, ctx: Context, args: unknown[]) => Promise<void>,
+): Command {
+  const program = new Command('oauthd-cli');
+  const withContext = (load: () => Promise<{ run: Action }>) =>
+    async function (this: Command, ...args: unknown[]) {
+      const globals = this.optsWithGlobals<{ debug?: boolean; config?: string }>();
+      const ctx: Context = { ...baseContext, debug: Boolean(globals.debug), configPath: globals.config };
+      // commander passes (...arguments, options, command); the command object is ours to drop.
+      await dispatch(load, ctx, args.slice(0, -1));
+    };
+
+  program
+    .description(
+      'oauthd, back as a CLI: a local OAuth broker wire-compatible with oauthd\'s SDKs,\n' +
+        'a flow debugger and a catalog of providers.',
+    )
+    .version(version, '-V, --version', 'print the version')
+    .option('--config <file>', 'config file (default: $OAUTHD_CONFIG or ./oauthd.json)')
+    .option('--debug', 'print stack traces and internal detail on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      examples([
+        'npx oauthd-cli login sandbox          # sign in on the embedded authorization server',
+        'oauthd-cli init --yes --domain http://localhost:3000',
+        'oauthd-cli providers add github --client-id Iv1.abc --client-secret-env GITHUB_SECRET',
+        'oauthd-cli serve',
+      ]),
+    );
+
+  program
+    .command('init')
+    .description('create oauthd.json: the app (key, domains, flow) and the broker settings')
+    .option('-y, --yes', 'accept defaults for everything not given by flags; never prompt')
+    .option('--name <name>', 'app name (default: the folder name)')
+    .addOption(new Option('--flow <flow>', 'client: tokens reach the page; server: the page gets a code for your back end').choices(['client', 'server']))
+    .option('--domain <url>', 'an origin allowed to use the app (repeatable)', collect)
+    .option('--force', 'overwrite an existing config file')
+    .option('--json', 'print {"config", "key", "secret"} as JSON (the secret is shown this once)')
+    .addHelpText(
+      'after',
+      examples([
+        'oauthd-cli init                                      # interactive wizard',
+        'oauthd-cli init --yes --flow server --domain https://app.example.com',
+        'oauthd-cli init --yes --json > app.json',
+      ]),
+    )
+    .action(withContext(() => import('./commands/init.js')));
+
+  const providers = program
+    .command('providers')
+    .description('the provider catalog and your keysets (client id, secret reference, scopes)');
+
+  providers
+    .command('add <id>')
+    .description('add or update the keyset of a provider (catalog id, or any OpenID provider with --issuer)')
+    .option('--client-id <id>', 'the client id the provider gave you')
+    .option('--client-secret-env <var>', 'read the client secret from this environment variable at run time')
+    .option('--client-secret-stdin', 'read the client secret from stdin now and keep it in the OS keychain')
+    .option('--scope <scopes>', 'scopes to ask, space-separated (default: the provider\'s)')
+    .option('--issuer <url>', 'OpenID issuer of a provider outside the catalog (endpoints from its discovery document)')
+    .option('--param <name=value>', 'a value for the provider\'s URL templates, e.g. tenant=contoso.com (repeatable)', collect)
+    .addHelpText(
+      'after',
+      examples([
+        'oauthd-cli providers add github --client-id Iv1.abc --client-secret-env GITHUB_SECRET',
+        'printf %s "$SECRET" | oauthd-cli providers add google --client-id 123.apps.googleusercontent.com --client-secret-stdin',
+        'oauthd-cli providers add myidp --issuer https://idp.example.com --client-id cli --client-secret-env IDP_SECRET',
+        'oauthd-cli providers add microsoft --client-id 00000000-... --param tenant=contoso.com --client-secret-env MS_SECRET',
+      ]),
+    )
+    .action(withContext(() => import('./commands/providers-add.js')));
+
+  providers
+    .command('list [filter]')
+    .description('list catalog providers (and which ones you configured)')
+    .option('--json', 'print JSON')
+    .option('--configured', 'only the providers configured in oauthd.json')
+    .addHelpText('after', examples(['oauthd-cli providers list', 'oauthd-cli providers list git', 'oauthd-cli providers list --configured --json']))
+    .action(withContext(() => import('./commands/providers-list.js')));
+
+  program
+    .command('serve')
+    .description('run the broker for your app (oauthd\'s routes, both flows) until Ctrl-C')
+    .option('--port <n>', 'port to listen on (default: broker.port in oauthd.json, else 6284)', parsePort)
+    .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option('--sandbox', 'also mount the embedded authorization server at /sandbox (provider "sandbox")')
+    .addHelpText(
+      'after',
+      examples(['oauthd-cli serve', 'oauthd-cli serve --sandbox --port 8080']),
+    )
+    .action(withContext(() => import('./commands/serve.js')));
+
+  program
+    .command('login <provider>')
+    .description('run an authorization-code flow through the broker and print (and keep) the token')
+    .option('--scope <scopes>', 'scopes to ask, space-separated (default: the keyset\'s, else the provider\'s)')
+    .option('--port <n>', 'loopback port for the callback (default 6284; 0 picks a free one)', parsePort)
+    .option('--no-browser', 'do not open a browser; print the URL to open on stderr')
+    .option('--auto-approve', 'sandbox only: sign in and consent without a browser')
+    .option('--json', 'print the token response as JSON on stdout, nothing else')
+    .option('--no-save', 'do not keep the token')
+    .option('--save', 'keep the token in the OS keychain, or a 0600 file where none answers (default)')
+    .option('--timeout <seconds>', 'how long to wait for the browser (default 300)', parseSeconds, 300)
+    .option('-v, --verbose', 'print every security check of the flow (state, PKCE, nonce, each id_token claim)')
+    .addHelpText(
+      'after',
+      examples([
+        'npx oauthd-cli login sandbox',
+        'oauthd-cli login github --scope "read:user repo"',
+        'oauthd-cli login myidp --json --no-save | jq -r .access_token',
+        'BROWSER=firefox oauthd-cli login google --port 0',
+      ]),
+    )
+    .action(withContext(() => import('./commands/login.js')));
+
+  return program;
+}

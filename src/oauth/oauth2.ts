@@ -1,0 +1,133 @@
+/**
+ * OAuth 2.0 client requests (RFC 6749): the authorization request (§4.1.1), the token request for
+ * the code (§4.1.3) and refresh (§6) grants, with client authentication (§2.3.1) and PKCE
+ * (RFC 7636 §4.3, §4.5).
+ */
+import { lowerCaseKeys } from '../util/headers.js';
+import type { HttpClient } from './http.js';
+import type { Pkce } from './pkce.js';
+import { readTokenResponse, type ReadTokenResult, type TokenResponseRules } from './token-response.js';
+import type { ClientAuthMethod } from '../providers/schema.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  /** Absent for public clients. */
+  clientSecret?: string;
+}
+
+export interface AuthorizationEndpoint {
+  authorizeUrl: string;
+  scopeSeparator: string;
+  /** Parameter carrying the scopes ("scope" unless the provider says otherwise). */
+  scopeParam: string;
+  authorizeParams: Record<string, string>;
+  responseMode?: 'query' | 'form_post';
+}
+
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scopes: readonly string[];
+  /** Absent only for providers known to break on PKCE. */
+  pkce?: Pkce;
+  /** OpenID Connect Core §3.1.2.1, sent when openid is asked. */
+  nonce?: string;
+  extra?: Record<string, string>;
+}
+
+/** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
+export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
+  const url = new URL(endpoint.authorizeUrl);
+  const params = url.searchParams;
+  params.set('response_type', 'code');
+  params.set('client_id', request.clientId);
+  params.set('redirect_uri', request.redirectUri);
+  if (request.scopes.length > 0) params.set(endpoint.scopeParam, request.scopes.join(endpoint.scopeSeparator));
+  params.set('state', request.state);
+  if (request.pkce) {
+    params.set('code_challenge', request.pkce.challenge);
+    params.set('code_challenge_method', request.pkce.method);
+  }
+  if (request.nonce) params.set('nonce', request.nonce);
+  if (endpoint.responseMode === 'form_post') params.set('response_mode', 'form_post');
+  for (const [name, value] of Object.entries({ ...endpoint.authorizeParams, ...request.extra })) {
+    params.set(name, value);
+  }
+  return url.toString();
+}
+
+export interface TokenEndpoint {
+  tokenUrl: string;
+  clientAuth: ClientAuthMethod;
+  tokenParams: Record<string, string>;
+  tokenHeaders: Record<string, string>;
+  tokenRequestBody: 'form' | 'json';
+  tokenResponse: TokenResponseRules;
+}
+
+/** §2.3.1: client_id and client_secret are form-urlencoded before they are joined for Basic. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+/** A token request with any grant; the answer is read by the normalizer (token-response.ts). */
+export async function requestToken(
+  http: HttpClient,
+  endpoint: TokenEndpoint,
+  client: ClientCredentials,
+  grant: Record<string, string>,
+  purpose: string,
+  url = endpoint.tokenUrl,
+): Promise<ReadTokenResult> {
+  const fields: Record<string, string> = { ...grant, ...endpoint.tokenParams };
+  const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(endpoint.tokenHeaders) };
+  if (endpoint.clientAuth === 'client_secret_basic' && client.clientSecret !== undefined) {
+    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
+  } else {
+    // client_secret_post (§2.3.1) and public clients (§4.1.3: client_id when not authenticating).
+    fields.client_id = client.clientId;
+    if (endpoint.clientAuth === 'client_secret_post' && client.clientSecret !== undefined) {
+      fields.client_secret = client.clientSecret;
+    }
+  }
+  let body: string;
+  if (endpoint.tokenRequestBody === 'json') {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(fields);
+  } else {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(fields).toString();
+  }
+  const response = await http({ method: 'POST', url, headers, body, purpose });
+  return readTokenResponse(response, endpoint.tokenResponse);
+}
+
+/** §4.1.3 (+ RFC 7636 §4.5): trade the authorization code. */
+export function exchangeCode(
+  http: HttpClient,
+  endpoint: TokenEndpoint,
+  client: ClientCredentials,
+  code: string,
+  redirectUri: string,
+  codeVerifier: string | undefined,
+): Promise<ReadTokenResult> {
+  const grant: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
+  if (codeVerifier !== undefined) grant.code_verifier = codeVerifier;
+  return requestToken(http, endpoint, client, grant, 'token request (authorization_code)');
+}
+
+/** §6: a new access token from a refresh token. */
+export function refreshAccessToken(
+  http: HttpClient,
+  endpoint: TokenEndpoint & { refreshUrl: string },
+  client: ClientCredentials,
+  refreshToken: string,
+  scopes?: readonly string[],
+): Promise<ReadTokenResult> {
+  const grant: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
+  if (scopes && scopes.length > 0) grant.scope = scopes.join(' ');
+  return requestToken(http, endpoint, client, grant, 'token request (refresh_token)', endpoint.refreshUrl);
+}
+

@@ -1,0 +1,29 @@
+/**
+ * Proof Key for Code Exchange, RFC 7636, always with the S256 method (§4.2): the "plain" method
+ * offers no protection once the authorization request leaks.
+ */
+import { createHash } from 'node:crypto';
+import { randomToken } from './random.js';
+
+export interface Pkce {
+  /** code_verifier: 43–128 characters of [A-Z a-z 0-9 - . _ ~] (§4.1). */
+  verifier: string;
+  /** code_challenge = BASE64URL(SHA256(ASCII(code_verifier))) (§4.2). */
+  challenge: string;
+  method: 'S256';
+}
+
+export function createPkce(): Pkce {
+  // 32 random octets encode to 43 base64url characters: the minimum length, 256 bits of entropy.
+  const verifier = randomToken(32);
+  return { verifier, challenge: s256(verifier), method: 'S256' };
+}
+
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** §4.1: the verifier's length and alphabet. */
+export function isValidVerifier(verifier: string): boolean {
+  return /^[A-Za-z0-9\-._~]{43,128}$/.test(verifier);
+}

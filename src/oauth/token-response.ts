@@ -1,0 +1,244 @@
+/**
+ * Reading a token endpoint's answer, whatever it looks like, and saying how it differs from
+ * RFC 6749 §5.1 (successful response) and §5.2 (error response).
+ *
+ * Providers answer form-encoded bodies under a JSON content type, errors with HTTP 200, nested
+ * tokens (Slack's authed_user.access_token), renamed fields (Facebook's old `expires`), numbers as
+ * strings. The normalizer copes with all of them, but never silently: every deviation becomes a
+ * warning, and an error answer becomes one readable line, never "Unexpected token < in JSON".
+ */
+import type { Static } from '@sinclair/typebox';
+import type { TokenResponseSpec } from '../providers/schema.js';
+import { flowError, type CliError } from '../util/errors.js';
+import { getPath } from '../util/json.js';
+import { header, type HttpResponse } from './http.js';
+
+export type TokenResponseRules = Static<typeof TokenResponseSpec>;
+
+/** The standard fields of RFC 6749 §5.1 (and OpenID Connect's id_token), normalized. */
+export interface TokenSet {
+  access_token: string;
+  token_type: string;
+  expires_in?: number;
+  refresh_token?: string;
+  scope?: string;
+  id_token?: string;
+  /** Every other field of the response, kept as the provider sent it (instance_url, team, ...). */
+  extra: Record<string, unknown>;
+}
+
+export interface Deviation {
+  /** Stable identifier, e.g. "content-type", "missing-token-type". */
+  code: string;
+  message: string;
+  /** The rule broken, e.g. "RFC 6749 §5.1". */
+  source: string;
+  /** True when the provider file documents this behaviour (a known quirk, not a surprise). */
+  expected: boolean;
+}
+
+export interface ReadTokenResult {
+  token: TokenSet;
+  deviations: Deviation[];
+  /** The parsed body as received, before normalizing. */
+  raw: Record<string, unknown>;
+}
+
+const STANDARD_FIELDS = ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope', 'id_token'] as const;
+type StandardField = (typeof STANDARD_FIELDS)[number];
+
+/** §5.2 error codes and what usually causes them. */
+const ERROR_HINTS: Record<string, string> = {
+  invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
+  invalid_client:
+    'the client id or secret is wrong, or the provider wants the other client authentication method (clientAuth basic/post)',
+  invalid_grant:
+    'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
+  unauthorized_client: 'this client may not use this grant type; check the app settings at the provider',
+  unsupported_grant_type: 'the provider does not support this grant type for this client',
+  invalid_scope: 'a requested scope is unknown or not allowed for this app; check --scope',
+  redirect_uri_mismatch: 'the redirect URI sent is not the one registered at the provider; register the exact value',
+};
+
+export function readTokenResponse(
+  response: HttpResponse,
+  rules: TokenResponseRules = {},
+  endpointName = 'token endpoint',
+): ReadTokenResult {
+  const deviations: Deviation[] = [];
+  const note = (code: string, message: string, source: string, expected = false) =>
+    deviations.push({ code, message, source, expected });
+
+  const body = parseBody(response, rules, note, endpointName);
+  const errorCode = typeof body.error === 'string' ? body.error : undefined;
+  const success = response.status >= 200 && response.status < 300;
+
+  if (errorCode !== undefined || (success && body.ok === false)) {
+    if (success) {
+      note('error-with-200', `an error came back with HTTP ${response.status}; §5.2 says 400 (or 401)`, 'RFC 6749 §5.2');
+    }
+    throw endpointError(response, body, endpointName);
+  }
+  if (!success) throw endpointError(response, body, endpointName);
+
+  const field = (name: StandardField): unknown => {
+    const path = rules.paths?.[name];
+    if (path !== undefined) {
+      const value = getPath(body, path);
+      if (value !== undefined) return value;
+    }
+    return body[name];
+  };
+
+  const accessToken = field('access_token');
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    const where = rules.paths?.access_token ? ` (looked at "${rules.paths.access_token}" and "access_token")` : '';
+    throw flowError(
+      `the ${endpointName} answered HTTP ${response.status} without an access_token${where}`,
+      `fields received: ${Object.keys(body).join(', ') || 'none'}; if the token sits elsewhere, set tokenResponse.paths.access_token in the provider file`,
+      'no_access_token',
+    );
+  }
+
+  let tokenType = field('token_type');
+  if (typeof tokenType !== 'string' || tokenType === '') {
+    tokenType = rules.tokenType ?? 'Bearer';
+    note('missing-token-type', `no token_type; assuming "${tokenType as string}"`, 'RFC 6749 §5.1 (REQUIRED)', rules.tokenType !== undefined);
+  }
+
+  let expiresIn = field('expires_in');
+  if (expiresIn === undefined && body.expires !== undefined && rules.paths?.expires_in === undefined) {
+    expiresIn = body.expires;
+    note('expires-renamed', 'uses "expires" instead of "expires_in"', 'RFC 6749 §5.1');
+  }
+  const expires = toSeconds(expiresIn, note);
+  if (expiresIn === undefined) {
+    note('no-expires-in', 'no expires_in: the token lifetime is unknown', 'RFC 6749 §5.1 (RECOMMENDED)', true);
+  }
+
+  const token: TokenSet = { access_token: accessToken, token_type: tokenType as string, extra: {} };
+  if (expires !== undefined) token.expires_in = expires;
+  const refreshToken = field('refresh_token');
+  if (typeof refreshToken === 'string' && refreshToken !== '') token.refresh_token = refreshToken;
+  const idToken = field('id_token');
+  if (typeof idToken === 'string' && idToken !== '') token.id_token = idToken;
+  const scope = normalizeScope(field('scope'), note);
+  if (scope !== undefined) token.scope = scope;
+
+  const used = new Set<string>([...STANDARD_FIELDS, 'expires']);
+  for (const [key, value] of Object.entries(body)) {
+    if (!used.has(key)) token.extra[key] = value;
+  }
+  if (header(response, 'cache-control')?.toLowerCase().includes('no-store') !== true) {
+    note('no-cache-control', 'the response lacks "Cache-Control: no-store"', 'RFC 6749 §5.1 (MUST)', true);
+  }
+  return { token, deviations, raw: body };
+}
+
+type Note = (code: string, message: string, source: string, expected?: boolean) => void;
+
+function parseBody(response: HttpResponse, rules: TokenResponseRules, note: Note, endpointName: string): Record<string, unknown> {
+  const contentType = (header(response, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const text = response.text.trim();
+  const declaredJson = contentType === 'application/json' || contentType.endsWith('+json');
+  const expectForm = rules.format === 'form';
+
+  if (text === '') {
+    throw flowError(`the ${endpointName} answered HTTP ${response.status} with an empty body`, statusHint(response.status), 'empty_response');
+  }
+  if (text.startsWith('<')) {
+    throw flowError(
+      `the ${endpointName} answered HTTP ${response.status} with an HTML page, not a token response: "${htmlSnippet(text)}"`,
+      `check the token URL (${response.url}); ${statusHint(response.status)}`,
+      'html_response',
+    );
+  }
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw flowError(
+        `the ${endpointName} answered HTTP ${response.status} with broken JSON (${(error as Error).message.replace(/ in JSON.*/, '')})`,
+        'run with --trace to see the body',
+        'broken_json',
+      );
+    }
+    if (!declaredJson) {
+      note('content-type', `the body is JSON but Content-Type is "${contentType || 'missing'}"`, 'RFC 6749 §5.1');
+    }
+    return parsed as Record<string, unknown>;
+  }
+  if (/^[\w.%+-]+=[^\s]*(&[\w.%+-]+=[^\s]*)*$/.test(text)) {
+    note(
+      'form-encoded',
+      `the body is form-encoded${declaredJson ? ' although Content-Type says JSON' : ` (Content-Type "${contentType || 'missing'}")`}; §5.1 requires application/json`,
+      'RFC 6749 §5.1',
+      expectForm,
+    );
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  throw flowError(
+    `the ${endpointName} answered HTTP ${response.status} with a body that is neither JSON nor form-encoded: "${text.slice(0, 120)}"`,
+    statusHint(response.status),
+    'unreadable_response',
+  );
+}
+
+function toSeconds(value: unknown, note: Note): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) {
+    note('expires-in-string', `expires_in is the string "${value}", not a number`, 'RFC 6749 §5.1', false);
+    return Number(value);
+  }
+  note('expires-in-invalid', `expires_in is ${JSON.stringify(value)}, not a number of seconds; ignored`, 'RFC 6749 §5.1');
+  return undefined;
+}
+
+/** §3.3: scopes are space-delimited; some providers answer with commas. */
+function normalizeScope(value: unknown, note: Note): string | undefined {
+  if (Array.isArray(value)) {
+    note('scope-array', 'scope is a JSON array, not a space-delimited string', 'RFC 6749 §3.3');
+    return value.map(String).join(' ');
+  }
+  if (typeof value !== 'string') return undefined;
+  if (value.includes(',') && !value.includes(' ')) {
+    note('scope-commas', `scope "${value}" is comma-delimited; §3.3 says space-delimited`, 'RFC 6749 §3.3');
+    return value.split(',').filter(Boolean).join(' ');
+  }
+  return value;
+}
+
+function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string): CliError {
+  const code = typeof body.error === 'string' ? body.error : undefined;
+  const description =
+    typeof body.error_description === 'string'
+      ? body.error_description
+      : typeof body.message === 'string'
+        ? body.message
+        : undefined;
+  if (code === undefined) {
+    const summary = description ?? JSON.stringify(body).slice(0, 160);
+    return flowError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, statusHint(response.status), 'http_error');
+  }
+  const uri = typeof body.error_uri === 'string' ? ` (see ${body.error_uri})` : '';
+  return flowError(
+    `the ${endpointName} refused: ${code}${description ? ` — ${description}` : ''}${uri} [HTTP ${response.status}]`,
+    ERROR_HINTS[code] ?? 'run with --trace to see the request and the response',
+    code,
+  );
+}
+
+function statusHint(status: number): string {
+  if (status >= 500) return 'the provider failed; try again later, or run with --trace to see the response';
+  if (status === 404) return 'the URL is wrong; check the provider file or the discovery document';
+  if (status === 401 || status === 403) return 'the client credentials were refused; check the client id and secret';
+  return 'run with --trace to see the request and the response';
+}
+
+function htmlSnippet(html: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1];
+  const text = (title ?? html.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return text.slice(0, 100);
+}

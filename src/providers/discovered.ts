@@ -1,0 +1,51 @@
+/**
+ * A provider description built from authorization server metadata (OpenID Connect Discovery or
+ * RFC 8414), for providers outside the catalog: `providers add myidp --issuer …` and the sandbox.
+ */
+import type { DiscoveredEndpoints } from '../config/schema.js';
+import type { ClientAuthMethod, PkceSupport, ProviderSpec } from './schema.js';
+
+/** Metadata fields a provider description needs; DiscoveredEndpoints and ServerMetadata both fit. */
+export type EndpointMetadata = Omit<DiscoveredEndpoints, 'fetchedAt'>;
+
+const STANDARD_OIDC_SCOPES = ['openid', 'profile', 'email'];
+
+export function specFromMetadata(id: string, name: string, metadata: EndpointMetadata): ProviderSpec {
+  const supported = metadata.scopes_supported;
+  const defaults = supported ? STANDARD_OIDC_SCOPES.filter((scope) => supported.includes(scope)) : STANDARD_OIDC_SCOPES;
+  const spec: ProviderSpec = {
+    id,
+    name,
+    docs: metadata.issuer.startsWith('https://') ? metadata.issuer : 'https://openid.net/specs/openid-connect-discovery-1_0.html',
+    oidc: { issuer: metadata.issuer, ...(metadata.jwks_uri ? { jwksUri: metadata.jwks_uri } : {}) },
+    oauth2: {
+      authorizeUrl: metadata.authorization_endpoint,
+      tokenUrl: metadata.token_endpoint,
+      clientAuth: clientAuthFrom(metadata.token_endpoint_auth_methods_supported),
+      pkce: pkceFrom(metadata.code_challenge_methods_supported),
+      scopes: { separator: ' ', default: defaults },
+      ...(metadata.revocation_endpoint ? { revoke: { url: metadata.revocation_endpoint } } : {}),
+      ...(metadata.introspection_endpoint ? { introspectUrl: metadata.introspection_endpoint } : {}),
+      ...(metadata.device_authorization_endpoint ? { deviceAuthorizationUrl: metadata.device_authorization_endpoint } : {}),
+    },
+  };
+  if (metadata.userinfo_endpoint) {
+    spec.profile = {
+      url: metadata.userinfo_endpoint,
+      map: { id: 'sub', name: 'name', firstname: 'given_name', lastname: 'family_name', alias: 'preferred_username', email: 'email', avatar: 'picture' },
+    };
+  }
+  return spec;
+}
+
+/** RFC 8414 §2: the default when the server says nothing is client_secret_basic. */
+function clientAuthFrom(methods: string[] | undefined): ClientAuthMethod {
+  if (!methods || methods.length === 0 || methods.includes('client_secret_basic')) return 'client_secret_basic';
+  if (methods.includes('client_secret_post')) return 'client_secret_post';
+  return methods.includes('none') ? 'none' : 'client_secret_basic';
+}
+
+function pkceFrom(methods: string[] | undefined): PkceSupport {
+  if (!methods) return 'undocumented';
+  return methods.includes('S256') ? 'supported' : 'unsupported';
+}

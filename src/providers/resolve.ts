@@ -1,0 +1,128 @@
+/**
+ * A provider ready to use: its description (catalog file, discovery document or the sandbox) joined
+ * with the developer's keyset (client id, secret reference, scopes, template parameters), every URL
+ * template filled.
+ */
+import type { Keyset } from '../config/schema.js';
+import type { AuthorizationEndpoint, TokenEndpoint } from '../oauth/oauth2.js';
+import { configError } from '../util/errors.js';
+import type { OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
+import { fillTemplate, TemplateError } from './template.js';
+
+export type ProviderOrigin = 'catalog' | 'issuer' | 'sandbox';
+
+export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
+  refreshUrl: string;
+  pkce: PkceSupport;
+  revoke?: { url: string; method: 'POST' | 'DELETE' | 'GET'; auth: string; tokenParam: string; body: 'form' | 'json' };
+  introspectUrl?: string;
+  deviceAuthorizationUrl?: string;
+}
+
+export interface ResolvedProvider {
+  id: string;
+  name: string;
+  origin: ProviderOrigin;
+  spec: ProviderSpec;
+  clientId: string;
+  clientSecretRef: string | undefined;
+  /** Scopes to ask: the keyset's, else the provider's defaults. */
+  scopes: string[];
+  /** Values for URL templates, the provider's defaults overlaid with the keyset's. */
+  params: Record<string, string>;
+  oauth2?: ResolvedOAuth2;
+  oauth1?: OAuth1Spec;
+  /** OpenID issuer, filled, when the provider is an OpenID provider. */
+  issuer?: string;
+}
+
+export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: ProviderOrigin): ResolvedProvider {
+  const params = templateValues(spec, keyset);
+  const fill = (template: string) => {
+    try {
+      return fillTemplate(template, params);
+    } catch (error) {
+      if (error instanceof TemplateError) {
+        throw configError(`${spec.id}: ${error.message}`, `set it with: oauthd-cli providers add ${spec.id} --param ${error.missing}=…`);
+      }
+      throw error;
+    }
+  };
+  const resolved: ResolvedProvider = {
+    id: spec.id,
+    name: spec.name,
+    origin,
+    spec,
+    clientId: keyset.clientId,
+    clientSecretRef: keyset.clientSecret,
+    scopes: keyset.scope ?? spec.oauth2?.scopes.default ?? spec.oauth1?.scopes?.default ?? [],
+    params,
+  };
+  if (spec.oidc) resolved.issuer = fill(spec.oidc.issuer);
+  const o2 = spec.oauth2;
+  if (o2) {
+    const tokenUrl = fill(o2.tokenUrl);
+    resolved.oauth2 = {
+      authorizeUrl: fill(o2.authorizeUrl),
+      tokenUrl,
+      refreshUrl: o2.refreshUrl ? fill(o2.refreshUrl) : tokenUrl,
+      clientAuth: o2.clientAuth,
+      pkce: o2.pkce,
+      scopeSeparator: o2.scopes.separator,
+      scopeParam: o2.scopes.param ?? 'scope',
+      authorizeParams: o2.authorizeParams ?? {},
+      tokenParams: o2.tokenParams ?? {},
+      tokenHeaders: o2.tokenHeaders ?? {},
+      tokenRequestBody: o2.tokenRequestBody ?? 'form',
+      tokenResponse: o2.tokenResponse ?? {},
+      ...(o2.responseMode ? { responseMode: o2.responseMode } : {}),
+      ...(o2.introspectUrl ? { introspectUrl: fill(o2.introspectUrl) } : {}),
+      ...(o2.deviceAuthorizationUrl ? { deviceAuthorizationUrl: fill(o2.deviceAuthorizationUrl) } : {}),
+      ...(o2.revoke
+        ? {
+            revoke: {
+              url: fill(o2.revoke.url),
+              method: o2.revoke.method ?? 'POST',
+              auth: o2.revoke.auth ?? o2.clientAuth,
+              tokenParam: o2.revoke.tokenParam ?? 'token',
+              body: o2.revoke.body ?? 'form',
+            },
+          }
+        : {}),
+    };
+  }
+  if (spec.oauth1) {
+    resolved.oauth1 = {
+      ...spec.oauth1,
+      requestTokenUrl: fill(spec.oauth1.requestTokenUrl),
+      authorizeUrl: fill(spec.oauth1.authorizeUrl),
+      accessTokenUrl: fill(spec.oauth1.accessTokenUrl),
+    };
+  }
+  return resolved;
+}
+
+function templateValues(spec: ProviderSpec, keyset: Keyset): Record<string, string> {
+  const values: Record<string, string> = { client_id: keyset.clientId };
+  for (const [name, param] of Object.entries(spec.params ?? {})) {
+    const value = keyset.params?.[name] ?? param.default;
+    if (value === undefined) continue;
+    if (param.pattern !== undefined && !new RegExp(param.pattern).test(value)) {
+      throw configError(
+        `${spec.id}: the parameter ${name}="${value}" does not match ${param.pattern} (${param.description})`,
+        `fix it with: oauthd-cli providers add ${spec.id} --param ${name}=…`,
+      );
+    }
+    values[name] = value;
+  }
+  for (const name of Object.keys(keyset.params ?? {})) {
+    if (!(name in (spec.params ?? {}))) {
+      const known = Object.keys(spec.params ?? {});
+      throw configError(
+        `${spec.id} has no parameter "${name}"`,
+        known.length > 0 ? `its parameters are: ${known.join(', ')}` : `${spec.id} takes no --param`,
+      );
+    }
+  }
+  return values;
+}

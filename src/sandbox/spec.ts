@@ -1,0 +1,49 @@
+/**
+ * The sandbox as a provider: a real OpenID provider (node-oidc-provider) mounted on the broker at
+ * /sandbox, so `login sandbox` works offline on a fresh clone with no config. This module only
+ * describes it; ./server.ts runs it.
+ */
+import type { ProviderSpec } from '../providers/schema.js';
+import { specFromMetadata } from '../providers/discovered.js';
+
+export const SANDBOX_ID = 'sandbox';
+export const SANDBOX_PATH = '/sandbox';
+export const SANDBOX_CLIENT_ID = 'oauthd-cli-sandbox';
+export const SANDBOX_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+export function sandboxIssuer(brokerOrigin: string): string {
+  return `${brokerOrigin}${SANDBOX_PATH}`;
+}
+
+export function sandboxSpec(brokerOrigin: string): ProviderSpec {
+  const issuer = sandboxIssuer(brokerOrigin);
+  const spec = specFromMetadata(SANDBOX_ID, 'oauthd-cli sandbox (embedded OpenID provider)', {
+    issuer,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    userinfo_endpoint: `${issuer}/me`,
+    revocation_endpoint: `${issuer}/token/revocation`,
+    introspection_endpoint: `${issuer}/token/introspection`,
+    device_authorization_endpoint: `${issuer}/device/auth`,
+    scopes_supported: SANDBOX_SCOPES,
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic'],
+  });
+  spec.docs = 'https://github.com/panva/node-oidc-provider';
+  spec.notes = 'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed, and vanish when the process ends.';
+  spec.oauth2!.pkce = 'required';
+  spec.oauth2!.refresh = true;
+  spec.oauth2!.clientCredentials = true;
+  spec.oauth2!.scopes = {
+    separator: ' ',
+    default: SANDBOX_SCOPES,
+    values: {
+      openid: 'Sign in (id_token)',
+      profile: 'Name and user name',
+      email: 'Email address',
+      offline_access: 'A refresh token',
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,62 @@
+/**
+ * The fallback where no keychain answers: one JSON file, mode 0600, in a 0700 folder of the user's
+ * data directory, rewritten atomically. It is plain text protected by file permissions only; the
+ * CLI says so when it first falls back (an encryption key would have to sit beside the file).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { SecretBackend } from './backend.js';
+import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
+
+interface FileContents {
+  version: 1;
+  entries: Record<string, string>;
+}
+
+export class FileBackend implements SecretBackend {
+  readonly kind = 'file' as const;
+
+  constructor(readonly location: string) {}
+
+  private async read(): Promise<FileContents> {
+    let text: string;
+    try {
+      text = await readFile(this.location, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, entries: {} };
+      throw error;
+    }
+    const parsed = JSON.parse(text) as Partial<FileContents>;
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.entries !== 'object' || parsed.entries === null) {
+      throw new Error(`${this.location} is not an oauthd-cli secrets file; move it away and log in again`);
+    }
+    return { version: 1, entries: parsed.entries };
+  }
+
+  private async write(contents: FileContents): Promise<void> {
+    await ensurePrivateDir(dirname(this.location));
+    await writeFileAtomic(this.location, `${JSON.stringify(contents, null, 2)}\n`, 0o600);
+  }
+
+  async get(account: string): Promise<string | undefined> {
+    return (await this.read()).entries[account];
+  }
+
+  async set(account: string, value: string): Promise<void> {
+    const contents = await this.read();
+    contents.entries[account] = value;
+    await this.write(contents);
+  }
+
+  async delete(account: string): Promise<boolean> {
+    const contents = await this.read();
+    if (!(account in contents.entries)) return false;
+    delete contents.entries[account];
+    await this.write(contents);
+    return true;
+  }
+
+  async accounts(): Promise<string[]> {
+    return Object.keys((await this.read()).entries);
+  }
+}

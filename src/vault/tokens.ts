@@ -1,0 +1,58 @@
+/**
+ * Tokens at rest: one vault entry per provider and profile (`token:<provider>:<profile>`), holding
+ * the normalized token response and what is needed to use, refresh and explain it later.
+ */
+import type { TokenSet } from '../oauth/token-response.js';
+import type { SecretBackend } from './backend.js';
+
+export const DEFAULT_PROFILE = 'default';
+
+export interface StoredToken {
+  version: 1;
+  provider: string;
+  profile: string;
+  token: TokenSet;
+  /** ISO 8601. */
+  obtainedAt: string;
+  /** ISO 8601, when the provider gave a lifetime. */
+  expiresAt?: string;
+  /** Scopes asked for; `token.scope` holds the scopes granted when the provider says. */
+  requestedScopes: string[];
+  /** The signed-in account when known (id_token sub, or the profile). */
+  subject?: string;
+  issuer?: string;
+}
+
+const PREFIX = 'token:';
+
+export function tokenAccount(provider: string, profile = DEFAULT_PROFILE): string {
+  return `${PREFIX}${provider}:${profile}`;
+}
+
+export async function saveToken(vault: SecretBackend, token: StoredToken): Promise<void> {
+  await vault.set(tokenAccount(token.provider, token.profile), JSON.stringify(token));
+}
+
+export async function loadToken(vault: SecretBackend, provider: string, profile = DEFAULT_PROFILE): Promise<StoredToken | undefined> {
+  const text = await vault.get(tokenAccount(provider, profile));
+  return text === undefined ? undefined : (JSON.parse(text) as StoredToken);
+}
+
+export async function deleteToken(vault: SecretBackend, provider: string, profile = DEFAULT_PROFILE): Promise<boolean> {
+  return vault.delete(tokenAccount(provider, profile));
+}
+
+export async function listTokens(vault: SecretBackend): Promise<StoredToken[]> {
+  const accounts = (await vault.accounts()).filter((account) => account.startsWith(PREFIX)).sort();
+  const tokens: StoredToken[] = [];
+  for (const account of accounts) {
+    const text = await vault.get(account);
+    if (text === undefined) continue;
+    try {
+      tokens.push(JSON.parse(text) as StoredToken);
+    } catch {
+      // An entry we cannot read is not ours to interpret; skip it.
+    }
+  }
+  return tokens;
+}
