@@ -111,9 +111,11 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
   return { claims, checks };
 }
 
+/** "= value" when it matches; "is X, expected Y" when it does not. */
 function compare(received: unknown, expected: unknown, verb = 'to be'): string {
   const shown = received === undefined ? 'missing' : JSON.stringify(received);
-  return `is ${shown}, expected ${verb} ${JSON.stringify(expected)}`;
+  const matches = Array.isArray(received) ? received.includes(expected) : received === expected;
+  return matches ? `= ${shown}` : `is ${shown}, expected ${verb} ${JSON.stringify(expected)}`;
 }
 
 function describeSignatureError(error: unknown): string {
