@@ -28,11 +28,6 @@ export async function main(argv: string[], base: Context = processContext()): Pr
     const command = await load();
     await (command.run as (ctx: Context, ...rest: unknown[]) => Promise<void>)(ctx, ...args);
   });
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (text) => base.stdout.write(text),
-    writeErr: (text) => base.stderr.write(text),
-  });
 
   try {
     await program.parseAsync(argv);

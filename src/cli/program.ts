@@ -44,6 +44,13 @@ export function buildProgram(
   dispatch: (load: () => Promise<{ run: Action }>, ctx: Context, args: unknown[]) => Promise<void>,
 ): Command {
   const program = new Command('oauthd-cli');
+  // Set before any subcommand exists: commander copies these settings into each one it creates.
+  // Usage errors then throw (main() maps them to exit 2) instead of exiting the process.
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (text) => baseContext.stdout.write(text),
+    writeErr: (text) => baseContext.stderr.write(text),
+  });
   const withContext = (load: () => Promise<{ run: Action }>) =>
     async function (this: Command, ...args: unknown[]) {
       const globals = this.optsWithGlobals<{ debug?: boolean; config?: string }>();
@@ -144,7 +151,7 @@ export function buildProgram(
     .option('--json', 'print the token response as JSON on stdout, nothing else')
     .option('--no-save', 'do not keep the token')
     .option('--save', 'keep the token in the OS keychain, or a 0600 file where none answers (default)')
-    .option('--timeout <seconds>', 'how long to wait for the browser (default 300)', parseSeconds, 300)
+    .option('--timeout <seconds>', 'how long to wait for the sign-in to come back', parseSeconds, 300)
     .option('-v, --verbose', 'print every security check of the flow (state, PKCE, nonce, each id_token claim)')
     .addHelpText(
       'after',

@@ -1,17 +1,42 @@
 /**
  * The catalog: `providers/<id>.json`, one provider per file, validated on load. A command that
  * needs one provider reads one file; only `providers list`, `validate` and the broker read all.
+ *
+ * Besides the shipped folder (read-only once the package is installed) a project keeps its own
+ * provider files in a user folder (`catalogDirs`): `providers discover --save` writes there, and a
+ * file there overrides the shipped one of the same id.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closest } from 'fastest-levenshtein';
 import type { ProviderSpec } from './schema.js';
 import { validateProvider, type ProviderProblem } from './validate.js';
 import { JsonSyntaxError, parseJson } from '../util/json.js';
 import { configError } from '../util/errors.js';
+import { configPathFor, type ConfigLocation } from '../config/load.js';
 
 export const CATALOG_DIR = fileURLToPath(new URL('../../providers/', import.meta.url));
+
+/** The user folder's name, beside oauthd.json, when $OAUTHD_PROVIDERS_DIR does not name one. */
+export const USER_CATALOG_FOLDER = 'oauthd-providers';
+
+/**
+ * Where provider files are read from, first match wins: the folders of $OAUTHD_PROVIDERS_DIR
+ * (a path list, like PATH), else `oauthd-providers/` beside the config file; then the shipped
+ * catalog. The first folder is the one `providers discover --save` writes to.
+ */
+export function catalogDirs(location: ConfigLocation): string[] {
+  const listed = (location.env.OAUTHD_PROVIDERS_DIR ?? '').split(delimiter).filter(Boolean);
+  const user = listed.length > 0
+    ? listed.map((dir) => resolve(location.cwd, dir))
+    : [join(dirname(configPathFor(location)), USER_CATALOG_FOLDER)];
+  return [...user, CATALOG_DIR];
+}
+
+function asList(dirs: string | readonly string[]): readonly string[] {
+  return typeof dirs === 'string' ? [dirs] : dirs;
+}
 
 const SCHEMA_FILE = 'schema.json';
 
@@ -22,12 +47,29 @@ export interface CatalogEntryProblem {
 
 export interface Catalog {
   providers: Map<string, ProviderSpec>;
+  /** The file each provider was read from. */
+  files: Map<string, string>;
   /** Files that did not load; the rest of the catalog still works. */
   broken: CatalogEntryProblem[];
 }
 
-export async function catalogIds(dir = CATALOG_DIR): Promise<string[]> {
-  const names = await readdir(dir);
+/** The provider ids of one or more folders (a folder that does not exist holds none). */
+export async function catalogIds(dirs: string | readonly string[] = CATALOG_DIR): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const dir of asList(dirs)) {
+    for (const id of await folderIds(dir)) ids.add(id);
+  }
+  return [...ids].sort();
+}
+
+async function folderIds(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   return names
     .filter((name) => name.endsWith('.json') && name !== SCHEMA_FILE)
     .map((name) => name.slice(0, -'.json'.length))
@@ -51,30 +93,43 @@ export function isProblem(value: ProviderSpec | CatalogEntryProblem): value is C
   return 'problems' in value;
 }
 
-export async function loadCatalog(dir = CATALOG_DIR): Promise<Catalog> {
+/** Every provider of the folders; for an id in several folders, the first folder's file counts. */
+export async function loadCatalog(dirs: string | readonly string[] = CATALOG_DIR): Promise<Catalog> {
   const providers = new Map<string, ProviderSpec>();
+  const files = new Map<string, string>();
   const broken: CatalogEntryProblem[] = [];
-  const ids = await catalogIds(dir);
-  const entries = await Promise.all(ids.map((id) => readProviderFile(join(dir, `${id}.json`), id)));
-  for (const entry of entries) {
-    if (isProblem(entry)) broken.push(entry);
-    else providers.set(entry.id, entry);
+  const claimed = new Set<string>();
+  for (const dir of asList(dirs)) {
+    const ids = (await folderIds(dir)).filter((id) => !claimed.has(id));
+    const entries = await Promise.all(ids.map((id) => readProviderFile(join(dir, `${id}.json`), id)));
+    for (const [index, entry] of entries.entries()) {
+      claimed.add(ids[index] as string);
+      if (isProblem(entry)) {
+        broken.push(entry);
+      } else {
+        providers.set(entry.id, entry);
+        files.set(entry.id, join(dir, `${entry.id}.json`));
+      }
+    }
   }
-  return { providers, broken };
+  return { providers, files, broken };
 }
 
-/** One catalog provider, or undefined when no such file exists. A broken file is an error. */
-export async function findCatalogProvider(id: string, dir = CATALOG_DIR): Promise<ProviderSpec | undefined> {
+/** One catalog provider, or undefined when no folder has its file. A broken file is an error. */
+export async function findCatalogProvider(id: string, dirs: string | readonly string[] = CATALOG_DIR): Promise<ProviderSpec | undefined> {
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(id)) return undefined;
-  const file = join(dir, `${id}.json`);
-  const entry = await readProviderFile(file, id).catch(() => undefined);
-  if (entry === undefined) return undefined;
-  if (isProblem(entry)) {
-    if (entry.problems[0]?.message.startsWith('cannot read')) return undefined;
-    const first = entry.problems[0] as ProviderProblem;
-    throw configError(`${file}: ${first.path || '/'} ${first.message}`, 'fix the provider file (oauthd-cli providers validate shows every problem)');
+  for (const dir of asList(dirs)) {
+    const file = join(dir, `${id}.json`);
+    const entry = await readProviderFile(file, id).catch(() => undefined);
+    if (entry === undefined) continue;
+    if (isProblem(entry)) {
+      if (entry.problems[0]?.message.startsWith('cannot read')) continue;
+      const first = entry.problems[0] as ProviderProblem;
+      throw configError(`${file}: ${first.path || '/'} ${first.message}`, 'fix the provider file (oauthd-cli providers validate shows every problem)');
+    }
+    return entry;
   }
-  return entry;
+  return undefined;
 }
 
 /** Names close to `id`, for "did you mean". */

@@ -6,7 +6,7 @@
 import type { Keyset } from '../config/schema.js';
 import type { AuthorizationEndpoint, TokenEndpoint } from '../oauth/oauth2.js';
 import { configError } from '../util/errors.js';
-import type { OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
+import type { EndpointAuth, OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
 import { fillTemplate, TemplateError } from './template.js';
 
 export type ProviderOrigin = 'catalog' | 'issuer' | 'sandbox';
@@ -14,7 +14,7 @@ export type ProviderOrigin = 'catalog' | 'issuer' | 'sandbox';
 export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   refreshUrl: string;
   pkce: PkceSupport;
-  revoke?: { url: string; method: 'POST' | 'DELETE' | 'GET'; auth: string; tokenParam: string; body: 'form' | 'json' };
+  revoke?: { url: string; method: 'POST' | 'DELETE' | 'GET'; auth: EndpointAuth; tokenParam: string; body: 'form' | 'json' };
   introspectUrl?: string;
   deviceAuthorizationUrl?: string;
 }

@@ -127,6 +127,7 @@ export const EndpointAuth = Type.Union(
   [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('bearer'), Type.Literal('none')],
   { description: 'How the client authenticates at a revoke/introspect endpoint; "bearer" sends the token itself.' },
 );
+export type EndpointAuth = Static<typeof EndpointAuth>;
 
 export const RevokeSpec = Type.Object(
   {
