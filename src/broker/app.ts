@@ -8,6 +8,9 @@ import helmet from '@fastify/helmet';
 import formbody from '@fastify/formbody';
 import { FlowEngine } from './flows.js';
 import { authRoutes } from './routes/auth.js';
+import { backendRoutes } from './routes/backend.js';
+import { apiRoutes, legacyRoutes } from './routes/api.js';
+import { corsRoutes, proxyRoutes } from './routes/proxy.js';
 import { errorPage } from './pages.js';
 import type { BrokerDeps } from './types.js';
 
@@ -84,6 +87,9 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   );
 
   await app.register(authRoutes(deps, flows));
+  await app.register(backendRoutes(deps));
+  await app.register(corsRoutes(deps, apiRoutes(deps), proxyRoutes(deps)));
+  await app.register(legacyRoutes());
   if (deps.sandbox) await app.register(deps.sandbox.plugin);
   return { app, flows };
 }

@@ -8,6 +8,7 @@
  */
 import { randomToken } from '../oauth/random.js';
 import type { TokenSet } from '../oauth/token-response.js';
+import { sdkRequestDescription } from './describe.js';
 import type { FlowRecord } from './flows.js';
 import type { FlowOutcome, FlowSuccess } from './outcome.js';
 import type { BrokerApp, BrokerDeps } from './types.js';
@@ -55,17 +56,29 @@ export async function deliverResult(deps: BrokerDeps, app: BrokerApp, record: Fl
     // A token never travels in a URL query (it would sit in logs and histories).
     return errorResult(record.provider, record.clientState, 'redirect_type=server delivers only codes: set the app flow to "server"');
   }
-  return success(record, clientTokenData(outcome, app.refreshTokensToClient));
+  const provider = await deps.providers.get(record.provider);
+  const keep = provider?.resolved.spec.oauth2?.tokenResponse?.keep ?? [];
+  return success(record, {
+    ...clientTokenData(outcome, app.refreshTokensToClient, keep),
+    ...(provider ? { request: sdkRequestDescription(provider.resolved) } : {}),
+  });
 }
 
 function success(record: FlowRecord, data: Record<string, unknown>): OauthdResult {
   return { status: 'success', provider: record.provider, ...(record.clientState !== undefined ? { state: record.clientState } : {}), data };
 }
 
-/** The token fields a page receives in the client flow. */
-export function clientTokenData(outcome: FlowSuccess, includeRefreshToken: boolean): Record<string, unknown> {
+/**
+ * The token fields a page receives in the client flow: the standard ones, the extra fields the
+ * provider file says the API needs (`keep`), and the refresh token only when the app opted in.
+ * Other extra fields stay out: they may nest a second copy of a token (Slack's authed_user).
+ */
+export function clientTokenData(outcome: FlowSuccess, includeRefreshToken: boolean, keep: readonly string[] = []): Record<string, unknown> {
   const { token } = outcome;
-  const data: Record<string, unknown> = { access_token: token.access_token, token_type: token.token_type };
+  const data: Record<string, unknown> = {};
+  for (const field of keep) if (token.extra[field] !== undefined) data[field] = token.extra[field];
+  data.access_token = token.access_token;
+  data.token_type = token.token_type;
   if (token.expires_in !== undefined) data.expires_in = token.expires_in;
   if (token.scope !== undefined) data.scope = token.scope;
   if (token.id_token !== undefined) data.id_token = token.id_token;

@@ -28,6 +28,14 @@ export interface BrokerApp {
 
 export interface AppRegistry {
   get(key: string): BrokerApp | undefined;
+  /** Every app (CORS preflights carry no key, only an Origin). */
+  list(): BrokerApp[];
+}
+
+/** The registry of a broker that serves the given apps. */
+export function appRegistry(apps: BrokerApp[]): AppRegistry {
+  const byKey = new Map(apps.map((app) => [app.key, app]));
+  return { get: (key) => byKey.get(key), list: () => apps };
 }
 
 /** A provider as the broker uses it: resolved endpoints plus what is fetched lazily. */

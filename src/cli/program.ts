@@ -129,6 +129,43 @@ export function buildProgram(
     .addHelpText('after', examples(['oauthd-cli providers list', 'oauthd-cli providers list git', 'oauthd-cli providers list --configured --json']))
     .action(withContext(() => import('./commands/providers-list.js')));
 
+  providers
+    .command('show <id>')
+    .description('what to register at a provider (where, the exact redirect URI) and what a flow does there')
+    .option('--json', 'print the provider description, with redirectUri and configured, as JSON')
+    .addHelpText('after', examples(['oauthd-cli providers show github', 'oauthd-cli providers show microsoft --json | jq .oauth2']))
+    .action(withContext(() => import('./commands/providers-show.js')));
+
+  providers
+    .command('validate [files...]')
+    .description('check provider files against providers/schema.json; every problem with its JSON path, exit 2 when any')
+    .addHelpText(
+      'after',
+      '\nWithout FILE: every provider file the CLI reads (your oauthd-providers/ folder, then the shipped catalog).\n' +
+        examples(['oauthd-cli providers validate', 'oauthd-cli providers validate oauthd-providers/myidp.json', 'oauthd-cli providers validate ./my-providers/']),
+    )
+    .action(withContext(() => import('./commands/providers-validate.js')));
+
+  providers
+    .command('discover <issuer-url>')
+    .description('build a provider from OpenID Connect Discovery or RFC 8414 metadata')
+    .option('--json', 'print the provider description as JSON (valid against providers/schema.json)')
+    .option('--save <id>', 'keep it as <id>.json in your provider folder (oauthd-providers/ beside oauthd.json, or $OAUTHD_PROVIDERS_DIR)')
+    .option('--name <name>', 'display name (default: the issuer\'s host)')
+    .option('--force', 'with --save: replace an existing file, or override a shipped provider of that id')
+    .addHelpText(
+      'after',
+      '\nA saved provider is a file like those of the catalog: edit it freely, `serve` reloads it when it\n' +
+        'changes, and its id_tokens are verified with the issuer\'s keys. Credentials are added after:\n' +
+        examples([
+          'oauthd-cli providers discover https://idp.example.com',
+          'oauthd-cli providers discover https://idp.example.com --save myidp',
+          'oauthd-cli providers add myidp --client-id cli --client-secret-env IDP_SECRET && oauthd-cli login myidp',
+          'oauthd-cli providers discover https://auth.example.com/realms/acme --json > acme.json',
+        ]),
+    )
+    .action(withContext(() => import('./commands/providers-discover.js')));
+
   program
     .command('serve')
     .description('run the broker for your app (oauthd\'s routes, both flows) until Ctrl-C')

@@ -27,6 +27,12 @@ export interface TokenSet {
   extra: Record<string, unknown>;
 }
 
+/** The token as a JSON object: the standard fields, then the provider's extra fields. */
+export function tokenToJson(token: TokenSet): Record<string, unknown> {
+  const { extra, ...standard } = token;
+  return { ...standard, ...extra };
+}
+
 export interface Deviation {
   /** Stable identifier, e.g. "content-type", "missing-token-type". */
   code: string;

@@ -11,17 +11,18 @@ import { Ui } from '../ui.js';
 import { openBrowser } from '../browser.js';
 import { hasDisplay, isSsh } from '../environment.js';
 import { listen, loopbackHosts } from '../listen.js';
-import { renderLoginResult, tokenJson } from '../render/token.js';
+import { renderLoginResult } from '../render/token.js';
+import { tokenToJson } from '../../oauth/token-response.js';
 import { configPathFor, DEFAULT_BROKER_PORT, loadConfig, readConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { buildBroker } from '../../broker/app.js';
 import { configRegistry } from '../../broker/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import type { FlowOutcome, FlowSuccess } from '../../broker/outcome.js';
-import type { BrokerApp } from '../../broker/types.js';
+import { appRegistry, type BrokerApp } from '../../broker/types.js';
 import { fetchClient } from '../../oauth/http.js';
 import { randomToken } from '../../oauth/random.js';
-import { catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
 import { createSandbox } from '../../sandbox/server.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { autoApprove } from '../../sandbox/auto-approve.js';
@@ -49,7 +50,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     throw usageError('--auto-approve works only with the sandbox', 'a real provider needs a real sign-in: drop --auto-approve');
   }
   const config = isSandbox ? (await readConfig(configPathFor(ctx)))?.config : (await loadConfig(ctx)).config;
-  if (!isSandbox) await requireKeyset(config as Config, providerId, configPathFor(ctx));
+  const dirs = catalogDirs(ctx);
+  if (!isSandbox) await requireKeyset(config as Config, providerId, configPathFor(ctx), dirs);
 
   let vaultOpening: Promise<SecretBackend> | undefined;
   const vault = () =>
@@ -65,6 +67,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     env: ctx.env,
     http,
     vault,
+    catalog: (id) => findCatalogProvider(id, dirs),
     ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
   });
 
@@ -73,7 +76,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     settle = resolve;
   });
   const { app } = await buildBroker({
-    apps: { get: (key) => (key === cliApp.key ? cliApp : undefined) },
+    apps: appRegistry([cliApp]),
     providers: registry,
     store,
     http,
@@ -113,7 +116,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
       savedTo = backend.kind === 'keychain' ? backend.location : `${backend.location} (mode 0600)`;
     }
     if (options.json) {
-      ui.json(tokenJson(result.token));
+      ui.json(tokenToJson(result.token));
     } else {
       ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
     }
@@ -173,15 +176,15 @@ function timeout(seconds: number): Promise<never> {
   });
 }
 
-async function requireKeyset(config: Config, providerId: string, configPath: string): Promise<void> {
+async function requireKeyset(config: Config, providerId: string, configPath: string, dirs: readonly string[]): Promise<void> {
   if (config.providers[providerId]) return;
-  if (await findCatalogProvider(providerId)) {
+  if (await findCatalogProvider(providerId, dirs)) {
     throw configError(
       `${providerId} has no keyset in ${configPath}`,
       `add one: oauthd-cli providers add ${providerId} --client-id … --client-secret-env …`,
     );
   }
-  const names = [...new Set([SANDBOX_ID, ...Object.keys(config.providers), ...(await catalogIds())])];
+  const names = [...new Set([SANDBOX_ID, ...Object.keys(config.providers), ...(await catalogIds(dirs))])];
   throw usageError(`unknown provider "${providerId}"`, `did you mean ${closestNames(providerId, names).join(', ')}? (oauthd-cli providers list)`);
 }
 

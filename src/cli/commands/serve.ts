@@ -8,9 +8,11 @@ import { listen, loopbackHosts } from '../listen.js';
 import { loadConfig } from '../../config/load.js';
 import { appFromConfig } from '../../broker/app-config.js';
 import { buildBroker } from '../../broker/app.js';
+import { appRegistry } from '../../broker/types.js';
 import { configRegistry } from '../../broker/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { fetchClient } from '../../oauth/http.js';
+import { catalogDirs, findCatalogProvider } from '../../providers/catalog.js';
 import { createSandbox } from '../../sandbox/server.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
@@ -39,10 +41,11 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     env: ctx.env,
     http,
     vault,
+    catalog: (id) => findCatalogProvider(id, catalogDirs(ctx)),
     ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
   });
   const broker = await buildBroker({
-    apps: { get: (key) => (key === app.key ? app : undefined) },
+    apps: appRegistry([app]),
     providers: registry,
     store,
     http,

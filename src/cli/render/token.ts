@@ -1,14 +1,7 @@
 /** How a token looks on stdout: readable by default, the full token response with --json. */
 import type { ChalkInstance } from 'chalk';
 import type { FlowSuccess } from '../../broker/outcome.js';
-import type { TokenSet } from '../../oauth/token-response.js';
 import { shorten } from '../ui.js';
-
-/** The token response, normalized: standard fields first, then the provider's extra fields. */
-export function tokenJson(token: TokenSet): Record<string, unknown> {
-  const { extra, ...standard } = token;
-  return { ...standard, ...extra };
-}
 
 export function renderLoginResult(result: FlowSuccess, providerName: string, savedTo: string | undefined, color: ChalkInstance): string {
   const { token } = result;

@@ -1,0 +1,83 @@
+/**
+ * The routes an app's back end calls with its key and secret (oauthd's REST API, as the Node SDK
+ * `oauthio` uses it):
+ *   POST /auth/access_token              server flow: trade the page's single-use code for the tokens
+ *   POST /auth/refresh_token/:provider   refresh grant through the broker
+ * Bodies come form-encoded (the SDK) or as JSON. The secret is compared in constant time; the code
+ * is taken from the store atomically, so of two racing exchanges exactly one gets the tokens.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { refreshAccessToken } from '../../oauth/oauth2.js';
+import { tokenToJson } from '../../oauth/token-response.js';
+import { isCliError } from '../../util/errors.js';
+import { CODE_KEY_PREFIX, type PendingExchange } from '../results.js';
+import type { BrokerApp, BrokerDeps } from '../types.js';
+
+const Credentials = {
+  key: Type.String({ minLength: 1, maxLength: 128 }),
+  secret: Type.String({ minLength: 1, maxLength: 512 }),
+};
+const AccessTokenBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 512 }), ...Credentials });
+const RefreshBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), ...Credentials });
+const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+function fail(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).send({ status: 'error', message });
+}
+
+export function backendRoutes(deps: BrokerDeps) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    /** The app, when key and secret match; undefined otherwise (one answer for both, no oracle). */
+    async function authenticate(key: string, secret: string): Promise<BrokerApp | undefined> {
+      const brokerApp = deps.apps.get(key);
+      if (!brokerApp?.verifySecret) return undefined;
+      return (await brokerApp.verifySecret(secret)) ? brokerApp : undefined;
+    }
+
+    app.post<{ Body: Static<typeof AccessTokenBody> }>('/auth/access_token', { schema: { body: AccessTokenBody } }, async (request, reply) => {
+      const { code, key, secret } = request.body;
+      const brokerApp = await authenticate(key, secret);
+      if (!brokerApp) return fail(reply, 401, 'invalid app key or secret');
+      const pending = await deps.store.take<PendingExchange>(CODE_KEY_PREFIX + code);
+      // Unknown, expired, already used, or issued to another app: the same answer for all four.
+      if (!pending || pending.appKey !== brokerApp.key) {
+        return fail(reply, 400, 'invalid or expired code (codes are single-use and live a short time)');
+      }
+      // The back end gets everything the provider sent, and the state it must compare (the seed).
+      return reply.send({
+        ...tokenToJson(pending.token),
+        ...(pending.state !== undefined ? { state: pending.state } : {}),
+        provider: pending.provider,
+      });
+    });
+
+    app.post<{ Params: Static<typeof ProviderParams>; Body: Static<typeof RefreshBody> }>(
+      '/auth/refresh_token/:provider',
+      { schema: { params: ProviderParams, body: RefreshBody } },
+      async (request, reply) => {
+        const { token, key, secret } = request.body;
+        const brokerApp = await authenticate(key, secret);
+        if (!brokerApp) return fail(reply, 401, 'invalid app key or secret');
+        const provider = await deps.providers.get(request.params.provider);
+        const oauth2 = provider?.resolved.oauth2;
+        if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
+        try {
+          const clientSecret = await provider.clientSecret();
+          const result = await refreshAccessToken(
+            deps.http,
+            oauth2,
+            { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+            token,
+          );
+          // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
+          // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
+          return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
+        } catch (error) {
+          if (isCliError(error)) return fail(reply, 400, error.message);
+          throw error;
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The routes a page calls with a token in oauthd's `oauthio` header (`k=<key>&access_token=…`):
+ *   ALL /request/:provider/*    the provider's API, reached through the broker
+ *   GET /auth/:provider/me      the unified profile
+ *
+ * Safer than oauthd: a request goes only to the provider's declared API origin (no absolute-URL
+ * SSRF), only for a known app key, and a browser's Origin must be on that app's whitelist. CORS
+ * answers only whitelisted origins (never a reflected `*`); server-side callers, which send no
+ * Origin, are served on the strength of the token they hold.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import { Type, type Static } from '@sinclair/typebox';
+import { findMatchingRule } from '../../config/domains.js';
+import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
+import { fetchProfile } from '../../oauth/profile.js';
+import type { HttpRequest } from '../../oauth/http.js';
+import type { TokenSet } from '../../oauth/token-response.js';
+import { isCliError } from '../../util/errors.js';
+import { parseUrl } from '../caller.js';
+import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
+
+const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+const MeQuery = Type.Object({ filter: Type.Optional(Type.String({ maxLength: 512 })) });
+
+/** Request headers never forwarded: the caller's credentials and hop-by-hop fields. */
+const DROPPED_HEADERS = new Set([
+  'host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization',
+  'authorization', 'cookie', 'origin', 'referer', 'oauthio', 'content-length', 'accept-encoding',
+]);
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+interface Caller {
+  app: BrokerApp;
+  provider: BrokerProvider;
+  token: TokenSet;
+}
+
+function fail(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).send({ status: 'error', message });
+}
+
+/** An Origin on some app's whitelist (preflights carry no key, so any app's list counts). */
+function originAllowed(deps: BrokerDeps, origin: string): boolean {
+  const url = parseUrl(origin);
+  return url !== undefined && deps.apps.list().some((app) => findMatchingRule(app.domains, url, false) !== undefined);
+}
+
+/**
+ * CORS for the routes pages call with XHR (/api, /request, /me): the exact Origin is echoed only
+ * when it is on a whitelist; any other origin gets no CORS headers, so its page cannot read answers.
+ */
+export function corsRoutes(deps: BrokerDeps, ...groups: Array<(app: FastifyInstance) => Promise<void>>) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    await app.register(cors, {
+      origin: (origin, callback) => callback(null, origin !== undefined && originAllowed(deps, origin)),
+      methods: [...METHODS],
+      maxAge: 600,
+    });
+    for (const group of groups) await app.register(group);
+  };
+}
+
+export function proxyRoutes(deps: BrokerDeps) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    // The proxy forwards bodies as they came; nothing here parses them.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+
+    /** The app, provider and token named by the oauthio header, with the Origin checked. */
+    async function identify(request: FastifyRequest, providerId: string, reply: FastifyReply): Promise<Caller | undefined> {
+      const header = request.headers.oauthio;
+      if (typeof header !== 'string') {
+        fail(reply, 400, 'the oauthio header is missing (k=<app key>&access_token=…)');
+        return undefined;
+      }
+      const fields = new URLSearchParams(header);
+      const brokerApp = deps.apps.get(fields.get('k') ?? '');
+      if (!brokerApp) {
+        fail(reply, 401, 'unknown app key in the oauthio header');
+        return undefined;
+      }
+      const origin = request.headers.origin;
+      if (origin !== undefined) {
+        const url = parseUrl(origin);
+        if (!url || !findMatchingRule(brokerApp.domains, url, false)) {
+          fail(reply, 403, `${origin} is not allowed to use the app "${brokerApp.name}" (whitelist: ${brokerApp.domains.map((r) => r.source).join(', ') || 'empty'})`);
+          return undefined;
+        }
+      }
+      const provider = await deps.providers.get(providerId);
+      if (!provider) {
+        fail(reply, 404, `the provider "${providerId}" is not configured on this broker`);
+        return undefined;
+      }
+      const accessToken = fields.get('access_token');
+      if (!accessToken) {
+        fail(reply, 400, 'the oauthio header carries no access_token');
+        return undefined;
+      }
+      // Fields the provider file says the API needs (oauthd's "required": instance_url, ...).
+      const extra: Record<string, unknown> = {};
+      for (const field of provider.resolved.spec.oauth2?.tokenResponse?.keep ?? []) {
+        const value = fields.get(field);
+        if (value !== null) extra[field] = value;
+      }
+      return { app: brokerApp, provider, token: { access_token: accessToken, token_type: 'Bearer', extra } };
+    }
+
+    app.get<{ Params: Static<typeof ProviderParams>; Querystring: Static<typeof MeQuery> }>(
+      '/auth/:provider/me',
+      { schema: { params: ProviderParams, querystring: MeQuery } },
+      async (request, reply) => {
+        const caller = await identify(request, request.params.provider, reply);
+        if (!caller) return reply;
+        try {
+          const profile = await fetchProfile(deps.http, caller.provider.resolved, caller.token);
+          const filter = request.query.filter?.split(',').filter(Boolean);
+          const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
+          return { status: 'success', data };
+        } catch (error) {
+          if (isCliError(error)) return fail(reply, error.kind === 'flow' ? 502 : 400, error.message);
+          throw error;
+        }
+      },
+    );
+
+    app.route<{ Params: Static<typeof ProviderParams> & { '*': string } }>({
+      method: [...METHODS],
+      url: '/request/:provider/*',
+      schema: { params: Type.Intersect([ProviderParams, Type.Object({ '*': Type.String() })]) },
+      handler: async (request, reply) => {
+        const caller = await identify(request, request.params.provider, reply);
+        if (!caller) return reply;
+        const resolved = caller.provider.resolved;
+        // The SDKs percent-encode the whole path (`/request/github/%2Fuser`); query strings follow as is.
+        const raw = request.url.slice(`/request/${request.params.provider}/`.length);
+        const queryAt = raw.indexOf('?');
+        let path: string;
+        try {
+          path = decodeURIComponent(queryAt === -1 ? raw : raw.slice(0, queryAt));
+        } catch {
+          return fail(reply, 400, 'the request path is not valid percent-encoding');
+        }
+        const query = queryAt === -1 ? '' : raw.slice(queryAt + 1);
+        let target: string;
+        try {
+          target = apiRequestTarget(resolved, caller.token, path);
+          // A base URL taken from the token response must at least be https: the caller supplies it.
+          if (resolved.spec.api?.baseUrl.startsWith('{') && new URL(target).protocol !== 'https:') {
+            return fail(reply, 403, `refusing a non-https API origin taken from the token response (${new URL(target).origin})`);
+          }
+        } catch (error) {
+          if (isCliError(error)) return fail(reply, 403, error.message);
+          throw error;
+        }
+        if (query) target += (target.includes('?') ? '&' : '?') + query;
+        const forwarded: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (!DROPPED_HEADERS.has(name) && typeof value === 'string') forwarded[name] = value;
+        }
+        const signed = authorizeApiRequest(resolved, caller.token, forwarded, target);
+        const outgoing: HttpRequest = {
+          method: request.method as HttpRequest['method'],
+          url: signed.url,
+          headers: signed.headers,
+          purpose: `API request (${resolved.id})`,
+          ...(typeof request.body === 'string' && request.body !== '' ? { body: request.body } : {}),
+        };
+        try {
+          const response = await deps.http(outgoing);
+          const type = response.headers['content-type'];
+          if (type) reply.type(type);
+          return reply.code(response.status).send(response.text);
+        } catch (error) {
+          return fail(reply, 502, (error as Error).message);
+        }
+      },
+    });
+  };
+}
