@@ -3,7 +3,7 @@
  * `login` call listen). One plugin per route group; one error handler shapes every error: HTML
  * routes answer a page, API routes answer oauthd's JSON envelope, never a stack trace.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import formbody from '@fastify/formbody';
 import { FlowEngine } from './flows.js';
@@ -33,6 +33,10 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors fastify raises before routing (a malformed URL, a bad header) get the envelope too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ status: 'fail', message: `bad request: ${error.message}` });
+    },
   });
   const flows = new FlowEngine(deps);
 
