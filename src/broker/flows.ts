@@ -1,23 +1,31 @@
 /**
- * The authorization-code flow as the broker runs it, for every kind of caller (the CLI, a page in
- * the client flow, a back end in the server flow):
+ * The authorization flows as the broker runs them, for every kind of caller (the CLI, a page in
+ * the client flow, a back end in the server flow).
  *
+ * OAuth 2 (RFC 6749 §4.1):
  *   start:    a fresh state (the flow's key in the store), a PKCE pair, a nonce when openid is asked;
  *             the flow is stored with a TTL and the browser is sent to the provider.
  *   complete: the callback's state is *taken* from the store (single use); a state we did not
  *             issue ends here, before any code is exchanged. The provider's error is reported as
  *             sent. The code is exchanged with the verifier and the exact same redirect_uri; the
  *             token response is normalized, and an id_token is verified before anything is delivered.
+ *
+ * OAuth 1.0a (RFC 5849 §2): there is no state; the temporary credentials play its part. The flow is
+ * stored under the temporary token, taken when the callback brings it back with its verifier, and
+ * the verifier is traded for token credentials.
  */
 import { createPkce } from '../oauth/pkce.js';
 import { randomToken } from '../oauth/random.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
-import { validateIdToken } from '../oauth/oidc/id-token.js';
-import { flowError, isCliError, type CliError } from '../util/errors.js';
-import type { FlowFacts, FlowOutcome } from './outcome.js';
+import * as oauth1 from '../oauth/oauth1.js';
+import { validateIdToken, type IdTokenCheck } from '../oauth/oidc/id-token.js';
+import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
+import { configError, flowError, isCliError, type CliError } from '../util/errors.js';
+import type { FlowFacts, FlowOutcome, FlowSuccess } from './outcome.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
 
 export const FLOW_KEY_PREFIX = 'flow:';
+export const OAUTH1_FLOW_KEY_PREFIX = 'flow1:';
 export const DEFAULT_FLOW_TTL_MS = 10 * 60_000;
 export const CALLBACK_PATH = '/auth';
 
@@ -35,10 +43,13 @@ export type Delivery =
 export interface FlowRecord {
   appKey: string;
   provider: string;
+  protocol: 'oauth2' | 'oauth1';
   redirectUri: string;
   scopes: string[];
   codeVerifier?: string;
   nonce?: string;
+  /** OAuth 1.0a: the temporary credentials (§2.1); the secret signs the access-token request. */
+  temporary?: oauth1.Credentials;
   /** The state of the SDK or the app's back end (oauthd's opts.state), echoed in the result. */
   clientState?: string;
   delivery: Delivery;
@@ -61,11 +72,36 @@ export interface CallbackParams {
   error_description?: string;
   error_uri?: string;
   iss?: string;
+  /** OAuth 1.0a (RFC 5849 §2.2). */
+  oauth_token?: string;
+  oauth_verifier?: string;
+  /** OAuth 1.0a refusal, as Twitter/X sends it. */
+  denied?: string;
 }
 
 export interface Completion {
   record?: FlowRecord;
   outcome: FlowOutcome;
+}
+
+/** The client credentials of an OAuth 1.0a provider (RSA-SHA1: the secret reference holds the PEM). */
+export async function oauth1Consumer(provider: BrokerProvider): Promise<oauth1.ConsumerCredentials> {
+  const secret = await provider.clientSecret();
+  if (secret === undefined) {
+    throw configError(`${provider.resolved.id} needs a client secret for OAuth 1.0a`, `add one: oauthd-cli providers add ${provider.resolved.id} --client-secret-env VAR`);
+  }
+  return provider.resolved.oauth1?.signatureMethod === 'RSA-SHA1'
+    ? { key: provider.resolved.clientId, secret: '', privateKeyPem: secret }
+    : { key: provider.resolved.clientId, secret };
+}
+
+/** A signer for API calls made with OAuth 1.0a token credentials (RFC 5849 §3). */
+export async function oauth1Signer(provider: BrokerProvider, token: { access_token: string; token_secret?: string }) {
+  const spec = provider.resolved.oauth1;
+  if (!spec || token.token_secret === undefined) return undefined;
+  const consumer = await oauth1Consumer(provider);
+  const credentials = { token: token.access_token, tokenSecret: token.token_secret };
+  return (request: oauth1.SignableRequest) => oauth1.signRequest(spec.signatureMethod, consumer, credentials, request);
 }
 
 export class FlowEngine {
@@ -75,38 +111,51 @@ export class FlowEngine {
     return (this.deps.now ?? Date.now)();
   }
 
+  private ttl(): number {
+    return this.deps.flowTtlMs ?? DEFAULT_FLOW_TTL_MS;
+  }
+
   redirectUri(): string {
     return `${this.deps.publicOrigin()}${CALLBACK_PATH}`;
   }
 
   /** Creates the flow and returns the provider's authorization URL. */
   async start(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
+    if (provider.resolved.oauth2) return this.startOAuth2(app, provider, options);
+    if (provider.resolved.oauth1) return this.startOAuth1(app, provider, options);
+    throw configError(`${provider.resolved.id} describes neither OAuth 2 nor OAuth 1.0a`, 'fix its provider file');
+  }
+
+  private baseRecord(app: BrokerApp, provider: BrokerProvider, options: StartOptions, protocol: FlowRecord['protocol'], scopes: string[]) {
+    return {
+      appKey: app.key,
+      provider: provider.resolved.id,
+      protocol,
+      redirectUri: this.redirectUri(),
+      scopes,
+      delivery: options.delivery,
+      startedAt: this.now(),
+      ...(options.clientState !== undefined ? { clientState: options.clientState } : {}),
+    };
+  }
+
+  private async startOAuth2(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
     const resolved = provider.resolved;
-    const oauth2 = resolved.oauth2;
-    if (!oauth2) {
-      throw flowError(`${resolved.id} speaks only OAuth 1.0a, which this broker does not run yet`, undefined, 'unsupported_protocol');
-    }
+    const oauth2 = resolved.oauth2!;
     const state = randomToken();
     const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
     const scopes = options.scopes ?? resolved.scopes;
     const nonce = scopes.includes('openid') ? randomToken() : undefined;
-    const redirectUri = this.redirectUri();
     const record: FlowRecord = {
-      appKey: app.key,
-      provider: resolved.id,
-      redirectUri,
-      scopes,
-      delivery: options.delivery,
+      ...this.baseRecord(app, provider, options, 'oauth2', scopes),
       stateLength: state.length,
-      startedAt: this.now(),
       ...(pkce ? { codeVerifier: pkce.verifier } : {}),
       ...(nonce ? { nonce } : {}),
-      ...(options.clientState !== undefined ? { clientState: options.clientState } : {}),
     };
-    await this.deps.store.put(FLOW_KEY_PREFIX + state, record, this.deps.flowTtlMs ?? DEFAULT_FLOW_TTL_MS);
+    await this.deps.store.put(FLOW_KEY_PREFIX + state, record, this.ttl());
     return authorizationUrl(oauth2, {
       clientId: resolved.clientId,
-      redirectUri,
+      redirectUri: record.redirectUri,
       state,
       scopes,
       ...(pkce ? { pkce } : {}),
@@ -115,7 +164,27 @@ export class FlowEngine {
     });
   }
 
+  private async startOAuth1(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
+    const spec = provider.resolved.oauth1!;
+    const scopes = options.scopes ?? provider.resolved.scopes;
+    const temporary = await oauth1.requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri());
+    const record: FlowRecord = {
+      ...this.baseRecord(app, provider, options, 'oauth1', scopes),
+      stateLength: temporary.token.length,
+      temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret },
+    };
+    await this.deps.store.put(OAUTH1_FLOW_KEY_PREFIX + temporary.token, record, this.ttl());
+    return oauth1.authorizationUrl(spec, temporary.token, scopes);
+  }
+
   async complete(params: CallbackParams): Promise<Completion> {
+    if (params.state === undefined && (params.oauth_token !== undefined || params.denied !== undefined)) {
+      return this.completeOAuth1(params);
+    }
+    return this.completeOAuth2(params);
+  }
+
+  private async completeOAuth2(params: CallbackParams): Promise<Completion> {
     if (!params.state) {
       return failure(
         flowError(
@@ -126,15 +195,7 @@ export class FlowEngine {
       );
     }
     const record = await this.deps.store.take<FlowRecord>(FLOW_KEY_PREFIX + params.state);
-    if (!record) {
-      return failure(
-        flowError(
-          'state mismatch: the callback\'s state does not match any pending flow (forged, replayed, or expired); nothing was exchanged',
-          'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
-          'state_mismatch',
-        ),
-      );
-    }
+    if (!record) return failure(stateMismatch('state'));
     const facts = factsOf(record);
     const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
 
@@ -145,9 +206,7 @@ export class FlowEngine {
       return fail(flowError('the callback carries neither a code nor an error', 'the provider sent an incomplete authorization response', 'code_missing'));
     }
     const provider = await this.deps.providers.get(record.provider);
-    if (!provider?.resolved.oauth2) {
-      return fail(flowError(`the provider ${record.provider} is no longer configured`, 'restore its keyset and start again', 'provider_gone'));
-    }
+    if (!provider?.resolved.oauth2) return fail(providerGone(record.provider));
     try {
       const openid = await provider.openid();
       // RFC 9207 §2.4: when the server identifies itself in the response, it must be the one we asked.
@@ -173,7 +232,7 @@ export class FlowEngine {
         record.codeVerifier,
       );
       const obtainedAt = this.now();
-      let idToken: { claims: Record<string, unknown>; checks: import('../oauth/oidc/id-token.js').IdTokenCheck[] } | undefined;
+      let idToken: FlowSuccess['idToken'];
       if (result.token.id_token !== undefined) {
         if (!openid) {
           if (record.nonce !== undefined) {
@@ -191,7 +250,7 @@ export class FlowEngine {
               ? { allowedAlgorithms: openid.metadata.id_token_signing_alg_values_supported }
               : {}),
           });
-          idToken = { claims: verified.claims as Record<string, unknown>, checks: verified.checks };
+          idToken = { claims: verified.claims as Record<string, unknown>, checks: verified.checks as IdTokenCheck[] };
         }
       } else if (record.nonce !== undefined && openid) {
         return fail(flowError('openid was asked but no id_token came back', 'check that the client may use the openid scope', 'id_token_missing'));
@@ -201,10 +260,54 @@ export class FlowEngine {
         outcome: { ok: true, facts, token: result.token, raw: result.raw, deviations: result.deviations, obtainedAt, ...(idToken ? { idToken } : {}) },
       };
     } catch (error) {
-      if (isCliError(error)) return fail(error);
-      return fail(flowError(`the token exchange failed: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error));
+      return fail(asFlowError(error));
     }
   }
+
+  private async completeOAuth1(params: CallbackParams): Promise<Completion> {
+    const temporaryToken = params.oauth_token ?? params.denied ?? '';
+    const record = await this.deps.store.take<FlowRecord>(OAUTH1_FLOW_KEY_PREFIX + temporaryToken);
+    if (!record?.temporary) return failure(stateMismatch('oauth_token'));
+    const facts = factsOf(record);
+    const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
+    const provider = await this.deps.providers.get(record.provider);
+    if (!provider?.resolved.oauth1) return fail(providerGone(record.provider));
+    try {
+      const query = new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      const verifier = oauth1.readAuthorizationCallback(query, record.temporary.token);
+      const credentials = await oauth1.requestTokenCredentials(this.deps.http, provider.resolved.oauth1, await oauth1Consumer(provider), record.temporary, verifier);
+      return {
+        record,
+        outcome: {
+          ok: true,
+          facts,
+          token: { access_token: credentials.token, token_secret: credentials.tokenSecret, token_type: OAUTH1_TOKEN_TYPE, extra: credentials.extra },
+          raw: { ...credentials.extra },
+          deviations: credentials.deviations,
+          obtainedAt: this.now(),
+        },
+      };
+    } catch (error) {
+      return fail(asFlowError(error));
+    }
+  }
+}
+
+function stateMismatch(what: 'state' | 'oauth_token'): CliError {
+  return flowError(
+    `state mismatch: the callback's ${what} does not match any pending flow (forged, replayed, or expired); nothing was exchanged`,
+    'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
+    'state_mismatch',
+  );
+}
+
+function providerGone(provider: string): CliError {
+  return flowError(`the provider ${provider} is no longer configured`, 'restore its keyset and start again', 'provider_gone');
+}
+
+function asFlowError(error: unknown): CliError {
+  if (isCliError(error)) return error;
+  return flowError(`the token exchange failed: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error);
 }
 
 function failure(error: CliError): Completion {
@@ -214,6 +317,7 @@ function failure(error: CliError): Completion {
 function factsOf(record: FlowRecord): FlowFacts {
   return {
     provider: record.provider,
+    protocol: record.protocol,
     redirectUri: record.redirectUri,
     scopes: record.scopes,
     stateLength: record.stateLength,

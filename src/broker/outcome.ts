@@ -5,6 +5,7 @@ import type { CliError } from '../util/errors.js';
 
 export interface FlowFacts {
   provider: string;
+  protocol: 'oauth2' | 'oauth1';
   redirectUri: string;
   scopes: string[];
   /** Lengths and methods, never the values: for the hygiene report. */

@@ -77,6 +77,12 @@ export function clientTokenData(outcome: FlowSuccess, includeRefreshToken: boole
   const { token } = outcome;
   const data: Record<string, unknown> = {};
   for (const field of keep) if (token.extra[field] !== undefined) data[field] = token.extra[field];
+  if (token.token_secret !== undefined) {
+    // OAuth 1.0a: the SDKs sign API calls with both halves of the token credentials.
+    data.oauth_token = token.access_token;
+    data.oauth_token_secret = token.token_secret;
+    return data;
+  }
   data.access_token = token.access_token;
   data.token_type = token.token_type;
   if (token.expires_in !== undefined) data.expires_in = token.expires_in;

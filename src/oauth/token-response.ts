@@ -23,13 +23,24 @@ export interface TokenSet {
   refresh_token?: string;
   scope?: string;
   id_token?: string;
+  /**
+   * OAuth 1.0a token credentials (RFC 5849 §2.3) ride in the same shape: access_token holds
+   * oauth_token, token_secret holds oauth_token_secret, token_type is "OAuth1".
+   */
+  token_secret?: string;
   /** Every other field of the response, kept as the provider sent it (instance_url, team, ...). */
   extra: Record<string, unknown>;
 }
 
+export const OAUTH1_TOKEN_TYPE = 'OAuth1';
+
 /** The token as a JSON object: the standard fields, then the provider's extra fields. */
 export function tokenToJson(token: TokenSet): Record<string, unknown> {
   const { extra, ...standard } = token;
+  if (token.token_secret !== undefined) {
+    // OAuth 1.0a under its own names (RFC 5849 §2.3), as oauthd and its SDKs spell them.
+    return { oauth_token: token.access_token, oauth_token_secret: token.token_secret, ...extra };
+  }
   return { ...standard, ...extra };
 }
 

@@ -13,6 +13,7 @@ import { errorPage, loginDonePage, popupResultPage, redirectPage } from '../page
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { StoreFullError } from '../../store/store.js';
+import { isCliError } from '../../util/errors.js';
 
 const StartQuery = Type.Object({
   k: Type.String({ minLength: 1, maxLength: 128 }),
@@ -32,6 +33,9 @@ const CallbackFields = Type.Object({
   error_description: Type.Optional(Type.String({ maxLength: 2048 })),
   error_uri: Type.Optional(Type.String({ maxLength: 2048 })),
   iss: Type.Optional(Type.String({ maxLength: 2048 })),
+  oauth_token: Type.Optional(Type.String({ maxLength: 2048 })),
+  oauth_verifier: Type.Optional(Type.String({ maxLength: 2048 })),
+  denied: Type.Optional(Type.String({ maxLength: 2048 })),
 });
 
 /** oauthd's `opts`: what the SDK or the back end asks for this flow. */
@@ -89,7 +93,14 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
           if (error instanceof StoreFullError) {
             return htmlError(reply, 503, 'Busy', 'Too many sign-ins are in progress right now.', 'try again in a minute');
           }
-          throw error;
+          // Starting can itself fail at the provider (OAuth 1.0a's request-token call) or on a
+          // missing secret: the one who started the flow hears about it, in its own channel.
+          if (!isCliError(error)) throw error;
+          if (delivery.mode === 'cli') {
+            deps.onCliOutcome?.({ ok: false, error });
+            return htmlError(reply, 502, 'Sign-in failed', error.message, error.hint);
+          }
+          return deliverOrPage(reply, delivery, errorResult(request.params.provider, options.state, error.message), 502);
         }
       },
     );

@@ -15,7 +15,8 @@ import { findMatchingRule } from '../../config/domains.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { fetchProfile } from '../../oauth/profile.js';
 import type { HttpRequest } from '../../oauth/http.js';
-import type { TokenSet } from '../../oauth/token-response.js';
+import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
+import { oauth1Signer } from '../flows.js';
 import { isCliError } from '../../util/errors.js';
 import { parseUrl } from '../caller.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
@@ -93,6 +94,12 @@ export function proxyRoutes(deps: BrokerDeps) {
         fail(reply, 404, `the provider "${providerId}" is not configured on this broker`);
         return undefined;
       }
+      // OAuth 1.0a token credentials come as oauthv=1&oauth_token=…&oauth_token_secret=….
+      const oauthToken = fields.get('oauth_token');
+      const tokenSecret = fields.get('oauth_token_secret');
+      if (oauthToken && tokenSecret && provider.resolved.oauth1) {
+        return { app: brokerApp, provider, token: { access_token: oauthToken, token_secret: tokenSecret, token_type: OAUTH1_TOKEN_TYPE, extra: {} } };
+      }
       const accessToken = fields.get('access_token');
       if (!accessToken) {
         fail(reply, 400, 'the oauthio header carries no access_token');
@@ -114,7 +121,8 @@ export function proxyRoutes(deps: BrokerDeps) {
         const caller = await identify(request, request.params.provider, reply);
         if (!caller) return reply;
         try {
-          const profile = await fetchProfile(deps.http, caller.provider.resolved, caller.token);
+          const sign = await oauth1Signer(caller.provider, caller.token);
+          const profile = await fetchProfile(deps.http, caller.provider.resolved, caller.token, sign);
           const filter = request.query.filter?.split(',').filter(Boolean);
           const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
           return { status: 'success', data };
@@ -159,7 +167,18 @@ export function proxyRoutes(deps: BrokerDeps) {
         for (const [name, value] of Object.entries(request.headers)) {
           if (!DROPPED_HEADERS.has(name) && typeof value === 'string') forwarded[name] = value;
         }
-        const signed = authorizeApiRequest(resolved, caller.token, forwarded, target);
+        let signed;
+        try {
+          signed = authorizeApiRequest(resolved, caller.token, forwarded, target);
+          const sign = await oauth1Signer(caller.provider, caller.token);
+          if (sign) {
+            const body = typeof request.body === 'string' && request.body !== '' ? request.body : undefined;
+            signed.headers.authorization = sign({ method: request.method, url: signed.url, headers: signed.headers, ...(body !== undefined ? { body } : {}) });
+          }
+        } catch (error) {
+          if (isCliError(error)) return fail(reply, 400, error.message);
+          throw error;
+        }
         const outgoing: HttpRequest = {
           method: request.method as HttpRequest['method'],
           url: signed.url,

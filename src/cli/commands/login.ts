@@ -198,6 +198,11 @@ function report(ui: Ui, result: FlowSuccess, options: LoginOptions): void {
   const facts = result.facts;
   const line = (ok: boolean, text: string) => ui.info(`  ${ok ? ui.err.green('pass') : ui.err.red('FAIL')}  ${text}`);
   ui.info('Flow checks:');
+  if (facts.protocol === 'oauth1') {
+    line(true, `temporary credentials (RFC 5849 §2.1): token of ${facts.stateLength} characters, matched by the callback and used once`);
+    line(true, 'oauth_verifier received and traded for token credentials (RFC 5849 §2.3)');
+    return;
+  }
   line(facts.stateLength * 6 >= 128, `state: ${facts.stateLength} characters (${facts.stateLength * 6} bits) from the CSPRNG, matched and used once`);
   line(facts.pkceMethod === 'S256', `PKCE: ${facts.pkceMethod ?? 'not sent (provider marked unsupported)'}${facts.verifierLength ? `, verifier ${facts.verifierLength} characters` : ''}`);
   line(true, `redirect_uri: ${facts.redirectUri} (same in the authorization and token requests)`);

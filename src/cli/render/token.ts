@@ -5,6 +5,7 @@ import { shorten } from '../ui.js';
 
 export function renderLoginResult(result: FlowSuccess, providerName: string, savedTo: string | undefined, color: ChalkInstance): string {
   const { token } = result;
+  if (token.token_secret !== undefined) return renderOAuth1Result(result, providerName, savedTo, color);
   const rows: Array<[string, string]> = [
     ['token type', token.token_type],
     ['scope', token.scope ?? `(not stated; asked for: ${result.facts.scopes.join(' ') || 'none'})`],
@@ -17,6 +18,25 @@ export function renderLoginResult(result: FlowSuccess, providerName: string, sav
     rows.push(['id_token', `verified: signature, iss, aud, exp${result.facts.nonceSent ? ', nonce' : ''} (sub ${String(claims.sub)})`]);
   }
   rows.push(['saved', savedTo ?? 'no (--no-save)']);
+  return table(providerName, rows, color);
+}
+
+/** OAuth 1.0a token credentials (RFC 5849 §2.3): no expiry, no scopes, two halves. */
+function renderOAuth1Result(result: FlowSuccess, providerName: string, savedTo: string | undefined, color: ChalkInstance): string {
+  const { token } = result;
+  const rows: Array<[string, string]> = [
+    ['protocol', 'OAuth 1.0a token credentials'],
+    ['oauth_token', `${shorten(token.access_token)}  (--json prints it whole)`],
+    ['token secret', `${shorten(token.token_secret ?? '')}`],
+    ...Object.entries(token.extra)
+      .filter(([, value]) => typeof value === 'string')
+      .map(([name, value]): [string, string] => [name, String(value)]),
+    ['saved', savedTo ?? 'no (--no-save)'],
+  ];
+  return table(providerName, rows, color);
+}
+
+function table(providerName: string, rows: Array<[string, string]>, color: ChalkInstance): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = rows.map(([label, value]) => `  ${color.dim(label.padEnd(width))}  ${value}`);
   return `${color.green('✓')} Signed in to ${providerName}\n${lines.join('\n')}`;
