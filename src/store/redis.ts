@@ -15,7 +15,18 @@ export class RedisStore implements FlowStore {
   static async connect(url: string, prefix?: string): Promise<RedisStore> {
     const { Redis } = await import('ioredis');
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
-    await redis.connect();
+    // Connection trouble surfaces as failed commands (a 5xx-free error page for the flow), not as
+    // ioredis printing "Unhandled error event" on stderr.
+    let lastError: Error | undefined;
+    redis.on('error', (error: Error) => {
+      lastError = error;
+    });
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw lastError ?? error;
+    }
     return new RedisStore(redis, prefix);
   }
 

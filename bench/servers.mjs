@@ -1,0 +1,65 @@
+// The servers under load, in their own process (so the load generator does not share the event
+// loop): a bare fastify redirect route (the baseline) and the broker (memory store), both on
+// loopback. Prints "READY <barePort> <brokerPort> <appKey>" when listening. Run with --expose-gc.
+import Fastify from 'fastify';
+import { buildBroker } from '../dist/broker/app.js';
+import { providerFor } from '../dist/broker/registry.js';
+import { appRegistry } from '../dist/broker/types.js';
+import { parseDomainRule } from '../dist/config/domains.js';
+import { secretsEqual } from '../dist/config/app-secret.js';
+import { MemoryStore } from '../dist/store/memory.js';
+import { CODE_KEY_PREFIX } from '../dist/broker/results.js';
+
+const CODES = Number(process.env.BENCH_CODES ?? 60_000);
+const spec = {
+  id: 'bench',
+  name: 'Bench',
+  docs: 'https://bench.example/docs',
+  oauth2: {
+    authorizeUrl: 'https://auth.bench.example/authorize',
+    tokenUrl: 'https://auth.bench.example/token',
+    clientAuth: 'client_secret_basic',
+    pkce: 'supported',
+    scopes: { separator: ' ', default: ['read'] },
+  },
+};
+
+const bare = Fastify();
+bare.get('/auth/:provider', async (request, reply) => reply.redirect(`https://auth.bench.example/authorize?state=${request.params.provider}`, 302));
+bare.get('/__stats', async () => {
+  globalThis.gc?.();
+  return { ...process.memoryUsage(), entries: await store.size() };
+});
+await bare.listen({ host: '127.0.0.1', port: 0 });
+
+const store = new MemoryStore({ maxEntries: CODES + 200_000 });
+const app = {
+  key: 'bench-app-key-0123456789abcdef',
+  name: 'bench',
+  flow: 'server',
+  domains: [parseDomainRule('http://localhost:3000')],
+  refreshTokensToClient: false,
+  codeTtlMs: 10 * 60_000,
+  verifySecret: async (candidate) => secretsEqual(candidate, 'bench-secret'),
+};
+const http = async () => {
+  throw new Error('the benchmark makes no provider calls');
+};
+const provider = providerFor(spec, { clientId: 'bench-client' }, 'catalog', async () => 'secret', http);
+let port = 0;
+const { app: broker } = await buildBroker({
+  apps: appRegistry([app]),
+  providers: { get: async (id) => (id === 'bench' ? provider : undefined), list: async () => [spec] },
+  store,
+  http,
+  publicOrigin: () => `http://127.0.0.1:${port}`,
+  allowedHosts: () => new Set([`127.0.0.1:${port}`]),
+});
+await broker.listen({ host: '127.0.0.1', port: 0 });
+port = broker.server.address().port;
+
+// Codes for the exchange benchmark, as the server flow leaves them: one per request.
+for (let i = 0; i < CODES; i++) {
+  await store.put(`${CODE_KEY_PREFIX}code-${i}`, { appKey: app.key, provider: 'bench', state: 's', token: { access_token: `a${i}`, token_type: 'Bearer', expires_in: 3600, extra: {} } }, 10 * 60_000);
+}
+console.log(`READY ${bare.server.address().port} ${port} ${app.key}`);
