@@ -62,4 +62,5 @@ port = broker.server.address().port;
 for (let i = 0; i < CODES; i++) {
   await store.put(`${CODE_KEY_PREFIX}code-${i}`, { appKey: app.key, provider: 'bench', state: 's', token: { access_token: `a${i}`, token_type: 'Bearer', expires_in: 3600, extra: {} } }, 10 * 60_000);
 }
+process.on("SIGINT", () => process.exit(0));
 console.log(`READY ${bare.server.address().port} ${port} ${app.key}`);

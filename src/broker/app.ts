@@ -12,6 +12,7 @@ import { backendRoutes } from './routes/backend.js';
 import { apiRoutes, legacyRoutes } from './routes/api.js';
 import { corsRoutes, proxyRoutes } from './routes/proxy.js';
 import { errorPage } from './pages.js';
+import { sendPage } from '../util/html.js';
 import type { BrokerDeps } from './types.js';
 
 declare module 'fastify' {
@@ -49,23 +50,19 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   });
 
   await app.register(helmet, {
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: [],
-        styleSrc: [],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
+    // Each HTML page sets its own policy with fresh nonces (sendPage in src/util/html.ts); a CSP on
+    // redirects and JSON would protect nothing and cost every request two random nonces.
+    contentSecurityPolicy: false,
     referrerPolicy: { policy: 'no-referrer' },
     // The popup result page needs window.opener, which same-origin COOP would sever.
     crossOriginOpenerPolicy: false,
     // The broker speaks plain http on loopback; HSTS there would only confuse browsers.
     strictTransportSecurity: false,
+    // Headers for browsers long gone (IE's download and XSS filters, Flash's cross-domain policy).
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
+    xDnsPrefetchControl: false,
   });
 
   // RFC 6749 §5.1 and the seed: nothing the broker answers may be cached.
@@ -82,7 +79,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     const message = status === 500 ? 'internal error' : error.validation ? `bad request: ${error.message}` : error.message;
     if (status === 500) request.log.error(error);
     if (request.routeOptions.config.html) {
-      return reply.code(status).type('text/html; charset=utf-8').send(errorPage('Bad request', message, undefined, reply.cspNonce));
+      return sendPage(reply, status, (nonces) => errorPage('Bad request', message, undefined, nonces));
     }
     return reply.code(status).send({ status: status === 500 ? 'error' : 'fail', message });
   });

@@ -155,8 +155,10 @@ export function buildProgram(
     .option('--force', 'with --save: replace an existing file, or override a shipped provider of that id')
     .addHelpText(
       'after',
-      '\nA saved provider is a file like those of the catalog: edit it freely, `serve` reloads it when it\n' +
-        'changes, and its id_tokens are verified with the issuer\'s keys. Credentials are added after:\n' +
+      '\n--save writes a provider file like those of the catalog, read before it by every command: edit it\n' +
+        'freely (providers validate checks it); id_tokens are verified with the keys the issuer publishes.\n' +
+        'Credentials stay out of it: add them with providers add. (Without a file, providers add ID --issuer URL\n' +
+        'keeps the discovered endpoints in oauthd.json instead.)\n' +
         examples([
           'oauthd-cli providers discover https://idp.example.com',
           'oauthd-cli providers discover https://idp.example.com --save myidp',

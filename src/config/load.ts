@@ -84,7 +84,9 @@ function isObject(value: unknown): boolean {
 /** What the schema cannot say. */
 function semanticProblems(config: Config): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  config.app?.domains?.forEach((domain, index) => {
+  // A non-list `domains` is already a schema problem.
+  if (!Array.isArray(config.app?.domains)) return problems;
+  config.app.domains.forEach((domain, index) => {
     if (typeof domain !== 'string') return;
     try {
       parseDomainRule(domain);
@@ -118,7 +120,7 @@ export function schemaReference(configPath: string): string {
 }
 
 export async function saveConfig(path: string, config: Config): Promise<void> {
-  const problems = checkConfig(config);
+  const problems = [...checkConfig(config), ...semanticProblems(config)];
   if (problems.length > 0) {
     // Never write a file we would refuse to read.
     throw configError(`refusing to write an invalid config: ${formatProblem(problems[0] as SchemaProblem)}`);

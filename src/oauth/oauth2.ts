@@ -39,7 +39,8 @@ export interface AuthorizationRequest {
 /** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
 export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
   const url = new URL(endpoint.authorizeUrl);
-  const params = url.searchParams;
+  // Built apart and assigned once: every set() on url.searchParams would re-serialize the URL.
+  const params = new URLSearchParams(url.search);
   params.set('response_type', 'code');
   params.set('client_id', request.clientId);
   params.set('redirect_uri', request.redirectUri);
@@ -54,6 +55,7 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   for (const [name, value] of Object.entries({ ...endpoint.authorizeParams, ...request.extra })) {
     params.set(name, value);
   }
+  url.search = params.toString();
   return url.toString();
 }
 

@@ -176,7 +176,7 @@ function parseBody(response: HttpResponse, rules: TokenResponseRules, note: Note
       parsed = JSON.parse(text);
     } catch (error) {
       throw flowError(
-        `the ${endpointName} answered HTTP ${response.status} with broken JSON (${(error as Error).message.replace(/ in JSON.*/, '')})`,
+        `the ${endpointName} answered HTTP ${response.status} with broken JSON (${brokenJsonReason(error as Error)})`,
         'run with --trace to see the body',
         'broken_json',
       );
@@ -200,6 +200,11 @@ function parseBody(response: HttpResponse, rules: TokenResponseRules, note: Note
     statusHint(response.status),
     'unreadable_response',
   );
+}
+
+/** V8's reason, without the position and without its excerpt of the body (which may hold a token). */
+function brokenJsonReason(error: Error): string {
+  return error.message.replace(/ in JSON.*/s, '').replace(/, (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/, '');
 }
 
 function toSeconds(value: unknown, note: Note): number | undefined {

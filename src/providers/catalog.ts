@@ -117,7 +117,8 @@ export async function loadCatalog(dirs: string | readonly string[] = CATALOG_DIR
 
 /** One catalog provider, or undefined when no folder has its file. A broken file is an error. */
 export async function findCatalogProvider(id: string, dirs: string | readonly string[] = CATALOG_DIR): Promise<ProviderSpec | undefined> {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(id)) return undefined;
+  // providers/schema.json sits beside the providers but is not one.
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(id) || `${id}.json` === SCHEMA_FILE) return undefined;
   for (const dir of asList(dirs)) {
     const file = join(dir, `${id}.json`);
     const entry = await readProviderFile(file, id).catch(() => undefined);

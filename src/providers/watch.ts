@@ -142,8 +142,17 @@ export async function watchCatalog(
   }
 
   for (const dir of dirs) folders.push(new FolderWatch(dir, touched, () => rescan(dir), report));
-  await Promise.all(folders.map((folder) => folder.start()));
-  for (const id of await catalogIds(dirs)) await evaluate(id, true);
+  // Watch first, then read: a file changed in between is re-read after the initial state.
+  const initial = Promise.all(folders.map((folder) => folder.start())).then(async () => {
+    for (const id of await catalogIds(dirs)) await evaluate(id, true);
+  });
+  queue = initial.catch(() => undefined);
+  try {
+    await initial;
+  } catch (error) {
+    for (const folder of folders) folder.close();
+    throw error;
+  }
 
   return {
     get: (id) => served.get(id)?.spec,

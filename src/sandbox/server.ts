@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import formbody from '@fastify/formbody';
-import type {} from '@fastify/helmet';
+import { sendPage } from '../util/html.js';
 import { memoryAdapter } from './adapter.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
 import { consentPage, deviceConfirmPage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
@@ -80,17 +80,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       pages.get<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid`, async (request, reply) => {
         const oidc = requireProvider();
         const details = await oidc.interactionDetails(request.raw, reply.raw);
-        const page =
-          details.prompt.name === 'login'
-            ? signInPage(details.uid, details.params.client_id ?? '', reply.cspNonce)
-            : consentPage(details.uid, details.params.client_id ?? '', requestedScopes(details), reply.cspNonce);
-        return reply.type('text/html; charset=utf-8').send(page);
+        const clientId = details.params.client_id ?? '';
+        return sendPage(reply, 200, (nonces) =>
+          details.prompt.name === 'login' ? signInPage(details.uid, clientId, nonces) : consentPage(details.uid, clientId, requestedScopes(details), nonces),
+        );
       });
       pages.post<{ Params: { uid: string }; Body: { login?: string } }>(`${SANDBOX_PATH}/interaction/:uid/login`, async (request, reply) => {
         const login = (request.body?.login ?? '').trim();
         if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
-          const page = errorPage('Use 1–64 letters, digits, dots, dashes, underscores or @ for the user name.', reply.cspNonce);
-          return reply.code(400).type('text/html; charset=utf-8').send(page);
+          return sendPage(reply, 400, (nonces) => errorPage('Use 1–64 letters, digits, dots, dashes, underscores or @ for the user name.', nonces));
         }
         reply.hijack();
         await requireProvider().interactionFinished(request.raw, reply.raw, { login: { accountId: login } }, { mergeWithLastSubmission: false });
@@ -127,10 +125,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         raw.url = (raw.url ?? '/').slice(SANDBOX_PATH.length) || '/';
         handler(raw, reply.raw);
       };
-      // oidc-provider writes its own pages (form_post, device flow) with its own inline scripts:
-      // the broker's CSP must not be laid over them.
-      passthrough.all(`${SANDBOX_PATH}/*`, { helmet: false }, forward);
-      passthrough.all(SANDBOX_PATH, { helmet: false }, forward);
+      passthrough.all(`${SANDBOX_PATH}/*`, forward);
+      passthrough.all(SANDBOX_PATH, forward);
     });
   };
 

@@ -2,6 +2,7 @@
  * HTML the broker and the sandbox answer: every value escaped, one optional inline script allowed
  * by a per-response CSP nonce, nothing loaded from elsewhere.
  */
+import { randomBytes } from 'node:crypto';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {
@@ -42,10 +43,42 @@ function render(value: unknown): string {
   return escapeHtml(String(value));
 }
 
-/** Nonces of the response's Content-Security-Policy (set by @fastify/helmet per response). */
+/** Nonces of the response's Content-Security-Policy, fresh for every page. */
 export interface Nonces {
   script: string;
   style: string;
+}
+
+/**
+ * The Content-Security-Policy of every page we render: nothing loads from anywhere, the one inline
+ * script and style run under this response's nonces, forms post only to us, no framing.
+ */
+export function pageCsp(nonces: Nonces): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonces.script}'`,
+    `style-src 'nonce-${nonces.style}'`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The slice of a fastify reply a page needs. */
+export interface PageReply {
+  code(status: number): PageReply;
+  header(name: string, value: string): PageReply;
+  type(contentType: string): PageReply;
+  send(body: string): unknown;
+}
+
+/**
+ * Sends an HTML page with its own CSP. Only HTML answers pay for nonces and the policy; redirects
+ * and JSON, most of the broker's traffic, carry neither.
+ */
+export function sendPage(reply: PageReply, status: number, render: (nonces: Nonces) => string): unknown {
+  const nonces = { script: randomBytes(16).toString('base64'), style: randomBytes(16).toString('base64') };
+  return reply.code(status).header('content-security-policy', pageCsp(nonces)).type('text/html; charset=utf-8').send(render(nonces));
 }
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SecretBackend } from './backend.js';
+import { configError } from '../util/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
 
 interface FileContents {
@@ -26,9 +27,14 @@ export class FileBackend implements SecretBackend {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, entries: {} };
       throw error;
     }
-    const parsed = JSON.parse(text) as Partial<FileContents>;
+    let parsed: Partial<FileContents> | null;
+    try {
+      parsed = JSON.parse(text) as Partial<FileContents> | null;
+    } catch {
+      parsed = null;
+    }
     if (parsed === null || typeof parsed !== 'object' || typeof parsed.entries !== 'object' || parsed.entries === null) {
-      throw new Error(`${this.location} is not an oauthd-cli secrets file; move it away and log in again`);
+      throw configError(`${this.location} is not an oauthd-cli secrets file`, 'move it away and log in again');
     }
     return { version: 1, entries: parsed.entries };
   }

@@ -95,7 +95,7 @@ export interface RunCliResult {
  * Variables removed from the inherited environment unless `options.env` sets them:
  * - BROWSER, DISPLAY, WAYLAND_DISPLAY, SSH_CONNECTION: the CLI must not open the developer's real
  *   browser, and its "can I open a browser?" logic must see a predictable headless machine;
- * - OAUTHD_CONFIG, OAUTHD_APP_SECRET: the developer's own settings;
+ * - OAUTHD_CONFIG, OAUTHD_APP_SECRET, OAUTHD_PROVIDERS_DIR: the developer's own settings;
  * - DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR: otherwise a test could read or write the
  *   developer's real keychain (keyring clients find the session bus through either one);
  *   tests that need a keychain use `wrap: ['test/helpers/with-keyring.sh']`;
@@ -108,6 +108,7 @@ const SCRUBBED = [
   'SSH_CONNECTION',
   'OAUTHD_CONFIG',
   'OAUTHD_APP_SECRET',
+  'OAUTHD_PROVIDERS_DIR',
   'DBUS_SESSION_BUS_ADDRESS',
   'XDG_RUNTIME_DIR',
   'FORCE_COLOR',

@@ -10,6 +10,7 @@ import { checkCaller, findCaller, parseUrl } from '../caller.js';
 import { findMatchingRule } from '../../config/domains.js';
 import { CALLBACK_PATH, type CallbackParams, type Completion, type Delivery, type FlowEngine, type FlowRecord } from '../flows.js';
 import { errorPage, loginDonePage, popupResultPage, redirectPage } from '../pages.js';
+import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { StoreFullError } from '../../store/store.js';
@@ -49,7 +50,7 @@ interface StartOptions {
 export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const htmlError = (reply: FastifyReply, status: number, title: string, message: string, hint?: string) =>
-      reply.code(status).type('text/html; charset=utf-8').send(errorPage(title, message, hint, reply.cspNonce));
+      sendPage(reply, status, (nonces) => errorPage(title, message, hint, nonces));
 
     app.get<{ Params: Static<typeof StartParams>; Querystring: StartQuery }>(
       '/auth/:provider',
@@ -125,7 +126,7 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
       if (record.delivery.mode === 'cli') {
         if (outcome.ok) {
           const provider = await deps.providers.get(record.provider);
-          return reply.type('text/html; charset=utf-8').send(loginDonePage(provider?.resolved.name ?? record.provider, reply.cspNonce));
+          return sendPage(reply, 200, (nonces) => loginDonePage(provider?.resolved.name ?? record.provider, nonces));
         }
         return htmlError(reply, 400, 'Sign-in failed', outcome.error.message, outcome.error.hint);
       }
@@ -189,11 +190,11 @@ function deliverOrPage(reply: FastifyReply, delivery: Delivery, result: unknown,
   const json = JSON.stringify(result);
   switch (delivery.mode) {
     case 'popup':
-      return reply.code(status).type('text/html; charset=utf-8').send(popupResultPage(result, delivery.origin, reply.cspNonce));
+      return sendPage(reply, status, (nonces) => popupResultPage(result, delivery.origin, nonces));
     case 'fragment': {
       const url = new URL(delivery.url);
       url.hash = `oauthio=${encodeURIComponent(json)}`;
-      return reply.type('text/html; charset=utf-8').send(redirectPage(url.toString(), reply.cspNonce));
+      return sendPage(reply, 200, (nonces) => redirectPage(url.toString(), nonces));
     }
     case 'query': {
       const url = new URL(delivery.url);

@@ -11,7 +11,7 @@ import type { DiscoveredEndpoints, Keyset } from '../../config/schema.js';
 import { vaultAccountForSecret } from '../../config/secrets.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
 import { fetchClient } from '../../oauth/http.js';
-import { catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
 import { resolveProvider } from '../../providers/resolve.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
@@ -43,7 +43,7 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
   const { path, config } = await loadConfig(ctx);
   const previous = config.providers[id];
 
-  let spec = await findCatalogProvider(id);
+  let spec = await findCatalogProvider(id, catalogDirs(ctx));
   let discovered: DiscoveredEndpoints | undefined;
   if (options.issuer !== undefined) {
     ui.info(`Reading the discovery document of ${options.issuer}…`);
@@ -54,7 +54,7 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
     spec = specFromMetadata(id, id, discovered);
   }
   if (!spec) {
-    const names = await catalogIds();
+    const names = await catalogIds(catalogDirs(ctx));
     throw usageError(
       `"${id}" is not in the catalog`,
       `did you mean ${closestNames(id, names).join(', ')}? Any OpenID provider works with --issuer https://…`,

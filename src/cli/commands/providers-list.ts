@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { configPathFor, readConfig } from '../../config/load.js';
-import { loadCatalog } from '../../providers/catalog.js';
+import { catalogDirs, loadCatalog } from '../../providers/catalog.js';
 import type { ProviderSpec } from '../../providers/schema.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 
@@ -24,7 +24,7 @@ export interface ProviderRow {
 
 export async function run(ctx: Context, filter: string | undefined, options: ListOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const [catalog, loaded] = await Promise.all([loadCatalog(), readConfig(configPathFor(ctx))]);
+  const [catalog, loaded] = await Promise.all([loadCatalog(catalogDirs(ctx)), readConfig(configPathFor(ctx))]);
   const keysets = loaded?.config.providers ?? {};
   for (const broken of catalog.broken) {
     ui.warn(`${broken.file}: ${broken.problems[0]?.path || '/'} ${broken.problems[0]?.message} (skipped)`);

@@ -65,6 +65,10 @@ export async function discover(http: HttpClient, issuer: string): Promise<Server
       failures.push(`${url} is not JSON`);
       continue;
     }
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+      failures.push(`${url} is not a JSON object`);
+      continue;
+    }
     checkMetadata(metadata, issuer, url);
     return metadata;
   }

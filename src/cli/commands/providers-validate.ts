@@ -1,0 +1,125 @@
+/**
+ * `oauthd-cli providers validate [FILE...]`: checks provider files against providers/schema.json
+ * and the rules a schema cannot say (src/providers/validate.ts). Every problem is printed as
+ * `file: /json/path message` on stderr — all of them, not the first — then a summary; the exit
+ * code is 2 when any file has a problem.
+ *
+ * Without FILE it checks every folder the CLI reads providers from (the user folder and the shipped
+ * catalog) and the ids across files. A FILE may also be a folder: every provider file in it.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import { catalogDirs, isProblem, readProviderFile } from '../../providers/catalog.js';
+import type { ProviderProblem } from '../../providers/validate.js';
+import { configError, usageError } from '../../util/errors.js';
+
+interface Checked {
+  file: string;
+  /** The id the file declares, when it is JSON with a string id. */
+  id: string | undefined;
+  problems: ProviderProblem[];
+}
+
+export async function run(ctx: Context, files: string[]): Promise<void> {
+  const ui = new Ui(ctx);
+  const shown = (file: string) => {
+    const path = relative(ctx.cwd, file);
+    return path.startsWith('..') || isAbsolute(path) ? file : path;
+  };
+
+  const groups = files.length > 0 ? await givenFiles(ctx.cwd, files) : await catalogFiles(catalogDirs(ctx));
+  const checked: Checked[][] = [];
+  for (const group of groups) checked.push(await Promise.all(group.map(check)));
+
+  // Ids within one folder must be unique; a user-folder file overriding a shipped one is allowed.
+  const overrides: string[] = [];
+  const served = new Map<string, string>();
+  for (const group of checked) {
+    const inFolder = new Map<string, string>();
+    for (const entry of group) {
+      if (entry.id === undefined) continue;
+      const twin = inFolder.get(entry.id);
+      if (twin !== undefined) entry.problems.push({ path: '/id', message: `"${entry.id}" is also the id of ${shown(twin)}` });
+      else inFolder.set(entry.id, entry.file);
+    }
+    for (const [id, file] of inFolder) {
+      const earlier = served.get(id);
+      if (earlier !== undefined) overrides.push(`${shown(earlier)} overrides ${shown(file)}`);
+      else served.set(id, file);
+    }
+  }
+
+  const all = checked.flat();
+  const bad = all.filter((entry) => entry.problems.length > 0);
+  for (const entry of bad) {
+    for (const problem of entry.problems) ctx.stderr.write(`${shown(entry.file)}: ${problem.path || '/'} ${problem.message}\n`);
+  }
+  for (const note of overrides) ui.info(`note: ${note}`);
+
+  const count = bad.reduce((sum, entry) => sum + entry.problems.length, 0);
+  if (bad.length > 0) {
+    throw configError(
+      `${bad.length} of ${all.length} provider file(s) have problems (${count} in all)`,
+      'fix each path above; providers/schema.json describes every field',
+    );
+  }
+  ui.success(`${all.length} provider file(s) valid`);
+}
+
+async function check(file: string): Promise<Checked> {
+  const entry = await readProviderFile(file, basename(file, '.json'));
+  if (!isProblem(entry)) return { file, id: entry.id, problems: [] };
+  return { file, id: await declaredId(file, entry.problems), problems: [...entry.problems] };
+}
+
+/** The id a broken file declares, for the duplicate check (undefined when it is not even JSON). */
+async function declaredId(file: string, problems: ProviderProblem[]): Promise<string | undefined> {
+  if (problems.some((problem) => problem.path === '')) return undefined;
+  try {
+    const value = JSON.parse(await readFile(file, 'utf8')) as { id?: unknown };
+    return typeof value.id === 'string' ? value.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files named on the command line (a folder stands for its provider files), grouped by folder. */
+async function givenFiles(cwd: string, names: string[]): Promise<string[][]> {
+  const byFolder = new Map<string, string[]>();
+  const add = (file: string) => {
+    const group = byFolder.get(dirname(file)) ?? [];
+    if (!group.includes(file)) group.push(file);
+    byFolder.set(dirname(file), group);
+  };
+  for (const name of names) {
+    const path = resolve(cwd, name);
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw usageError(`no such file: ${name}`, 'give the path of a provider file, e.g. providers/github.json, or a folder of them');
+    if (info.isDirectory()) {
+      const files = await folderFiles(path);
+      if (files.length === 0) throw usageError(`${name} holds no provider file (*.json)`, 'give a provider file or a folder of them');
+      files.forEach(add);
+    } else {
+      add(path);
+    }
+  }
+  return [...byFolder.values()];
+}
+
+/** Every provider file of the folders the CLI reads (a user folder that does not exist holds none). */
+async function catalogFiles(dirs: readonly string[]): Promise<string[][]> {
+  return Promise.all(dirs.map((dir) => folderFiles(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  })));
+}
+
+async function folderFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  return names
+    .filter((name) => name.endsWith('.json') && name !== 'schema.json')
+    .sort()
+    .map((name) => join(dir, name));
+}

@@ -1,0 +1,158 @@
+/**
+ * Calling a provider's API with a token: where a request may go (the API's origin, never another:
+ * the broker's `/request` proxy and the CLI's `request` command take paths from callers, and an
+ * open proxy that attaches tokens is SSRF plus token theft) and how the token rides along
+ * (RFC 6750 §2.1 Authorization header, §2.3 query parameter, or a header of the provider's own).
+ *
+ * Templates here may use `{token.<field>}`: the access token, and any other scalar field of the
+ * token response (Salesforce's `{token.instance_url}`).
+ */
+import type { ResolvedProvider } from '../providers/resolve.js';
+import { fillTemplate, TemplateError, type TemplateKind } from '../providers/template.js';
+import { CliError, configError, flowError } from '../util/errors.js';
+import { lowerCaseKeys } from '../util/headers.js';
+import type { TokenSet } from './token-response.js';
+
+/** RFC 6750 §2.3: the query parameter is access_token unless the provider says otherwise. */
+const DEFAULT_QUERY_PARAM = 'access_token';
+/** RFC 6750 §2.1. */
+const DEFAULT_SCHEME = 'Bearer';
+/** The placeholder that makes a header template a credential. */
+const ACCESS_TOKEN_PLACEHOLDER = '{token.access_token}';
+
+export type TemplateValues = Record<string, string>;
+
+/**
+ * Values for templates used once a token exists: the provider's params, `client_id`, and
+ * `token.<field>` for each string or number field of the token response. The refresh token is left
+ * out on purpose: no API call needs it, and it must reach nobody but the token endpoint.
+ */
+export function tokenTemplateValues(provider: ResolvedProvider, token: TokenSet): TemplateValues {
+  const values: TemplateValues = { ...provider.params, client_id: provider.clientId };
+  const fields: Record<string, unknown> = {
+    ...token.extra,
+    access_token: token.access_token,
+    token_type: token.token_type,
+    expires_in: token.expires_in,
+    scope: token.scope,
+    id_token: token.id_token,
+  };
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string') values[`token.${name}`] = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) values[`token.${name}`] = String(value);
+  }
+  return values;
+}
+
+/** fillTemplate with errors a user can act on: a missing parameter is configuration, a missing token field a flow problem. */
+export function fillProviderTemplate(
+  provider: ResolvedProvider,
+  template: string,
+  values: TemplateValues,
+  kind: TemplateKind = 'url',
+): string {
+  try {
+    return fillTemplate(template, values, kind);
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    if (error.missing.startsWith('token.')) {
+      throw flowError(
+        `${provider.id}: ${error.message}`,
+        `{${error.missing}} comes from the token response; log in again, or check tokenResponse in the provider file`,
+        'template_value_missing',
+      );
+    }
+    throw configError(`${provider.id}: ${error.message}`, `set it with: oauthd-cli providers add ${provider.id} --param ${error.missing}=…`);
+  }
+}
+
+/** The API's base URL, filled (`{token.instance_url}`), without a trailing slash. */
+export function apiBaseUrl(provider: ResolvedProvider, token: TokenSet): string {
+  const api = provider.spec.api;
+  if (!api) {
+    throw configError(`${provider.id} describes no API (its provider file has no "api" block)`, 'add api.baseUrl to the provider file');
+  }
+  return fillProviderTemplate(provider, api.baseUrl, tokenTemplateValues(provider, token)).replace(/\/+$/, '');
+}
+
+/**
+ * Where an API request goes. A relative path is appended to the API's base URL ("user" and "/user"
+ * alike: `https://slack.com/api` + `/users.identity`); an absolute URL is accepted only on the API's
+ * own origin (scheme, host and port). Protocol-relative (`//evil.com`), userinfo
+ * (`https://api.example.com@evil.com`) and backslash tricks are refused, as are control characters
+ * (the WHATWG URL parser drops tabs and newlines silently, which hides what a URL says).
+ */
+export function apiRequestTarget(provider: ResolvedProvider, token: TokenSet, pathOrUrl: string): string {
+  const base = apiBaseUrl(provider, token);
+  const origin = new URL(base).origin;
+  const shown = JSON.stringify(pathOrUrl.length > 200 ? `${pathOrUrl.slice(0, 200)}…` : pathOrUrl);
+  const refuse = (why: string) =>
+    new CliError('usage', `refusing to send a ${provider.name} token to ${shown}: ${why}`, `give a path under ${base}, or a URL on ${origin}`, {
+      code: 'foreign_origin',
+    });
+
+  if (/[\x00-\x1f\x7f]/.test(pathOrUrl)) throw refuse('it contains control characters');
+  if (/^\s*[\\/]{2}/.test(pathOrUrl) || /^\s*\/\\/.test(pathOrUrl)) throw refuse('a URL without a scheme can point to any host');
+  let target: URL;
+  if (/^\s*[a-z][a-z0-9+.-]*:/i.test(pathOrUrl)) {
+    try {
+      target = new URL(pathOrUrl.trim());
+    } catch {
+      throw refuse('it is not a valid URL');
+    }
+  } else {
+    target = new URL(`${base}/${pathOrUrl.replace(/^\//, '')}`);
+  }
+  if (target.username !== '' || target.password !== '') throw refuse('it carries credentials (user@host)');
+  if (target.origin !== origin) throw refuse(`its origin ${target.origin === 'null' ? target.protocol : target.origin} is not the API origin ${origin}`);
+  return target.href;
+}
+
+export interface ApiRequest {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Adds the token to an API request the provider's way: the provider's API headers (filled; a header
+ * template holding `{token.access_token}` is the credential, as Shopify's X-Shopify-Access-Token),
+ * else `Authorization: <scheme> <token>` (RFC 6750 §2.1), or the query parameter when
+ * `api.tokenIn` is "query" (§2.3). The caller's headers override the provider's defaults, never the
+ * credential. Header names come back lower-case.
+ */
+export function authorizeApiRequest(
+  provider: ResolvedProvider,
+  token: TokenSet,
+  headers: Readonly<Record<string, string>>,
+  url: string,
+): ApiRequest {
+  return withToken(provider, token, url, provider.spec.api?.headers ?? {}, headers);
+}
+
+/** The shared core: `headerTemplates` are the provider's headers for this call (API or profile). */
+export function withToken(
+  provider: ResolvedProvider,
+  token: TokenSet,
+  url: string,
+  headerTemplates: Readonly<Record<string, string>>,
+  callerHeaders: Readonly<Record<string, string>> = {},
+): ApiRequest {
+  const api = provider.spec.api;
+  const values = tokenTemplateValues(provider, token);
+  const defaults: Record<string, string> = {};
+  const credentials: Record<string, string> = {};
+  for (const [name, template] of Object.entries(lowerCaseKeys(headerTemplates))) {
+    const target = template.includes(ACCESS_TOKEN_PLACEHOLDER) ? credentials : defaults;
+    target[name] = fillProviderTemplate(provider, template, values, 'text');
+  }
+  const result: ApiRequest = { url, headers: { ...defaults, ...lowerCaseKeys(callerHeaders), ...credentials } };
+  if (Object.keys(credentials).length > 0) return result;
+  if (api?.tokenIn === 'query') {
+    const withParam = new URL(url);
+    withParam.searchParams.set(api.queryParam ?? DEFAULT_QUERY_PARAM, token.access_token);
+    result.url = withParam.href;
+  } else {
+    result.headers.authorization = `${api?.scheme ?? DEFAULT_SCHEME} ${token.access_token}`;
+  }
+  return result;
+}

@@ -1,0 +1,124 @@
+// src/providers/validate.ts + src/providers/catalog.ts: the rules beyond the schema, and lookup.
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOG_DIR, catalogIds, closestNames, findCatalogProvider, loadCatalog } from '../../src/providers/catalog.js';
+import { validateProvider } from '../../src/providers/validate.js';
+import { makeTempDir } from '../helpers/run-cli.js';
+import { caughtCliError } from './errors.js';
+
+async function catalogJson(id: string): Promise<Record<string, any>> {
+  return JSON.parse(await readFile(path.join(CATALOG_DIR, `${id}.json`), 'utf8')) as Record<string, any>;
+}
+
+describe('validateProvider', () => {
+  it('a real catalog file passes, with and without its file name', async () => {
+    for (const id of ['microsoft', 'salesforce', 'keycloak', 'github']) {
+      const spec = await catalogJson(id);
+      expect(validateProvider(spec), id).toEqual([]);
+      expect(validateProvider(spec, id), id).toEqual([]);
+    }
+  });
+
+  it('the id must equal the file name', async () => {
+    expect(validateProvider(await catalogJson('microsoft'), 'azure')).toEqual([
+      { path: '/id', message: 'is "microsoft" but the file is named azure.json; they must match' },
+    ]);
+  });
+
+  it('a template must name a declared parameter (or client_id)', async () => {
+    const spec = await catalogJson('microsoft');
+    spec.oauth2.tokenUrl = 'https://login.microsoftonline.com/{region}/{tenant}/token?c={client_id}';
+    expect(validateProvider(spec, 'microsoft')).toEqual([
+      { path: '/oauth2/tokenUrl', message: 'uses {region}, which is not declared under "params"' },
+    ]);
+  });
+
+  it('{token.*} is refused before a token exists (oauth2, oauth1, oidc), allowed in api and profile', async () => {
+    const spec = await catalogJson('salesforce');
+    spec.oauth2.authorizeUrl = '{token.instance_url}/services/oauth2/authorize';
+    spec.oauth2.revoke.url = '{token.instance_url}/revoke';
+    expect(validateProvider(spec, 'salesforce')).toEqual([
+      { path: '/oauth2/authorizeUrl', message: 'uses {token.instance_url}, but no token exists yet at this step' },
+      { path: '/oauth2/revoke/url', message: 'uses {token.instance_url}, but no token exists yet at this step' },
+    ]);
+    const oidc = await catalogJson('keycloak');
+    oidc.oidc.issuer = '{token.iss}';
+    expect(validateProvider(oidc, 'keycloak')).toEqual([
+      { path: '/oidc/issuer', message: 'uses {token.iss}, but no token exists yet at this step' },
+    ]);
+  });
+
+  it('prose fields are not templates', async () => {
+    const spec = await catalogJson('microsoft');
+    spec.notes = 'Use {tenant} or {anything}';
+    spec.params.tenant.description = 'the {tenant} of {org}';
+    spec.oauth2.scopes.values['Mail.Read'] = 'reads {mail}';
+    expect(validateProvider(spec, 'microsoft')).toEqual([]);
+  });
+
+  it('schema problems come first, as JSON pointers', async () => {
+    const spec = await catalogJson('microsoft');
+    spec.oauth2.clientAuth = 'client_secret_jwt';
+    expect(validateProvider(spec, 'microsoft')).toEqual([
+      { path: '/oauth2/clientAuth', message: 'must be one of "client_secret_basic", "client_secret_post", "none"' },
+    ]);
+    delete spec.oauth2;
+    const problems = validateProvider(spec, 'microsoft');
+    expect(problems).toContainEqual({ path: '', message: 'is missing the required field "oauth2"' });
+    expect(problems).toContainEqual({ path: '', message: 'is missing the required field "oauth1"' });
+  });
+});
+
+describe('catalog', () => {
+  it('every shipped provider file is valid', async () => {
+    const catalog = await loadCatalog();
+    expect(catalog.broken).toEqual([]);
+    expect(catalog.providers.size).toBe((await catalogIds()).length);
+    expect(catalog.providers.get('microsoft')?.name).toBe('Microsoft identity platform (Entra ID, personal accounts)');
+  });
+
+  it('findCatalogProvider: undefined for an unknown id or a path, never reading outside the catalog', async () => {
+    expect(await findCatalogProvider('no-such-provider')).toBeUndefined();
+    expect(await findCatalogProvider('../package')).toBeUndefined();
+    expect(await findCatalogProvider('schema')).toBeUndefined();
+    expect(await findCatalogProvider('Microsoft')).toBeUndefined();
+  });
+
+  it('a broken file is a config error naming the file and the problem; loadCatalog keeps the rest', async () => {
+    const dir = await makeTempDir();
+    await mkdir(dir.path, { recursive: true });
+    await copyFile(path.join(CATALOG_DIR, 'github.json'), path.join(dir.path, 'github.json'));
+    await copyFile(path.join(CATALOG_DIR, 'schema.json'), path.join(dir.path, 'schema.json'));
+    const renamed = await catalogJson('microsoft');
+    await writeFile(path.join(dir.path, 'azure.json'), JSON.stringify(renamed));
+    await writeFile(path.join(dir.path, 'broken.json'), '{\n  "id": "broken",\n}');
+
+    expect(await catalogIds(dir.path)).toEqual(['azure', 'broken', 'github']);
+    const error = await caughtCliError(() => findCatalogProvider('azure', dir.path));
+    expect(error.kind).toBe('config');
+    expect(error.message).toBe(
+      `${path.join(dir.path, 'azure.json')}: /id is "microsoft" but the file is named azure.json; they must match`,
+    );
+    expect(error.hint).toBe('fix the provider file (oauthd-cli providers validate shows every problem)');
+    const syntax = await caughtCliError(() => findCatalogProvider('broken', dir.path));
+    expect(syntax.message).toBe(`${path.join(dir.path, 'broken.json')}: / invalid JSON at line 3, column 1: Expected double-quoted property name`);
+
+    const catalog = await loadCatalog(dir.path);
+    expect([...catalog.providers.keys()]).toEqual(['github']);
+    expect(catalog.broken.map((entry) => path.basename(entry.file))).toEqual(['azure.json', 'broken.json']);
+  });
+
+  it('closestNames: prefixes first, then the nearest by edit distance, without repeats', async () => {
+    const ids = await catalogIds();
+    expect(closestNames('gihtub', ids)[0]).toBe('github');
+    expect(closestNames('micro', ids)[0]).toBe('microsoft');
+    expect(closestNames('google', ['goto', 'google_nest', 'google', 'zoom'])).toEqual(['google_nest', 'google', 'goto']);
+    expect(closestNames('slak', ['slack', 'stack', 'spotify'], 2)).toEqual(['slack', 'stack']);
+    expect(closestNames('x', ['a'])).toEqual(['a']);
+    expect(closestNames('x', [])).toEqual([]);
+    const picks = closestNames('drop', ids, 5);
+    expect(picks).toHaveLength(5);
+    expect(new Set(picks).size).toBe(5);
+  });
+});
