@@ -18,10 +18,10 @@ import { createPkce } from '../oauth/pkce.js';
 import { randomToken } from '../oauth/random.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
-import { validateIdToken, type IdTokenCheck } from '../oauth/oidc/id-token.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
 import { configError, flowError, isCliError, type CliError } from '../util/errors.js';
-import type { FlowFacts, FlowOutcome, FlowSuccess } from './outcome.js';
+import type { FlowFacts, FlowOutcome } from './outcome.js';
+import { checkIdToken } from './id-token-check.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
 
 export const FLOW_KEY_PREFIX = 'flow:';
@@ -121,9 +121,12 @@ export class FlowEngine {
 
   /** Creates the flow and returns the provider's authorization URL. */
   async start(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
-    if (provider.resolved.oauth2) return this.startOAuth2(app, provider, options);
-    if (provider.resolved.oauth1) return this.startOAuth1(app, provider, options);
-    throw configError(`${provider.resolved.id} describes neither OAuth 2 nor OAuth 1.0a`, 'fix its provider file');
+    let url: string;
+    if (provider.resolved.oauth2) url = await this.startOAuth2(app, provider, options);
+    else if (provider.resolved.oauth1) url = await this.startOAuth1(app, provider, options);
+    else throw configError(`${provider.resolved.id} describes neither OAuth 2 nor OAuth 1.0a`, 'fix its provider file');
+    this.deps.trace?.authorizationRequest(url);
+    return url;
   }
 
   private baseRecord(app: BrokerApp, provider: BrokerProvider, options: StartOptions, protocol: FlowRecord['protocol'], scopes: string[]) {
@@ -232,29 +235,12 @@ export class FlowEngine {
         record.codeVerifier,
       );
       const obtainedAt = this.now();
-      let idToken: FlowSuccess['idToken'];
-      if (result.token.id_token !== undefined) {
-        if (!openid) {
-          if (record.nonce !== undefined) {
-            return fail(flowError('an id_token came back, but no issuer is known to verify it', 'add the provider with --issuer so its keys can be found', 'id_token_unverifiable'));
-          }
-        } else {
-          const verified = await validateIdToken(result.token.id_token, {
-            issuer: openid.issuer,
-            clientId: provider.resolved.clientId,
-            keys: openid.keys,
-            accessToken: result.token.access_token,
-            now: Math.floor(obtainedAt / 1000),
-            ...(record.nonce !== undefined ? { nonce: record.nonce } : {}),
-            ...(openid.metadata.id_token_signing_alg_values_supported
-              ? { allowedAlgorithms: openid.metadata.id_token_signing_alg_values_supported }
-              : {}),
-          });
-          idToken = { claims: verified.claims as Record<string, unknown>, checks: verified.checks as IdTokenCheck[] };
-        }
-      } else if (record.nonce !== undefined && openid) {
-        return fail(flowError('openid was asked but no id_token came back', 'check that the client may use the openid scope', 'id_token_missing'));
-      }
+      const idToken = await checkIdToken(result.token, openid, {
+        clientId: provider.resolved.clientId,
+        openidAsked: record.nonce !== undefined,
+        now: obtainedAt,
+        ...(record.nonce !== undefined ? { nonce: record.nonce } : {}),
+      });
       return {
         record,
         outcome: { ok: true, facts, token: result.token, raw: result.raw, deviations: result.deviations, obtainedAt, ...(idToken ? { idToken } : {}) },
@@ -318,6 +304,7 @@ function factsOf(record: FlowRecord): FlowFacts {
   return {
     provider: record.provider,
     protocol: record.protocol,
+    grant: 'authorization_code',
     redirectUri: record.redirectUri,
     scopes: record.scopes,
     stateLength: record.stateLength,

@@ -6,6 +6,8 @@ import type { CliError } from '../util/errors.js';
 export interface FlowFacts {
   provider: string;
   protocol: 'oauth2' | 'oauth1';
+  /** How the token was obtained; the redirect-based checks apply to authorization_code only. */
+  grant: 'authorization_code' | 'device_code' | 'client_credentials';
   redirectUri: string;
   scopes: string[];
   /** Lengths and methods, never the values: for the hygiene report. */

@@ -32,9 +32,17 @@ export interface RegistrySource {
   catalog?: (id: string) => Promise<ProviderSpec | undefined>;
 }
 
-/** A jose key set fetched through our HttpClient, so traces see the JWKS request too. */
+/**
+ * A jose key set fetched through our HttpClient, so traces see the JWKS request too. It is cached
+ * (jose's cacheMaxAge) and read again once when a token names a kid it does not hold: the issuer
+ * rotated its keys (OIDC Core §10.1.1). No cooldown: with jose's default of 30 s, the first
+ * token signed with a new key would be refused whenever the cached set was read less than 30 s
+ * before. jose refetches at most once per verification, and id_tokens come only from the issuer's
+ * own token endpoint, so nobody else can make the broker refetch.
+ */
 export function remoteKeySet(http: HttpClient, jwksUri: string) {
   return createRemoteJWKSet(new URL(jwksUri), {
+    cooldownDuration: 0,
     [customFetch]: async (url: string) => {
       const response = await http({ method: 'GET', url, headers: { accept: 'application/json' }, purpose: 'JWKS' });
       return new Response(response.text, { status: response.status, headers: response.headers });

@@ -58,6 +58,11 @@ export interface ProviderRegistry {
   list(): Promise<ProviderSpec[]>;
 }
 
+export interface FlowTracer {
+  authorizationRequest(url: string): void;
+  authorizationResponse(response: { method?: 'GET' | 'POST'; url?: string; params?: Record<string, string | undefined> }): void;
+}
+
 export interface BrokerDeps {
   apps: AppRegistry;
   providers: ProviderRegistry;
@@ -75,6 +80,8 @@ export interface BrokerDeps {
   sandbox?: Sandbox;
   /** `login`: receives the outcome of flows started by the CLI app, and callbacks with an unknown state. */
   onCliOutcome?: (outcome: FlowOutcome) => void;
+  /** Sees each authorization request and response as it happens (login --trace); secrets are its business. */
+  trace?: FlowTracer;
   /** Fastify's logger; off unless debugging. */
   logger?: boolean;
 }

@@ -192,16 +192,45 @@ export function buildProgram(
     .option('--save', 'keep the token in the OS keychain, or a 0600 file where none answers (default)')
     .option('--timeout <seconds>', 'how long to wait for the sign-in to come back', parseSeconds, 300)
     .option('-v, --verbose', 'print every security check of the flow (state, PKCE, nonce, each id_token claim)')
+    .option('--trace', 'print every step on stderr as it happens: URLs, parameters, each HTTP exchange, checks (secrets redacted)')
+    .option('--trace-secrets', 'show secrets in the trace, HAR and curl lines instead of redacting them (careful)')
+    .option('--har <file>', 'write the transcript as a HAR file (redacted), for a browser\'s network panel')
+    .option('--curl', 'print a ready-to-run curl command for each request to the provider')
+    .option('--device', 'use the device authorization grant (RFC 8628): a code to enter elsewhere, no callback')
+    .option('--client-credentials', 'get a machine-to-machine token (RFC 6749 §4.4): no user, no browser')
+    .option('--profile <name>', 'keep the token under this account name (several accounts per provider)', 'default')
+    .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
     .addHelpText(
       'after',
       examples([
         'npx oauthd-cli login sandbox',
         'oauthd-cli login github --scope "read:user repo"',
         'oauthd-cli login myidp --json --no-save | jq -r .access_token',
+        'oauthd-cli login google --trace --har google.har',
+        'oauthd-cli login github --device                    # on an SSH session',
+        'oauthd-cli login myidp --client-credentials --scope api',
+        'oauthd-cli login github --profile work',
         'BROWSER=firefox oauthd-cli login google --port 0',
       ]),
     )
     .action(withContext(() => import('./commands/login.js')));
+
+  program
+    .command('doctor')
+    .description('check the setup before a login needs it: config, store, secrets, each provider, the broker port')
+    .option('--json', 'print the checks as a JSON list of {id, label, status, detail, fix}')
+    .addHelpText(
+      'after',
+      '\nOne line per check: ✓ passes, ! warns, ✗ fails (its fix on the next line), i informs.\n' +
+        'Exit 0 when no check fails (warnings included), 1 otherwise. Secrets are looked up, never printed;\n' +
+        'only discovery documents are fetched, with a 5 s timeout (offline is a warning).\n' +
+        examples([
+          'oauthd-cli doctor',
+          'oauthd-cli doctor --config ../api/oauthd.json',
+          'oauthd-cli doctor --json | jq \'.[] | select(.status == "fail")\'',
+        ]),
+    )
+    .action(withContext(() => import('./commands/doctor.js')));
 
   return program;
 }

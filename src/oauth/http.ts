@@ -42,6 +42,7 @@ export function fetchClient(options: FetchClientOptions = {}): HttpClient {
   return async (request) => {
     const startedAt = Date.now();
     const headers = { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT, ...lowerCaseKeys(request.headers) };
+    let result: HttpResponse;
     try {
       const response = await fetch(request.url, {
         method: request.method,
@@ -50,21 +51,30 @@ export function fetchClient(options: FetchClientOptions = {}): HttpClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const result: HttpResponse = {
+      result = {
         status: response.status,
         statusText: response.statusText,
-        headers: Object.fromEntries(response.headers),
+        headers: headerMap(response.headers),
         text: await response.text(),
         url: request.url,
       };
-      options.observe?.({ request: { ...request, headers }, response: result, startedAt, durationMs: Date.now() - startedAt });
-      return result;
     } catch (error) {
       const failure = describeFetchError(error, request, timeoutMs);
       options.observe?.({ request: { ...request, headers }, error: failure, startedAt, durationMs: Date.now() - startedAt });
       throw failure;
     }
+    // Outside the try: an observer's own trouble must not turn a good answer into a failed request.
+    options.observe?.({ request: { ...request, headers }, response: result, startedAt, durationMs: Date.now() - startedAt });
+    return result;
   };
+}
+
+/** Headers as a map; several Set-Cookie fields (which cannot be comma-joined safely) are joined by newlines. */
+function headerMap(headers: Headers): Record<string, string> {
+  const map = Object.fromEntries(headers);
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 1) map['set-cookie'] = cookies.join('\n');
+  return map;
 }
 
 

@@ -33,6 +33,11 @@ export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
     return [];
   }
   const checks: TraceCheck[] = [];
+  if (facts.grant !== 'authorization_code') {
+    // No browser redirect: no state, PKCE, redirect_uri or nonce to check; the id_token still is.
+    checks.push({ ok: true, name: 'grant', detail: `${facts.grant} (no redirect: state, PKCE and nonce do not apply)`, source: facts.grant === 'device_code' ? 'RFC 8628' : 'RFC 6749 §4.4' });
+    return [...checks, ...idTokenChecks(outcome)];
+  }
   // The facts carry the state's length only; its entropy depends on nothing else.
   const bits = base64urlEntropyBits('x'.repeat(facts.stateLength));
   checks.push({
@@ -69,13 +74,13 @@ export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
       source: 'OIDC Core §3.1.3.7 step 11',
     });
   }
-  if (outcome.ok) {
-    for (const check of outcome.idToken?.checks ?? []) {
-      checks.push({ ok: check.ok, name: `id_token ${check.name}`, detail: check.detail, source: check.source });
-    }
-  } else {
+  return [...checks, ...idTokenChecks(outcome)];
+}
+
+function idTokenChecks(outcome: FlowOutcome): TraceCheck[] {
+  if (!outcome.ok) {
     // A failed id_token check throws, so its line is the flow's error.
-    checks.push({ ok: false, name: outcome.error.code ?? 'flow', detail: outcome.error.message });
+    return [{ ok: false, name: outcome.error.code ?? 'flow', detail: outcome.error.message }];
   }
-  return checks;
+  return (outcome.idToken?.checks ?? []).map((check) => ({ ok: check.ok, name: `id_token ${check.name}`, detail: check.detail, source: check.source }));
 }

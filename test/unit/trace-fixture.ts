@@ -148,7 +148,8 @@ export async function runTracedFlow(transcript: Transcript, server: TokenServer,
 
   const outcome: FlowSuccess = {
     ok: true,
-    facts: { provider: 'fixture', protocol: 'oauth2', redirectUri: REDIRECT_URI, scopes: ['openid', 'profile'], stateLength: secrets.state.length, pkceMethod: 'S256', verifierLength: secrets.verifier.length, nonceSent: true },
+    facts: { provider: 'fixture', protocol: 'oauth2',
+    grant: 'authorization_code', redirectUri: REDIRECT_URI, scopes: ['openid', 'profile'], stateLength: secrets.state.length, pkceMethod: 'S256', verifierLength: secrets.verifier.length, nonceSent: true },
     token: { access_token: secrets.accessToken, token_type: 'Bearer', extra: {} },
     raw: {},
     deviations: [],

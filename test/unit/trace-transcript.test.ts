@@ -151,7 +151,8 @@ describe('transcript plumbing', () => {
 });
 
 describe('flowChecks: the hygiene lines of a flow', () => {
-  const facts: FlowFacts = { provider: 'p', protocol: 'oauth2', redirectUri: REDIRECT_URI, scopes: [], stateLength: 43, pkceMethod: 'S256', verifierLength: 43, nonceSent: false };
+  const facts: FlowFacts = { provider: 'p', protocol: 'oauth2',
+    grant: 'authorization_code', redirectUri: REDIRECT_URI, scopes: [], stateLength: 43, pkceMethod: 'S256', verifierLength: 43, nonceSent: false };
   const success = (overrides: Partial<FlowFacts>) =>
     flowChecks({ ok: true, facts: { ...facts, ...overrides }, token: { access_token: 'a', token_type: 'Bearer', extra: {} }, raw: {}, deviations: [], obtainedAt: 0 });
   const verdict = (checks: ReturnType<typeof flowChecks>, name: string) => checks.find((check) => check.name === name)?.ok;
@@ -167,7 +168,8 @@ describe('flowChecks: the hygiene lines of a flow', () => {
   });
 
   it('has no PKCE line for OAuth 1.0a, which has no PKCE', () => {
-    expect(success({ protocol: 'oauth1', pkceMethod: undefined, verifierLength: undefined }).map((check) => check.name)).toEqual(['state', 'redirect_uri']);
+    expect(success({ protocol: 'oauth1',
+    grant: 'authorization_code', pkceMethod: undefined, verifierLength: undefined }).map((check) => check.name)).toEqual(['state', 'redirect_uri']);
   });
 
   it('fails a state under 128 bits, a missing PKCE, a verifier out of RFC 7636 bounds, a nonce without a verified id_token', () => {

@@ -110,12 +110,15 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
       const completion = await flows.complete(params);
       return finish(completion, reply);
     };
-    app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) =>
-      callback(request.query, reply),
-    );
-    app.post<{ Body: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { body: CallbackFields }, config: { html: true } }, (request, reply) =>
-      callback(request.body ?? {}, reply),
-    );
+    app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) => {
+      deps.trace?.authorizationResponse({ method: 'GET', url: request.url });
+      return callback(request.query, reply);
+    });
+    // response_mode=form_post (OAuth 2.0 Form Post Response Mode; Apple): the same fields, in a POST body.
+    app.post<{ Body: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { body: CallbackFields }, config: { html: true } }, (request, reply) => {
+      deps.trace?.authorizationResponse({ method: 'POST', params: request.body ?? {} });
+      return callback(request.body ?? {}, reply);
+    });
 
     async function finish({ record, outcome }: Completion, reply: FastifyReply) {
       const cliFlow = record === undefined || record.delivery.mode === 'cli';

@@ -1,0 +1,68 @@
+/**
+ * `oauthd-cli logout <provider>`: revoke the kept token at the provider where that is possible
+ * (see token revoke), then delete the local copy. Where it is not (no revocation endpoint, OAuth
+ * 1.0a, the sandbox that is gone, a project without the keyset) the copy is deleted and the command
+ * says that the token may stay valid at the provider. A revocation the provider refuses stops the
+ * logout, so the token is not lost while still valid; --no-revoke deletes the copy only.
+ */
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import { describeStore, findStoredToken, issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeRevoked, revocationEndpoint, revokeAtProvider } from './token-revoke.js';
+import { SANDBOX_ID } from '../../sandbox/spec.js';
+import { deleteToken, DEFAULT_PROFILE, type StoredToken } from '../../vault/tokens.js';
+import { CliError } from '../../util/errors.js';
+
+export interface LogoutOptions extends TokenCommandOptions {
+  /** --no-revoke sets false. */
+  revoke?: boolean;
+}
+
+export async function run(ctx: Context, provider: string, options: LogoutOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const { stored, vault } = await findStoredToken(ctx, provider, options);
+  if (options.revoke === false) {
+    ui.info(`Not revoking (--no-revoke): the token stays valid at ${provider} until it expires.`);
+  } else {
+    await revokeWherePossible(ctx, ui, stored);
+  }
+  await deleteToken(vault, stored.provider, stored.profile);
+  ui.success(`Logged out of ${provider} (profile ${stored.profile}): the token is deleted from ${describeStore(vault)}`);
+}
+
+async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): Promise<void> {
+  const id = stored.provider;
+  if (id === SANDBOX_ID) {
+    ui.info('Nothing to revoke: the sandbox that issued this token ended with its `login sandbox` process.');
+    return;
+  }
+  const http = tokenHttp();
+  let issuer;
+  try {
+    issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
+  } catch (error) {
+    if (!(error instanceof CliError) || error.kind === 'flow') throw error;
+    ui.warn(`not revoked at the provider (${error.message}); the token may stay valid there until it expires`);
+    return;
+  }
+  const endpoint = revocationEndpoint(issuer);
+  if (!endpoint) {
+    ui.warn(
+      `${issuer.resolved.name} has no revocation endpoint${issuer.resolved.oauth2 ? '' : ' (OAuth 1.0a defines none)'}: the token stays valid there until it expires; revoke the app's access in your account settings at the provider`,
+    );
+    return;
+  }
+  try {
+    const revoked = await revokeAtProvider(http, issuer, endpoint, stored);
+    ui.success(`Revoked ${describeRevoked(revoked)} at ${endpoint.url}`);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    const profile = stored.profile === DEFAULT_PROFILE ? '' : ` --profile ${stored.profile}`;
+    throw new CliError(
+      error.kind,
+      `${error.message}; the token is kept`,
+      `${error.hint ? `${error.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profile} --no-revoke`,
+      { code: error.code, cause: error.cause },
+    );
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * `oauthd-cli token list`: every token kept, one line each: provider, profile, account, the store
+ * it rests in, scopes and expiry. Never a token value: a listing is something people paste.
+ */
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import { describeStore, openTokenStores, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
+import { shortExpiry, table, tokenScopes } from '../render/stored-token.js';
+import type { SecretBackend } from '../../vault/backend.js';
+import { listTokens, type StoredToken } from '../../vault/tokens.js';
+
+export interface ListOptions extends TokenCommandOptions {
+  json?: boolean;
+}
+
+/** One line of `--json`: what the token is, never the token. */
+export interface TokenListEntry {
+  provider: string;
+  profile: string;
+  account: string | null;
+  store: { kind: SecretBackend['kind']; location: string };
+  protocol: 'oauth2' | 'oauth1';
+  tokenType: string;
+  scopes: string[];
+  /** False when the provider did not say which scopes it granted: `scopes` are those asked for. */
+  scopesGranted: boolean;
+  obtainedAt: string;
+  expiresAt: string | null;
+  /** Null when the lifetime is unknown. */
+  expired: boolean | null;
+  refreshable: boolean;
+}
+
+export async function run(ctx: Context, options: ListOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const stores = await openTokenStores(ctx, options.store);
+  const found: Array<{ stored: StoredToken; vault: SecretBackend }> = [];
+  for (const vault of stores) {
+    for (const stored of await listTokens(vault)) {
+      if (options.profile === undefined || stored.profile === options.profile) found.push({ stored, vault });
+    }
+  }
+  found.sort((a, b) => a.stored.provider.localeCompare(b.stored.provider) || a.stored.profile.localeCompare(b.stored.profile));
+
+  if (options.json) {
+    ui.json(found.map(({ stored, vault }) => entry(stored, vault)));
+    return;
+  }
+  const where = stores.map(describeStore).join(' or ');
+  if (found.length === 0) {
+    const which = options.profile === undefined ? 'No tokens' : `No tokens for the profile ${options.profile}`;
+    ui.info(`${which} in ${where}. Sign in with: oauthd-cli login <provider>`);
+    return;
+  }
+  const body = found.map(({ stored, vault }) => {
+    const { scopes, granted } = tokenScopes(stored);
+    return [
+      stored.provider,
+      stored.profile,
+      stored.subject ?? '-',
+      vault.kind,
+      scopes.length === 0 ? '-' : `${scopes.join(' ')}${granted ? '' : ' (asked)'}`,
+      shortExpiry(stored),
+    ];
+  });
+  const legend = [...new Set(found.map(({ vault }) => vault))].map((vault) =>
+    vault.kind === 'keychain' ? `keychain: ${vault.location}` : `file:     ${vault.location} (mode 0600, plain text protected by file permissions)`,
+  );
+  ui.result(`${table(['PROVIDER', 'PROFILE', 'ACCOUNT', 'STORE', 'SCOPES', 'EXPIRES'], body, ui.out)}\n\n${legend.join('\n')}`);
+}
+
+function entry(stored: StoredToken, vault: SecretBackend): TokenListEntry {
+  const { scopes, granted } = tokenScopes(stored);
+  const oauth1 = stored.token.token_secret !== undefined;
+  const left = secondsLeft(stored);
+  return {
+    provider: stored.provider,
+    profile: stored.profile,
+    account: stored.subject ?? null,
+    store: { kind: vault.kind, location: vault.location },
+    protocol: oauth1 ? 'oauth1' : 'oauth2',
+    tokenType: stored.token.token_type,
+    scopes,
+    scopesGranted: granted,
+    obtainedAt: stored.obtainedAt,
+    expiresAt: stored.expiresAt ?? null,
+    expired: oauth1 || left === undefined ? null : left <= 0,
+    refreshable: !oauth1 && stored.token.refresh_token !== undefined,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * `oauthd-cli token print <provider>`: the kept token on stdout, and nothing else, for scripts:
+ *   raw     the access token alone (as `gh auth token`)
+ *   header  `Authorization: Bearer <token>` (RFC 6750 §2.1), for `curl -H "$(…)"`
+ *   env     `export ACCESS_TOKEN=… REFRESH_TOKEN=…`, quoted for the shell, for `eval "$(…)"`
+ *   json    the token response as kept (the same shape as `login --json`)
+ * An expired token is printed all the same, with a warning on stderr.
+ */
+import { quote } from 'shell-quote';
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import { describeLeft, findStoredToken, isExpired, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
+import { tokenToJson } from '../../oauth/token-response.js';
+import type { StoredToken } from '../../vault/tokens.js';
+import { usageError } from '../../util/errors.js';
+
+export const PRINT_FORMATS = ['raw', 'header', 'env', 'json'] as const;
+export type PrintFormat = (typeof PRINT_FORMATS)[number];
+
+export interface PrintOptions extends TokenCommandOptions {
+  format?: PrintFormat;
+}
+
+export async function run(ctx: Context, provider: string, options: PrintOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const format = options.format ?? 'raw';
+  if (!PRINT_FORMATS.includes(format)) {
+    throw usageError(`--format ${String(format)} is not a format`, `use one of ${PRINT_FORMATS.join(', ')}`);
+  }
+  const { stored } = await findStoredToken(ctx, provider, options);
+  const text = printed(stored, format);
+  const left = secondsLeft(stored);
+  if (left !== undefined && isExpired(stored) && stored.token.token_secret === undefined) {
+    ui.warn(`the ${stored.provider} access token ${describeLeft(left)}; \`oauthd-cli token refresh ${stored.provider}\` gets a new one`);
+  }
+  ui.result(text);
+}
+
+export function printed(stored: StoredToken, format: PrintFormat): string {
+  const { token } = stored;
+  const oauth1 = token.token_secret !== undefined;
+  switch (format) {
+    case 'raw':
+      return token.access_token;
+    case 'json':
+      return JSON.stringify(tokenToJson(token), null, 2);
+    case 'env': {
+      const variables: Array<[string, string | undefined]> = oauth1
+        ? [
+            ['OAUTH_TOKEN', token.access_token],
+            ['OAUTH_TOKEN_SECRET', token.token_secret],
+          ]
+        : [
+            ['ACCESS_TOKEN', token.access_token],
+            ['REFRESH_TOKEN', token.refresh_token],
+          ];
+      // shell-quote quotes or escapes every character a POSIX shell reads specially: safe for eval.
+      const assignments = variables.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([name, value]) => `${name}=${quote([value])}`);
+      return `export ${assignments.join(' ')}`;
+    }
+    case 'header':
+      if (oauth1) {
+        throw usageError(
+          `${stored.provider} uses OAuth 1.0a: each request carries its own signature (RFC 5849 §3.5.1), so there is no fixed Authorization header`,
+          `let oauthd-cli sign the request: oauthd-cli request ${stored.provider} <path>`,
+        );
+      }
+      return `Authorization: ${authorizationScheme(token.token_type)} ${token.access_token}`;
+  }
+}
+
+/** RFC 6750 §2.1 spells the scheme "Bearer"; providers that answer "bearer" mean the same (schemes are case-insensitive, RFC 9110 §11.1). */
+function authorizationScheme(tokenType: string): string {
+  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+}

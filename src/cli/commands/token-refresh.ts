@@ -1,0 +1,49 @@
+/**
+ * `oauthd-cli token refresh <provider>`: a new access token from the kept refresh token
+ * (RFC 6749 §6), saved where the old one was. Without --force a token that is still valid is left
+ * alone. The refresh token is kept when the answer has none, and a rotated one replaces it; either
+ * way the command says which happened.
+ */
+import type { Context } from '../context.js';
+import { Ui } from '../ui.js';
+import {
+  describeRotation,
+  findStoredToken,
+  isExpired,
+  issuingProvider,
+  refreshStoredToken,
+  requireRefreshable,
+  secondsLeft,
+  warnDeviations,
+  tokenHttp,
+  type TokenCommandOptions,
+} from '../stored-token.js';
+import { describeExpiry } from '../render/stored-token.js';
+import { formatDuration } from '../render/token.js';
+import { tokenToJson } from '../../oauth/token-response.js';
+import { saveToken } from '../../vault/tokens.js';
+
+export interface RefreshOptions extends TokenCommandOptions {
+  force?: boolean;
+  json?: boolean;
+}
+
+export async function run(ctx: Context, provider: string, options: RefreshOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const located = await findStoredToken(ctx, provider, options);
+  const { stored } = located;
+  requireRefreshable(stored);
+  if (!options.force && !isExpired(stored) && stored.expiresAt !== undefined) {
+    ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored) as number)} more; nothing to do (--force refreshes anyway).`);
+    if (options.json) ui.json(tokenToJson(stored.token));
+    return;
+  }
+  const http = tokenHttp();
+  const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
+  const refreshed = await refreshStoredToken(http, issuer, stored);
+  await saveToken(located.vault, refreshed.stored);
+  warnDeviations(ui, refreshed.deviations);
+  ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored)}`);
+  ui.info(`${describeRotation(refreshed.rotation).replace(/^./, (first) => first.toUpperCase())}.`);
+  if (options.json) ui.json(tokenToJson(refreshed.stored.token));
+}

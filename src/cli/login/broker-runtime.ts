@@ -1,0 +1,100 @@
+/**
+ * The broker as `login` runs it: in this process, on loopback, serving one app (the CLI itself)
+ * and the providers of oauthd.json (plus the sandbox when asked). Flows started by the CLI app end
+ * in `outcome`, a promise the login awaits.
+ */
+import { buildBroker } from '../../broker/app.js';
+import type { FlowOutcome } from '../../broker/outcome.js';
+import { configRegistry } from '../../broker/registry.js';
+import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
+import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../broker/types.js';
+import type { Config } from '../../config/schema.js';
+import type { HttpClient } from '../../oauth/http.js';
+import { randomToken } from '../../oauth/random.js';
+import { findCatalogProvider } from '../../providers/catalog.js';
+import { createSandbox } from '../../sandbox/server.js';
+import { SANDBOX_ID } from '../../sandbox/spec.js';
+import { MemoryStore } from '../../store/memory.js';
+import type { SecretBackend } from '../../vault/backend.js';
+import { listen, loopbackHosts } from '../listen.js';
+
+export interface LoginBroker {
+  origin: string;
+  port: number;
+  cliKey: string;
+  providers: ProviderRegistry;
+  /** Settles with the first flow outcome the CLI app receives (or a callback with an unknown state). */
+  outcome: Promise<FlowOutcome>;
+  /** Ends the wait from outside (automatic sandbox sign-in failing, a pasted URL, ...). */
+  settle(outcome: FlowOutcome): void;
+  /**
+   * Starts a flow for the CLI app without a browser hop through the broker, and returns the
+   * provider's authorization URL (what a remote browser can open when it cannot reach this broker).
+   */
+  authorizationUrl(providerId: string, scopes?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface LoginBrokerOptions {
+  config: Config | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  http: HttpClient;
+  vault: () => Promise<SecretBackend>;
+  catalogDirs: string[];
+  port: number;
+  sandbox: boolean;
+  flowTtlMs: number;
+  trace?: BrokerDeps['trace'];
+}
+
+export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
+  const store = new MemoryStore();
+  const cliApp: BrokerApp = { key: randomToken(), name: 'oauthd-cli login', flow: 'cli', domains: [], refreshTokensToClient: true, codeTtlMs: 0 };
+  let origin = '';
+  let allowedHosts = new Set<string>();
+  const sandbox = options.sandbox ? createSandbox() : undefined;
+  const providers = configRegistry({
+    keysets: options.config?.providers ?? {},
+    env: options.env,
+    http: options.http,
+    vault: options.vault,
+    catalog: (id) => findCatalogProvider(id, options.catalogDirs),
+    ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
+  });
+
+  let settle: (outcome: FlowOutcome) => void = () => undefined;
+  const outcome = new Promise<FlowOutcome>((resolve) => {
+    settle = resolve;
+  });
+  const { app, flows } = await buildBroker({
+    apps: appRegistry([cliApp]),
+    providers,
+    store,
+    http: options.http,
+    publicOrigin: () => origin,
+    allowedHosts: () => allowedHosts,
+    flowTtlMs: options.flowTtlMs,
+    onCliOutcome: (result) => settle(result),
+    ...(sandbox ? { sandbox } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
+  });
+  const close = async () => {
+    await app.close();
+    await store.close();
+  };
+  try {
+    const bound = await listen(app, '127.0.0.1', options.port);
+    origin = bound.origin;
+    allowedHosts = loopbackHosts(bound.port);
+    await sandbox?.start(origin);
+    const authorizationUrl = async (providerId: string, scopes?: string[]) => {
+      const provider = await providers.get(providerId);
+      if (!provider) throw new Error(`no provider ${providerId}`);
+      return flows.start(cliApp, provider, { delivery: { mode: 'cli' }, ...(scopes ? { scopes } : {}) });
+    };
+    return { origin, port: bound.port, cliKey: cliApp.key, providers, outcome, settle: (result) => settle(result), authorizationUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `login --client-credentials`: a machine-to-machine token (RFC 6749 §4.4), no user and no browser.
+ */
+import type { FlowSuccess } from '../../broker/outcome.js';
+import type { BrokerProvider } from '../../broker/types.js';
+import { clientCredentialsGrant } from '../../oauth/client-credentials.js';
+import type { HttpClient } from '../../oauth/http.js';
+import { usageError } from '../../util/errors.js';
+
+export async function clientCredentialsFlow(http: HttpClient, provider: BrokerProvider, scopes: string[]): Promise<FlowSuccess> {
+  const resolved = provider.resolved;
+  if (!resolved.oauth2) {
+    throw usageError(`${resolved.name} speaks OAuth 1.0a only; it has no client credentials grant`);
+  }
+  const clientSecret = await provider.clientSecret();
+  const result = await clientCredentialsGrant(http, resolved.oauth2, { clientId: resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, scopes);
+  return {
+    ok: true,
+    facts: {
+      provider: resolved.id,
+      protocol: 'oauth2',
+      grant: 'client_credentials',
+      redirectUri: '(none: client credentials)',
+      scopes,
+      stateLength: 0,
+      pkceMethod: undefined,
+      verifierLength: undefined,
+      nonceSent: false,
+    },
+    token: result.token,
+    raw: result.raw,
+    deviations: result.deviations,
+    obtainedAt: Date.now(),
+  };
+}

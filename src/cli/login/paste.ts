@@ -1,0 +1,44 @@
+/**
+ * The pasted-URL fallback: where the browser cannot reach this machine's loopback port (SSH, a
+ * container), the sign-in still ends on a URL like http://127.0.0.1:6284/auth?code=…&state=…
+ * that the browser fails to load. Pasting that URL here hands its query to the local broker's own
+ * callback, so the flow finishes through the same checks (state, code exchange, id_token).
+ */
+import { createInterface } from 'node:readline';
+import type { InputStream } from '../context.js';
+
+/** The callback query of a pasted line, when it looks like an authorization response. */
+export function callbackQuery(line: string): string | undefined {
+  const text = line.trim();
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const params = url.searchParams;
+  const looksLikeResponse = params.has('state') || params.has('code') || params.has('error') || params.has('oauth_token');
+  return looksLikeResponse ? url.search.slice(1) : undefined;
+}
+
+/**
+ * Reads lines from stdin until one is a callback URL, then hands its query to `deliver`. Returns a
+ * stop function. A closed or empty stdin simply ends the watch.
+ */
+export function watchPastedUrls(stdin: InputStream, deliver: (query: string) => void, complain: (line: string) => void): () => void {
+  const lines = createInterface({ input: stdin, terminal: false });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    const query = callbackQuery(line);
+    if (query === undefined) {
+      complain(line);
+      return;
+    }
+    lines.close();
+    deliver(query);
+  });
+  // A closed stdin is not an error: the browser may still come back on its own.
+  lines.on('error', () => lines.close());
+  return () => lines.close();
+}
