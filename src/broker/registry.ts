@@ -108,6 +108,9 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
   }
 
   return {
+    forget(id) {
+      cache.delete(id);
+    },
     async get(id) {
       const cached = cache.get(id);
       if (cached) return cached;

@@ -54,6 +54,8 @@ export interface OpenIdRuntime {
 
 export interface ProviderRegistry {
   get(id: string): Promise<BrokerProvider | undefined>;
+  /** Drops what is cached for `id`, so the next flow reads its description again (hot reload). */
+  forget?(id: string): void;
   /** Ids and descriptions the broker can serve (for /api/providers and error messages). */
   list(): Promise<ProviderSpec[]>;
 }

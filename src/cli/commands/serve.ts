@@ -12,7 +12,8 @@ import { appRegistry } from '../../broker/types.js';
 import { configRegistry } from '../../broker/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { fetchClient } from '../../oauth/http.js';
-import { catalogDirs, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs } from '../../providers/catalog.js';
+import { watchCatalog } from '../../providers/watch.js';
 import { createSandbox } from '../../sandbox/server.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
@@ -36,12 +37,33 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   let origin = '';
   let allowedHosts = new Set<string>();
   const sandbox = options.sandbox ? createSandbox() : undefined;
+  const watcher = await watchCatalog(
+    catalogDirs(ctx),
+    (id, change) => {
+      registry.forget?.(id);
+      if (change.kind === 'updated') ui.info(`Provider ${id} reloaded from ${change.file}.`);
+      else if (change.kind === 'removed') ui.info(`Provider ${id} removed (${change.file}).`);
+      else {
+        const first = change.problems[0];
+        ui.warn(
+          `${change.file} is broken: ${first?.path || '/'} ${first?.message}${change.problems.length > 1 ? ` (and ${change.problems.length - 1} more)` : ''}; ` +
+            (change.serving ? `still serving the previous version of ${id}` : `${id} is unavailable until the file is fixed`),
+        );
+      }
+    },
+    (error) => ui.warn(`provider folder watch: ${error.message}`),
+  );
+  for (const broken of watcher.problems()) {
+    ui.warn(`${broken.file} is broken: ${broken.problems[0]?.path || '/'} ${broken.problems[0]?.message} (oauthd-cli providers validate lists every problem)`);
+  }
   const registry = configRegistry({
     keysets: config.providers,
     env: ctx.env,
     http,
     vault,
-    catalog: (id) => findCatalogProvider(id, catalogDirs(ctx)),
+    // The watcher's last good version of each file: an edit takes effect at the next flow, and a
+    // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
+    catalog: async (id) => watcher.get(id),
     ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
   });
   const broker = await buildBroker({
@@ -80,6 +102,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       ui.info(`\n${signal}: stopping the broker…`);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      watcher.close();
       void broker.app.close().then(() => store.close()).then(resolve);
     };
     const onInt = () => stop('SIGINT');
