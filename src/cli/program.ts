@@ -232,5 +232,135 @@ export function buildProgram(
     )
     .action(withContext(() => import('./commands/doctor.js')));
 
+  // Keeping and using tokens: the token group, logout, me, request. Each takes --profile (which
+  // account of the provider) and --store (read one store only; by default the keychain and the file).
+  const parseProfileName = (value: string): string => {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
+    return value;
+  };
+  const profileOption = () => new Option('--profile <name>', 'which account of the provider (login --profile)').argParser(parseProfileName).default('default');
+  const storeOption = () =>
+    new Option('--store <store>', 'look only in the OS keychain or only in the 0600 file (default: both; $OAUTHD_STORE)').choices(['keychain', 'file']);
+
+  const token = program
+    .command('token')
+    .description('the tokens login keeps: list, show, print, refresh, revoke, introspect');
+
+  token
+    .command('list')
+    .description('every token kept: provider, profile, account, store, scopes, expiry (never the token itself)')
+    .addOption(new Option('--profile <name>', 'only the tokens of this profile').argParser(parseProfileName))
+    .addOption(storeOption())
+    .option('--json', 'print a JSON list (no token values either)')
+    .addHelpText('after', examples(['oauthd-cli token list', 'oauthd-cli token list --store keychain', 'oauthd-cli token list --json | jq -r \'.[] | select(.expired) | .provider\'']))
+    .action(withContext(() => import('./commands/token-list.js')));
+
+  token
+    .command('show <provider>')
+    .description('what a kept token is: scopes, expiry countdown, account, store, decoded JWT claims (the token itself is not printed)')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--json', 'print the description as JSON (claims of JWT access tokens and id_tokens included)')
+    .addHelpText(
+      'after',
+      '\nA JWT access token is decoded, not verified (only the API it is meant for checks it); the id_token\n' +
+        'was verified when it was received, and show says when.\n' +
+        examples(['oauthd-cli token show github', 'oauthd-cli token show myidp --profile work --json | jq .idToken.claims']),
+    )
+    .action(withContext(() => import('./commands/token-show.js')));
+
+  token
+    .command('print <provider>')
+    .description('print the kept token on stdout, and nothing else')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .addOption(
+      new Option('--format <format>', 'raw: the access token; header: "Authorization: Bearer …"; env: shell exports; json: the token response')
+        .choices(['raw', 'header', 'env', 'json'])
+        .default('raw'),
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'curl -H "$(oauthd-cli token print github --format header)" https://api.github.com/user',
+        'eval "$(oauthd-cli token print myidp --format env)"   # sets ACCESS_TOKEN and REFRESH_TOKEN',
+        'oauthd-cli token print google --format json | jq .scope',
+      ]),
+    )
+    .action(withContext(() => import('./commands/token-print.js')));
+
+  token
+    .command('refresh <provider>')
+    .description('a new access token from the refresh token (RFC 6749 §6); says whether the provider rotated the refresh token')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--force', 'refresh even when the access token is still valid')
+    .option('--json', 'print the token response as JSON on stdout')
+    .addHelpText('after', examples(['oauthd-cli token refresh google', 'oauthd-cli token refresh myidp --force --profile work']))
+    .action(withContext(() => import('./commands/token-refresh.js')));
+
+  token
+    .command('revoke <provider>')
+    .description('revoke the token at the provider (RFC 7009 or its own endpoint), then delete it here')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .addHelpText(
+      'after',
+      '\nRefused (exit 2) when the provider has no revocation endpoint: `logout` deletes the local copy anyway.\n' +
+        examples(['oauthd-cli token revoke google', 'oauthd-cli token revoke myidp --profile work']),
+    )
+    .action(withContext(() => import('./commands/token-revoke.js')));
+
+  token
+    .command('introspect <provider>')
+    .description('ask the provider whether the token is active and what it grants (RFC 7662)')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--refresh-token', 'ask about the refresh token instead of the access token')
+    .option('--json', 'print the introspection response as JSON')
+    .addHelpText('after', examples(['oauthd-cli token introspect myidp', 'oauthd-cli token introspect myidp --json | jq .active']))
+    .action(withContext(() => import('./commands/token-introspect.js')));
+
+  program
+    .command('logout <provider>')
+    .description('revoke the kept token at the provider where possible, then delete it here')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--no-revoke', 'only delete the local copy (the token stays valid at the provider until it expires)')
+    .addHelpText('after', examples(['oauthd-cli logout github', 'oauthd-cli logout myidp --profile work', 'oauthd-cli logout sandbox']))
+    .action(withContext(() => import('./commands/logout.js')));
+
+  program
+    .command('me <provider>')
+    .description('the signed-in user as oauthd\'s unified profile (id, name, email, …), with the kept token')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--json', 'print the profile as JSON, with the provider\'s raw answer')
+    .addHelpText('after', '\nAn expired token is refreshed first (and kept).\n' + examples(['oauthd-cli me github', 'oauthd-cli me myidp --profile work --json | jq .raw']))
+    .action(withContext(() => import('./commands/me.js')));
+
+  program
+    .command('request <provider> <path>')
+    .description('an API call with the kept token, only to the provider\'s API origin (body on stdout, like gh api)')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('-X, --method <method>', 'HTTP method (default GET, or POST with -d)')
+    .option('-d, --data <body>', 'request body; @file reads a file, - reads stdin (JSON or form content type is inferred)')
+    .option('-H, --header <header>', 'a request header "Name: value" (repeatable)', collect)
+    .option('-i, --include', 'print the status line and the response headers before the body')
+    .addHelpText(
+      'after',
+      '\nPATH is relative to the API base URL of the provider file (api.baseUrl); a full URL must be on that\n' +
+        'origin. The token is added the provider\'s way (OAuth 1.0a requests are signed); an expired token is\n' +
+        'refreshed first. A status outside 2xx prints the body, then exits 1.\n' +
+        examples([
+          'oauthd-cli request github /user',
+          'oauthd-cli request github /user/repos -i',
+          'oauthd-cli request github /user/repos -d \'{"name":"demo"}\'',
+          'oauthd-cli request myidp /items -X PUT -d @item.json -H "If-Match: 3"',
+        ]),
+    )
+    .action(withContext(() => import('./commands/request.js')));
+
   return program;
 }

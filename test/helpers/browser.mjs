@@ -28,6 +28,9 @@
 //                    This happens in the same browser, so any broker cookie set on the way is
 //                    sent with the forged callback: only the state check can reject it.
 //       ignore       open <URL>, then do nothing for BROWSER_IGNORE_SECONDS (default 30), exit 0.
+//       capture-callback  sign in like approve, but never load the callback: its URL is written
+//                    to BROWSER_CAPTURE_FILE and the navigation is aborted (a browser that cannot
+//                    reach the CLI's loopback port, as over SSH: the user pastes that URL).
 //   BROWSER_LOG              append one line per step (visit, action, error) to this file.
 //                            Nothing is ever written to stdout/stderr: the CLI ignores them.
 //   BROWSER_TIMEOUT_SECONDS  hard overall limit, default 40 (in ignore mode at least
@@ -37,7 +40,7 @@
 // Extra: requests for page resources (fonts, scripts, images) on non-loopback hosts are aborted:
 // the test machines have no internet, and oidc-provider's pages @import Google Fonts, which would
 // otherwise delay every page's load event. Navigations are never blocked.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
@@ -405,9 +408,21 @@ async function ignore(page) {
 async function main() {
   log(`start: action=${ACTION} url=${START_URL}`);
   if (!START_URL || !parseUrl(START_URL)) return finish(1, `usage: browser.mjs <URL> (got ${JSON.stringify(START_URL)})`);
-  if (!['approve', 'deny', 'forge-state', 'ignore'].includes(ACTION)) return finish(1, `unknown BROWSER_ACTION ${ACTION}`);
+  if (!['approve', 'deny', 'forge-state', 'ignore', 'capture-callback'].includes(ACTION)) return finish(1, `unknown BROWSER_ACTION ${ACTION}`);
 
   const page = await openPage();
+  if (ACTION === 'capture-callback') {
+    // Playwright's route() never sees the hops of a server redirect, and the callback is always
+    // one; Chromium's own Fetch domain does, so it pauses the callback before it is sent.
+    const cdp = await page.context().newCDPSession(page);
+    cdp.on('Fetch.requestPaused', async ({ requestId, request }) => {
+      if (!isCallback(request.url)) return cdp.send('Fetch.continueRequest', { requestId }).catch(() => {});
+      writeFileSync(env.BROWSER_CAPTURE_FILE, request.url);
+      await cdp.send('Fetch.failRequest', { requestId, errorReason: 'ConnectionRefused' }).catch(() => {});
+      await finish(0, `captured callback ${request.url}`);
+    });
+    await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*/auth?*', requestStage: 'Request' }] });
+  }
   if (ACTION === 'forge-state') return forgeState(page);
   if (ACTION === 'ignore') return ignore(page);
   return drive(page);

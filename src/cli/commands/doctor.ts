@@ -86,7 +86,7 @@ export async function diagnose(ctx: Context): Promise<CheckResult[]> {
 
   if (config) {
     checks.push(await appSecretCheck(ctx, config, vault));
-    const http = observedClient(fetchClient({ timeoutMs: DISCOVERY_TIMEOUT_MS }));
+    const http = fetchClient({ timeoutMs: DISCOVERY_TIMEOUT_MS });
     const dirs = catalogDirs(ctx);
     // Providers are checked side by side (discovery waits on the network); their lines keep the config's order.
     const perProvider = await Promise.all(
@@ -212,7 +212,7 @@ async function providerChecks(
   keyset: Keyset,
   dirs: readonly string[],
   vault: SecretBackend | undefined,
-  http: ObservedClient,
+  http: HttpClient,
 ): Promise<CheckResult[]> {
   const check = (aspect: string, result: Omit<CheckResult, 'id' | 'label'>): CheckResult => ({ id: `provider:${id}:${aspect}`, label: `${id}: ${aspect}`, ...result });
   const checks: CheckResult[] = [];
@@ -243,8 +243,8 @@ async function providerChecks(
     check('provider', {
       status: 'pass',
       detail: keyset.discovered
-        ? `${file ? `${spec.name} (${file}), ` : ''}issuer ${keyset.discovered.issuer}, endpoints cached ${keyset.discovered.fetchedAt.slice(0, 10)}`
-        : `${spec.name} (${file})`,
+        ? `${file ? `${spec.name} from ${file}; ` : ''}issuer ${keyset.discovered.issuer}, endpoints cached ${keyset.discovered.fetchedAt.slice(0, 10)}`
+        : `${spec.name} from ${file}`,
     }),
   );
 
@@ -361,13 +361,13 @@ function endpointUrls(resolved: ResolvedProvider): Array<[string, string]> {
   });
 }
 
-async function discoveryCheck(id: string, issuer: string, keyset: Keyset, http: ObservedClient): Promise<Omit<CheckResult, 'id' | 'label'>> {
-  const { client, lastNetworkError } = http.forOne();
+async function discoveryCheck(id: string, issuer: string, keyset: Keyset, http: HttpClient): Promise<Omit<CheckResult, 'id' | 'label'>> {
+  const { client, unreachable: networkError } = remembering(http);
   let metadata;
   try {
     metadata = await discover(client, issuer);
   } catch (error) {
-    const unreachable = lastNetworkError();
+    const unreachable = networkError();
     if (unreachable) {
       // Offline, a proxy, a VPN that is down: worth knowing, not a broken setup.
       return {
@@ -467,6 +467,7 @@ function tryBind(host: string, port: number): Promise<NodeJS.ErrnoException | un
 function browserCheck(ctx: Context, port: number): CheckResult {
   const base = { id: 'browser', label: 'browser' };
   const shownPort = port === 0 ? '<port>' : String(port);
+  const pasteBack = `if 127.0.0.1:${shownPort} does not load there, paste the address the browser ends on back into login`;
   if (ctx.env.BROWSER) return { ...base, status: 'pass', detail: `login opens $BROWSER (${ctx.env.BROWSER})` };
   if (isSsh(ctx.env)) {
     return {
@@ -474,43 +475,35 @@ function browserCheck(ctx: Context, port: number): CheckResult {
       status: 'info',
       detail:
         'SSH session: login prints the sign-in URL instead of opening a browser. The provider sends that browser back to ' +
-        `http://127.0.0.1:${shownPort}/auth on THIS machine: forward the port first (ssh -L ${shownPort}:127.0.0.1:${shownPort} …); ` +
-        'login sandbox signs in without a browser',
+        `http://127.0.0.1:${shownPort}/auth on THIS machine: forward the port first (ssh -L ${shownPort}:127.0.0.1:${shownPort} …), or ${pasteBack.replace(/^if /, 'when ')}; ` +
+        'login --device needs no callback where the provider offers it; login sandbox signs in without a browser',
     };
   }
   if (!hasDisplay(ctx)) {
     return {
       ...base,
       status: 'info',
-      detail: `no display ($DISPLAY and $WAYLAND_DISPLAY unset): login prints the sign-in URL to open in a browser that reaches 127.0.0.1:${shownPort}; login sandbox signs in without one`,
+      detail: `no display ($DISPLAY and $WAYLAND_DISPLAY unset): login prints the sign-in URL to open in any browser; ${pasteBack}; login sandbox signs in without one`,
     };
   }
   return { ...base, status: 'pass', detail: 'login opens the system browser' };
 }
 
 /**
- * An HttpClient that remembers a request that never got an answer (offline, refused, timed out),
- * so a discovery failure can be told apart from a provider that answered wrongly.
+ * The client, remembering a request that never got an answer (offline, refused, timed out), so a
+ * discovery failure can be told apart from a provider that answered wrongly.
  */
-interface ObservedClient {
-  forOne(): { client: HttpClient; lastNetworkError: () => Error | undefined };
-}
-
-function observedClient(http: HttpClient): ObservedClient {
-  return {
-    forOne() {
-      let networkError: Error | undefined;
-      const client: HttpClient = async (request) => {
-        try {
-          return await http(request);
-        } catch (error) {
-          networkError = error as Error;
-          throw error;
-        }
-      };
-      return { client, lastNetworkError: () => networkError };
-    },
+function remembering(http: HttpClient): { client: HttpClient; unreachable: () => Error | undefined } {
+  let networkError: Error | undefined;
+  const client: HttpClient = async (request) => {
+    try {
+      return await http(request);
+    } catch (error) {
+      networkError = error as Error;
+      throw error;
+    }
   };
+  return { client, unreachable: () => networkError };
 }
 
 /** A check that failed with a thrown error: its message, and its hint as the fix. */

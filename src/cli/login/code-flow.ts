@@ -7,7 +7,8 @@
 import type { FlowSuccess } from '../../broker/outcome.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import { autoApprove } from '../../sandbox/auto-approve.js';
-import { flowError } from '../../util/errors.js';
+import { flowError, isCliError } from '../../util/errors.js';
+import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../../oauth/redirect-diagnosis.js';
 import type { Context } from '../context.js';
 import { openBrowser } from '../browser.js';
 import { hasDisplay, isSsh } from '../environment.js';
@@ -33,9 +34,21 @@ export async function codeFlow(ctx: Context, ui: Ui, broker: LoginBroker, provid
   const completion = Promise.race([broker.outcome, timeout(options.timeoutSeconds, redirectUri)]);
   const stopPasteWatch = await startSignIn(ctx, ui, broker, provider, options);
   const spinner = options.quiet ? undefined : ui.spinner(`Waiting for the sign-in to finish (timeout ${options.timeoutSeconds} s)…`);
+  // A redirect URI the provider does not know shows up as its error, or as no callback at all.
+  const explain = (trigger: 'provider-error' | 'no-callback', sent = redirectUri) => {
+    spinner?.stop();
+    const lines = explainRedirectMismatch({ sent, providerName: provider.resolved.name, trigger, ...(provider.resolved.spec.register ? { registerUrl: provider.resolved.spec.register } : {}) });
+    for (const line of lines) ui.info(line);
+  };
   try {
-    const result = await completion;
-    if (!result.ok) throw result.error;
+    const result = await completion.catch((error: unknown) => {
+      if (isCliError(error) && error.code === 'timeout' && !options.isSandbox) explain('no-callback');
+      throw error;
+    });
+    if (!result.ok) {
+      if (looksLikeRedirectMismatch(result.error)) explain('provider-error', result.facts?.redirectUri);
+      throw result.error;
+    }
     return result;
   } finally {
     spinner?.stop();

@@ -40,5 +40,10 @@ export function watchPastedUrls(stdin: InputStream, deliver: (query: string) => 
   });
   // A closed stdin is not an error: the browser may still come back on its own.
   lines.on('error', () => lines.close());
-  return () => lines.close();
+  return () => {
+    lines.close();
+    // Once the login is over, stdin must not keep the process alive (a pipe is a socket handle).
+    stdin.pause();
+    (stdin as InputStream & { unref?: () => void }).unref?.();
+  };
 }
