@@ -330,7 +330,7 @@ function providerErrorHint(error: string): string {
     case 'unauthorized_client':
       return 'the app may not use the authorization-code flow; check its settings at the provider';
     case 'invalid_request':
-      return 'often a redirect_uri that is not registered exactly; register the one `oauthd-cli serve` prints';
+      return 'often a redirect_uri that is not registered exactly; register the one `oauthd-cli serve` or `login` prints';
     default:
       return 'see the provider\'s documentation for this error';
   }

@@ -44,7 +44,7 @@ export async function resolveSecret(
   if (value === undefined) {
     throw configError(
       `${what} should be in the ${vault.kind === 'keychain' ? 'OS keychain' : `file ${vault.location}`} as "${ref.name}", but it is not there`,
-      'store it again with `oauthd-cli providers add <id> --client-secret-stdin`',
+      `store it again: printf %s "$SECRET" | oauthd-cli providers add ${ref.name} --client-secret-stdin`,
     );
   }
   return value;

@@ -83,7 +83,8 @@ export async function requestToken(
   purpose: string,
   url = endpoint.tokenUrl,
 ): Promise<ReadTokenResult> {
-  const fields: Record<string, string> = { ...grant, ...endpoint.tokenParams };
+  // A provider's extra parameters never override the grant's own (grant_type, code, redirect_uri).
+  const fields: Record<string, string> = { ...endpoint.tokenParams, ...grant };
   const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(endpoint.tokenHeaders) };
   if (endpoint.clientAuth === 'client_secret_basic' && client.clientSecret !== undefined) {
     headers.authorization = basicAuthorization(client.clientId, client.clientSecret);

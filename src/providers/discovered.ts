@@ -12,12 +12,15 @@ const STANDARD_OIDC_SCOPES = ['openid', 'profile', 'email'];
 
 export function specFromMetadata(id: string, name: string, metadata: EndpointMetadata): ProviderSpec {
   const supported = metadata.scopes_supported;
-  const defaults = supported ? STANDARD_OIDC_SCOPES.filter((scope) => supported.includes(scope)) : STANDARD_OIDC_SCOPES;
+  // An OpenID provider publishes its keys (Discovery §3: jwks_uri REQUIRED); a plain OAuth server
+  // (RFC 8414) need not, and gets neither an oidc block nor OpenID scopes by default.
+  const openid = metadata.jwks_uri !== undefined;
+  const defaults = !openid ? [] : supported ? STANDARD_OIDC_SCOPES.filter((scope) => supported.includes(scope)) : STANDARD_OIDC_SCOPES;
   const spec: ProviderSpec = {
     id,
     name,
     docs: metadata.issuer.startsWith('https://') ? metadata.issuer : 'https://openid.net/specs/openid-connect-discovery-1_0.html',
-    oidc: { issuer: metadata.issuer, ...(metadata.jwks_uri ? { jwksUri: metadata.jwks_uri } : {}) },
+    ...(openid ? { oidc: { issuer: metadata.issuer, jwksUri: metadata.jwks_uri as string } } : {}),
     oauth2: {
       authorizeUrl: metadata.authorization_endpoint,
       tokenUrl: metadata.token_endpoint,
@@ -29,7 +32,7 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
       ...(metadata.device_authorization_endpoint ? { deviceAuthorizationUrl: metadata.device_authorization_endpoint } : {}),
     },
   };
-  if (metadata.userinfo_endpoint) {
+  if (openid && metadata.userinfo_endpoint) {
     spec.profile = {
       url: metadata.userinfo_endpoint,
       map: { id: 'sub', name: 'name', firstname: 'given_name', lastname: 'family_name', alias: 'preferred_username', email: 'email', avatar: 'picture' },

@@ -50,6 +50,8 @@ export function fillTemplate(
       }
       return value.replace(/\/+$/, '');
     }
+    // encodeURIComponent leaves "." alone: a value of "." or ".." would walk the URL's path.
+    if (value === '.' || value === '..') throw new TemplateError(`{${name}} cannot be "${value}" (it would change the URL's path)`, name);
     return encodeURIComponent(value);
   });
 }

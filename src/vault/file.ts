@@ -14,10 +14,20 @@ interface FileContents {
   entries: Record<string, string>;
 }
 
+/** Writes to one file queue behind each other: two read-modify-write cycles never interleave. */
+const queues = new Map<string, Promise<unknown>>();
+
 export class FileBackend implements SecretBackend {
   readonly kind = 'file' as const;
 
   constructor(readonly location: string) {}
+
+  private exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const previous = queues.get(this.location) ?? Promise.resolve();
+    const next = previous.then(change, change);
+    queues.set(this.location, next.catch(() => undefined));
+    return next;
+  }
 
   private async read(): Promise<FileContents> {
     let text: string;
@@ -49,17 +59,21 @@ export class FileBackend implements SecretBackend {
   }
 
   async set(account: string, value: string): Promise<void> {
-    const contents = await this.read();
-    contents.entries[account] = value;
-    await this.write(contents);
+    await this.exclusive(async () => {
+      const contents = await this.read();
+      contents.entries[account] = value;
+      await this.write(contents);
+    });
   }
 
   async delete(account: string): Promise<boolean> {
-    const contents = await this.read();
-    if (!(account in contents.entries)) return false;
-    delete contents.entries[account];
-    await this.write(contents);
-    return true;
+    return this.exclusive(async () => {
+      const contents = await this.read();
+      if (!(account in contents.entries)) return false;
+      delete contents.entries[account];
+      await this.write(contents);
+      return true;
+    });
   }
 
   async accounts(): Promise<string[]> {

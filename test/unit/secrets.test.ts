@@ -66,7 +66,7 @@ describe('resolveSecret', () => {
     const error = await caughtCliError(() => resolveSecret('keychain:github', WHAT, {}, async () => vault));
     expect(error.kind).toBe('config');
     expect(error.message).toBe(`the client secret of github should be in the file ${vault.location} as "github", but it is not there`);
-    expect(error.hint).toBe('store it again with `oauthd-cli providers add <id> --client-secret-stdin`');
+    expect(error.hint).toBe('store it again: printf %s "$SECRET" | oauthd-cli providers add github --client-secret-stdin');
   });
 
   it('keychain: with the OS keychain, the message says so', async () => {

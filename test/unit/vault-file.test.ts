@@ -83,3 +83,15 @@ describe('FileBackend', () => {
     }
   });
 });
+
+describe('concurrent writes', () => {
+  it('five sets at once keep all five entries (no lost update)', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vault-race-'));
+    const backend = new FileBackend(join(dir, 'secrets.json'));
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => backend.set(name, `value-${name}`)));
+    expect((await backend.accounts()).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});

@@ -245,7 +245,7 @@ function configuredRows(
 /** The reference, never the secret: the keyset holds only env:VAR or keychain:NAME. */
 function describeSecretRef(reference: string): string {
   if (reference.startsWith('env:')) return `read from $${reference.slice(4)} at run time (${reference})`;
-  return `in the OS keychain as "${reference.slice('keychain:'.length)}" (${reference})`;
+  return `in the vault as "${reference.slice('keychain:'.length)}": the OS keychain, or the 0600 file where none answers (${reference})`;
 }
 
 function publicKeyset(keyset: Keyset): NonNullable<ProviderShowJson['keyset']> {
