@@ -223,7 +223,13 @@ export class FlowEngine {
         );
       }
       if (params.iss === undefined && openid?.metadata.authorization_response_iss_parameter_supported === true) {
-        return fail(flowError('the authorization response lacks the iss parameter its server advertises (RFC 9207 §2.4)', undefined, 'issuer_missing'));
+        return fail(
+          flowError(
+            'the authorization response lacks the iss parameter its server advertises (RFC 9207 §2.4); nothing was exchanged',
+            'something between the provider and the broker stripped it, or the provider misdescribes itself; start again',
+            'issuer_missing',
+          ),
+        );
       }
       const clientSecret = await provider.clientSecret();
       const result = await exchangeCode(

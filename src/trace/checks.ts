@@ -6,6 +6,7 @@
  */
 import type { FlowOutcome } from '../broker/outcome.js';
 import { base64urlEntropyBits } from '../oauth/random.js';
+import { IdTokenRejected } from '../oauth/oidc/id-token.js';
 
 export interface TraceCheck {
   ok: boolean;
@@ -30,7 +31,7 @@ export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
     if (!outcome.ok && STATE_FAILURES.has(outcome.error.code ?? '')) {
       return [{ ok: false, name: 'state', detail: outcome.error.message, source: 'RFC 6749 §10.12' }];
     }
-    return [];
+    return !outcome.ok && outcome.error instanceof IdTokenRejected ? idTokenChecks(outcome) : [];
   }
   const checks: TraceCheck[] = [];
   if (facts.grant !== 'authorization_code') {
@@ -79,7 +80,10 @@ export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
 
 function idTokenChecks(outcome: FlowOutcome): TraceCheck[] {
   if (!outcome.ok) {
-    // A failed id_token check throws, so its line is the flow's error.
+    // A refused id_token carries every check made; any other failure is one line, the error.
+    if (outcome.error instanceof IdTokenRejected) {
+      return outcome.error.checks.map((check) => ({ ok: check.ok, name: `id_token ${check.name}`, detail: check.detail, source: check.source }));
+    }
     return [{ ok: false, name: outcome.error.code ?? 'flow', detail: outcome.error.message }];
   }
   return (outcome.idToken?.checks ?? []).map((check) => ({ ok: check.ok, name: `id_token ${check.name}`, detail: check.detail, source: check.source }));

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type JWTPayload, type KeyObject, type CryptoKey } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { halfHash, validateIdToken, type IdTokenExpectations } from '../../src/oauth/oidc/id-token.js';
+import { halfHash, IdTokenRejected, validateIdToken, type IdTokenExpectations } from '../../src/oauth/oidc/id-token.js';
 import { caughtCliError } from './errors.js';
 
 type Key = CryptoKey | KeyObject;
@@ -96,10 +96,17 @@ describe('validateIdToken', () => {
 
   it('signature: a token signed by another key is refused', async () => {
     const error = await refused(sign(claims(), otherRsa.privateKey), 'signature');
-    expect(error.message).toBe("id_token rejected: signature does not verify with the issuer's key (OIDC Core §3.1.3.7 step 6)");
+    expect(error.message).toBe(`id_token rejected: signature does not verify with the issuer's key "k1" (RS256) (OIDC Core §3.1.3.7 step 6)`);
     expect(error.hint).toBe("the token was not signed by this issuer's keys: a wrong issuer, a rotated key, or a forged token");
     const unknownKid = await refused(sign(claims(), otherRsa.privateKey, { alg: 'RS256', kid: 'k9' }), 'signature');
-    expect(unknownKid.message).toBe("id_token rejected: signature no key in the issuer's JWKS matches the token's kid/alg (OIDC Core §3.1.3.7 step 6)");
+    expect(unknownKid.message).toBe(`id_token rejected: signature names kid "k9" (RS256), which no key in the issuer's JWKS has (OIDC Core §3.1.3.7 step 6)`);
+  });
+
+  it('a refusal carries every check that was made, the failed one among the passed ones', async () => {
+    const error = await refused(sign(claims({ aud: 'client-2' })), 'aud');
+    expect(error).toBeInstanceOf(IdTokenRejected);
+    const checks = (error as IdTokenRejected).checks.map((c) => [c.name, c.ok]);
+    expect(checks).toEqual(expect.arrayContaining([['signature', true], ['iss', true], ['aud', false], ['nonce', true]]));
   });
 
   it('alg: "none" is never accepted, even when listed; HS256 is refused when not advertised', async () => {
@@ -139,17 +146,17 @@ describe('validateIdToken', () => {
 
   it('exp: an expired token is refused beyond the allowed skew', async () => {
     const error = await refused(sign(claims({ exp: NOW - 120 })), 'exp');
-    expect(error.message).toBe('id_token rejected: exp expired 120 s ago (OIDC Core §3.1.3.7 step 9)');
+    expect(error.message).toBe(`id_token rejected: exp is ${NOW - 120}, 120 s ago; expected later than ${NOW - 60} (now minus 60 s of skew) (OIDC Core §3.1.3.7 step 9)`);
     expect(error.hint).toBe("check this machine's clock, or the provider's");
     await validateIdToken(await sign(claims({ exp: NOW - 30 })), expectations());
     await refused(sign(claims({ exp: NOW - 30 })), 'exp', { skewSeconds: 0 });
     const missing = await refused(sign(claims({ exp: undefined })), 'exp');
-    expect(missing.message).toBe('id_token rejected: exp missing (OIDC Core §3.1.3.7 step 9)');
+    expect(missing.message).toBe('id_token rejected: exp is missing, expected the expiry time (OIDC Core §3.1.3.7 step 9)');
   });
 
   it('iat: a token issued in the future is refused beyond the allowed skew', async () => {
     const error = await refused(sign(claims({ iat: NOW + 120 })), 'iat');
-    expect(error.message).toBe('id_token rejected: iat issued 120 s in the future (OIDC Core §3.1.3.7 step 10)');
+    expect(error.message).toBe(`id_token rejected: iat is ${NOW + 120}, 120 s in the future; expected no later than ${NOW + 60} (now plus 60 s of skew) (OIDC Core §3.1.3.7 step 10)`);
     await validateIdToken(await sign(claims({ iat: NOW + 30 })), expectations());
   });
 

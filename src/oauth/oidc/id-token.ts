@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compactVerify, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { flowError } from '../../util/errors.js';
+import { CliError, flowError } from '../../util/errors.js';
 
 export interface IdTokenCheck {
   name: string;
@@ -36,6 +36,16 @@ export interface IdTokenResult {
   checks: IdTokenCheck[];
 }
 
+/** A refused id_token: the first failed check is the message; every check made travels along, for verbose output. */
+export class IdTokenRejected extends CliError {
+  constructor(
+    failed: IdTokenCheck,
+    readonly checks: readonly IdTokenCheck[],
+  ) {
+    super('flow', `id_token rejected: ${failed.name} ${failed.detail} (${failed.source})`, hintFor(failed.name), { code: `id_token_${failed.name}` });
+  }
+}
+
 const DEFAULT_SKEW_SECONDS = 60;
 
 export async function validateIdToken(idToken: string, expect: IdTokenExpectations): Promise<IdTokenResult> {
@@ -44,9 +54,10 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
 
   let claims: JWTPayload;
   let alg: string | undefined;
+  let kid: string | undefined;
   try {
     claims = decodeJwt(idToken);
-    alg = decodeProtectedHeader(idToken).alg;
+    ({ alg, kid } = decodeProtectedHeader(idToken));
   } catch (error) {
     throw flowError(`the id_token is not a JWT: ${(error as Error).message}`, 'the provider sent a malformed id_token', 'id_token_malformed');
   }
@@ -60,7 +71,7 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
       await compactVerify(idToken, expect.keys);
       check('signature', true, `verified with the issuer's key set (${alg})`, 'OIDC Core §3.1.3.7 step 6');
     } catch (error) {
-      check('signature', false, describeSignatureError(error), 'OIDC Core §3.1.3.7 step 6');
+      check('signature', false, describeSignatureError(error, alg, kid), 'OIDC Core §3.1.3.7 step 6');
     }
   }
 
@@ -82,14 +93,22 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
   check(
     'exp',
     typeof exp === 'number' && exp + skew > now,
-    typeof exp === 'number' ? (exp + skew > now ? `expires in ${exp - now} s` : `expired ${now - exp} s ago`) : 'missing',
+    typeof exp !== 'number'
+      ? 'is missing, expected the expiry time'
+      : exp + skew > now
+        ? `expires in ${exp - now} s`
+        : `is ${exp}, ${now - exp} s ago; expected later than ${now - skew} (now minus ${skew} s of skew)`,
     'OIDC Core §3.1.3.7 step 9',
   );
   const iat = claims.iat;
   check(
     'iat',
     typeof iat === 'number' && iat - skew <= now,
-    typeof iat === 'number' ? (iat - skew <= now ? `issued ${now - iat} s ago` : `issued ${iat - now} s in the future`) : 'missing',
+    typeof iat !== 'number'
+      ? 'is missing, expected the time of issue'
+      : iat - skew <= now
+        ? `issued ${now - iat} s ago`
+        : `is ${iat}, ${iat - now} s in the future; expected no later than ${now + skew} (now plus ${skew} s of skew)`,
     'OIDC Core §3.1.3.7 step 10',
   );
 
@@ -105,9 +124,7 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
   }
 
   const failed = checks.find((c) => !c.ok);
-  if (failed) {
-    throw flowError(`id_token rejected: ${failed.name} ${failed.detail} (${failed.source})`, hintFor(failed.name), `id_token_${failed.name}`);
-  }
+  if (failed) throw new IdTokenRejected(failed, checks);
   return { claims, checks };
 }
 
@@ -118,9 +135,16 @@ function compare(received: unknown, expected: unknown, verb = 'to be'): string {
   return matches ? `= ${shown}` : `is ${shown}, expected ${verb} ${JSON.stringify(expected)}`;
 }
 
-function describeSignatureError(error: unknown): string {
-  if (error instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer\'s JWKS matches the token\'s kid/alg';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'does not verify with the issuer\'s key';
+/** The key the token names (kid, alg) against what the issuer's key set holds. */
+function describeSignatureError(error: unknown, alg: string | undefined, kid: string | undefined): string {
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return kid === undefined
+      ? `names no kid, and no ${alg} key in the issuer's JWKS fits`
+      : `names kid ${JSON.stringify(kid)} (${alg}), which no key in the issuer's JWKS has`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return `does not verify with the issuer's ${kid === undefined ? `${alg} key` : `key ${JSON.stringify(kid)} (${alg})`}`;
+  }
   return (error as Error).message;
 }
 
