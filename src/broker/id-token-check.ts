@@ -34,6 +34,7 @@ export async function checkIdToken(token: TokenSet, openid: OpenIdRuntime | unde
   }
   const verified = await validateIdToken(token.id_token, {
     issuer: openid.issuer,
+    acceptIssuers: (claims) => openid.acceptIssuers(claims as Record<string, unknown>),
     clientId: expect.clientId,
     keys: openid.keys,
     accessToken: token.access_token,

@@ -10,7 +10,8 @@ import type { HttpClient } from '../oauth/http.js';
 import { discover, type ServerMetadata } from '../oauth/oidc/discovery.js';
 import { findCatalogProvider } from '../providers/catalog.js';
 import { specFromMetadata } from '../providers/discovered.js';
-import { resolveProvider, type ProviderOrigin } from '../providers/resolve.js';
+import { resolveProvider, type ProviderOrigin, type ResolvedProvider } from '../providers/resolve.js';
+import { fillTemplate } from '../providers/template.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { SecretBackend } from '../vault/backend.js';
 import type { BrokerProvider, OpenIdRuntime, ProviderRegistry } from './types.js';
@@ -68,13 +69,13 @@ export function providerFor(
         const issuer = resolved.issuer;
         if (!issuer) return undefined;
         let metadata: Partial<ServerMetadata> = metadataHint ?? {};
-        let jwksUri = metadata.jwks_uri ?? spec.oidc?.jwksUri;
+        let jwksUri = metadata.jwks_uri ?? resolved.jwksUri;
         if (!jwksUri) {
           metadata = await discover(http, issuer);
           jwksUri = metadata.jwks_uri;
         }
         if (!jwksUri) return undefined;
-        return { issuer, metadata, keys: remoteKeySet(http, jwksUri) };
+        return { issuer, metadata, keys: remoteKeySet(http, jwksUri), acceptIssuers: (claims) => acceptedIssuers(resolved, claims) };
       })();
       // A failed discovery is not cached: the next flow tries again.
       openid.catch(() => {
@@ -83,6 +84,27 @@ export function providerFor(
       return openid;
     },
   };
+}
+
+/**
+ * The provider file's acceptIssuers, filled: `{id_token.<claim>}` from the token's own claims (a
+ * multi-tenant sign-in's `tid`), other names from the keyset. A template that cannot be filled
+ * from this token accepts nothing.
+ */
+function acceptedIssuers(resolved: ResolvedProvider, claims: Record<string, unknown>): string[] {
+  const values: Record<string, string> = { ...resolved.params };
+  for (const [name, value] of Object.entries(claims)) {
+    if (typeof value === 'string') values[`id_token.${name}`] = value;
+  }
+  const accepted: string[] = [];
+  for (const template of resolved.spec.oidc?.acceptIssuers ?? []) {
+    try {
+      accepted.push(fillTemplate(template, values));
+    } catch {
+      // This token lacks the claim the template needs.
+    }
+  }
+  return accepted;
 }
 
 export function configRegistry(source: RegistrySource): ProviderRegistry {

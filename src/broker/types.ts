@@ -48,6 +48,8 @@ export interface BrokerProvider {
 
 export interface OpenIdRuntime {
   issuer: string;
+  /** Other iss values the provider file accepts, filled from the id_token's claims (multi-tenant). */
+  acceptIssuers(claims: Record<string, unknown>): string[];
   metadata: Partial<ServerMetadata>;
   keys: JWTVerifyGetKey;
 }

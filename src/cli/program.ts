@@ -26,6 +26,9 @@ export function parseSeconds(value: string): number {
   return seconds;
 }
 
+/** Account names under a provider (login --profile, token commands). */
+export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -198,7 +201,14 @@ export function buildProgram(
     .option('--curl', 'print a ready-to-run curl command for each request to the provider')
     .option('--device', 'use the device authorization grant (RFC 8628): a code to enter elsewhere, no callback')
     .option('--client-credentials', 'get a machine-to-machine token (RFC 6749 §4.4): no user, no browser')
-    .option('--profile <name>', 'keep the token under this account name (several accounts per provider)', 'default')
+    .addOption(
+      new Option('--profile <name>', 'keep the token under this account name (several accounts per provider)')
+        .argParser((value: string) => {
+          if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
+          return value;
+        })
+        .default('default'),
+    )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
     .addHelpText(
       'after',
@@ -235,7 +245,7 @@ export function buildProgram(
   // Keeping and using tokens: the token group, logout, me, request. Each takes --profile (which
   // account of the provider) and --store (read one store only; by default the keychain and the file).
   const parseProfileName = (value: string): string => {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
+    if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
     return value;
   };
   const profileOption = () => new Option('--profile <name>', 'which account of the provider (login --profile)').argParser(parseProfileName).default('default');

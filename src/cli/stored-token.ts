@@ -99,8 +99,13 @@ export async function findStoredToken(ctx: Context, provider: string, options: T
   throw await missingToken(ctx, provider, profile, stores);
 }
 
+/** " --profile NAME" for commands to suggest, nothing for the default profile. */
+export function profileFlag(profile: string): string {
+  return profile === DEFAULT_PROFILE ? '' : ` --profile ${profile}`;
+}
+
 export function loginCommand(provider: string, profile: string): string {
-  return `oauthd-cli login ${provider}${profile === DEFAULT_PROFILE ? '' : ` --profile ${profile}`}`;
+  return `oauthd-cli login ${provider}${profileFlag(profile)}`;
 }
 
 async function missingToken(ctx: Context, provider: string, profile: string, stores: SecretBackend[]): Promise<CliError> {

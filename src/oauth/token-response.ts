@@ -12,6 +12,7 @@ import type { TokenResponseSpec } from '../providers/schema.js';
 import { flowError, type CliError } from '../util/errors.js';
 import { getPath } from '../util/json.js';
 import { header, type HttpResponse } from './http.js';
+import { providerError } from './endpoint-response.js';
 
 export type TokenResponseRules = Static<typeof TokenResponseSpec>;
 
@@ -75,6 +76,9 @@ const ERROR_HINTS: Record<string, string> = {
   unsupported_grant_type: 'the provider does not support this grant type for this client',
   invalid_scope: 'a requested scope is unknown or not allowed for this app; check --scope',
   redirect_uri_mismatch: 'the redirect URI sent is not the one registered at the provider; register the exact value',
+  bad_verification_code: 'the code expired or was used already; start the login again',
+  incorrect_client_credentials: 'the client id or secret is wrong; check the keyset (oauthd-cli providers show <id>)',
+  invalid_code: 'the code expired or was used already; start the login again',
 };
 
 export function readTokenResponse(
@@ -233,13 +237,8 @@ function normalizeScope(value: unknown, note: Note): string | undefined {
 }
 
 function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string): CliError {
-  const code = typeof body.error === 'string' ? body.error : undefined;
-  const description =
-    typeof body.error_description === 'string'
-      ? body.error_description
-      : typeof body.message === 'string'
-        ? body.message
-        : undefined;
+  // §5.2's error/error_description, or the shapes providers use instead ({"error": {"message"}}, {"errors": [...]}).
+  const { code, description } = providerError(body);
   if (code === undefined) {
     const summary = description ?? JSON.stringify(body).slice(0, 160);
     return flowError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, statusHint(response.status), 'http_error');

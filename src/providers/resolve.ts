@@ -34,6 +34,8 @@ export interface ResolvedProvider {
   oauth1?: OAuth1Spec;
   /** OpenID issuer, filled, when the provider is an OpenID provider. */
   issuer?: string;
+  /** The issuer's key set, filled, when the provider file names it (else discovery finds it). */
+  jwksUri?: string;
 }
 
 export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: ProviderOrigin): ResolvedProvider {
@@ -58,7 +60,10 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
     scopes: keyset.scope ?? spec.oauth2?.scopes.default ?? spec.oauth1?.scopes?.default ?? [],
     params,
   };
-  if (spec.oidc) resolved.issuer = fill(spec.oidc.issuer);
+  if (spec.oidc) {
+    resolved.issuer = fill(spec.oidc.issuer);
+    if (spec.oidc.jwksUri) resolved.jwksUri = fill(spec.oidc.jwksUri);
+  }
   const o2 = spec.oauth2;
   if (o2) {
     const tokenUrl = fill(o2.tokenUrl);

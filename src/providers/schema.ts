@@ -278,6 +278,14 @@ export const ProviderSpec = Type.Object(
         {
           issuer: Type.String({ pattern: '^(https?://|\\{)', description: 'OpenID issuer; discovery and id_token iss.' }),
           jwksUri: Optional(Url),
+          acceptIssuers: Optional(
+            Type.Array(Type.String({ minLength: 1 }), {
+              description:
+                'Other id_token iss values the provider documents: an alias ("accounts.google.com"), or a template ' +
+                'filled from the id_token\'s own claims for multi-tenant sign-in ' +
+                '("https://login.microsoftonline.com/{id_token.tid}/v2.0"). The signature is still checked against jwksUri.',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -27,7 +27,11 @@ export function validateProvider(value: unknown, fileId?: string): ProviderProbl
   const declared = new Set(Object.keys(spec.params ?? {}));
   walkStrings(spec, '', (text, path) => {
     for (const name of templateNames(text)) {
-      if (name.startsWith('token.')) {
+      if (name.startsWith('id_token.')) {
+        if (!path.startsWith('/oidc/acceptIssuers/')) {
+          problems.push({ path, message: `uses {${name}}, which only oidc.acceptIssuers may use (an id_token exists only there)` });
+        }
+      } else if (name.startsWith('token.')) {
         if (PRE_TOKEN_SECTIONS.some((section) => path.startsWith(`/${section}/`))) {
           problems.push({ path, message: `uses {${name}}, but no token exists yet at this step` });
         }

@@ -21,6 +21,11 @@ export interface StoredToken {
   /** The signed-in account when known (id_token sub, or the profile). */
   subject?: string;
   issuer?: string;
+  /**
+   * ISO 8601: when oauthd-cli verified `token.id_token` (at login, or at a refresh that brought a
+   * new one). Entries written before this field existed: a `subject` means verified at `obtainedAt`.
+   */
+  idTokenVerifiedAt?: string;
 }
 
 const PREFIX = 'token:';

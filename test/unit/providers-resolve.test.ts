@@ -85,7 +85,7 @@ describe('resolveProvider', () => {
       tokenRequestBody: 'form',
       tokenResponse: {},
     });
-    expect(resolved.issuer).toBeUndefined();
+    expect(resolved.issuer).toBe('https://login.microsoftonline.com/common/v2.0');
   });
 
   it('microsoft: the keyset tenant and scopes win over the defaults', async () => {

@@ -28,3 +28,18 @@ describe('a description from discovery metadata', () => {
     expect(spec.profile?.map.id).toBe('sub');
   });
 });
+
+describe('{id_token.*} templates', () => {
+  it('are allowed in oidc.acceptIssuers only', async () => {
+    const { validateProvider } = await import('../../src/providers/validate.js');
+    const base = {
+      id: 'ms',
+      name: 'MS',
+      docs: 'https://ms.example/docs',
+      oauth2: { authorizeUrl: 'https://ms.example/a', tokenUrl: 'https://ms.example/t', clientAuth: 'client_secret_post', pkce: 'supported', scopes: { separator: ' ', default: [] } },
+    };
+    expect(validateProvider({ ...base, oidc: { issuer: 'https://ms.example', acceptIssuers: ['https://ms.example/{id_token.tid}/v2.0'] } })).toEqual([]);
+    const misplaced = validateProvider({ ...base, oidc: { issuer: 'https://ms.example/{id_token.tid}' } });
+    expect(misplaced).toEqual([{ path: '/oidc/issuer', message: 'uses {id_token.tid}, which only oidc.acceptIssuers may use (an id_token exists only there)' }]);
+  });
+});

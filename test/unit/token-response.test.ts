@@ -193,7 +193,7 @@ describe('error responses and unreadable bodies: one line, with a hint', () => {
     expect(error.message).toBe(
       'the token endpoint refused: bad_verification_code — The code passed is incorrect or expired. (see https://docs.github.com/apps) [HTTP 200]',
     );
-    expect(error.hint).toBe('run with --trace to see the request and the response');
+    expect(error.hint).toBe('the code expired or was used already; start the login again');
     const json = await caughtCliError(() => read('{"error":"bad_verification_code"}'));
     expect(json.message).toBe('the token endpoint refused: bad_verification_code [HTTP 200]');
   });

@@ -64,9 +64,14 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli login ${providerId}` },
   );
   const http = fetchClient(session ? { observe: session.transcript.observer } : {});
+  // Secret references (keychain:NAME) are read where they were stored; --store only decides where
+  // this token goes, and a forced store is opened first, so a missing keychain fails before sign-in.
   let vaultOpening: Promise<SecretBackend> | undefined;
-  const vault = () =>
-    (vaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, ...(options.store ? { choice: options.store } : {}), notice: (message) => ui.info(message) }));
+  const vault = () => (vaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) }));
+  let tokenVaultOpening: Promise<SecretBackend> | undefined;
+  const tokenVault = () =>
+    options.store === undefined ? vault() : (tokenVaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, choice: options.store, notice: (message) => ui.info(message) }));
+  if (options.store !== undefined && options.save !== false) await tokenVault();
   const scopes = options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
 
@@ -115,7 +120,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
 
     let savedTo: string | undefined;
     if (options.save !== false) {
-      const backend = await vault();
+      const backend = await tokenVault();
       await saveToken(backend, storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer));
       savedTo = `${backend.kind === 'keychain' ? backend.location : `${backend.location} (mode 0600)`}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
     }
@@ -139,9 +144,6 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
     throw usageError('--auto-approve works only with the sandbox', 'a real provider needs a real sign-in: drop --auto-approve');
   }
   if (options.device && options.clientCredentials) throw usageError('choose one grant: --device or --client-credentials');
-  if (options.profile !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(options.profile)) {
-    throw usageError(`"${options.profile}" is not a profile name`, 'use letters, digits, ".", "-" and "_"');
-  }
 }
 
 /** Without the broker (device, client credentials), the same registry from the config. */

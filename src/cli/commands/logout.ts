@@ -7,10 +7,10 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, findStoredToken, issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
 import { describeRevoked, revocationEndpoint, revokeAtProvider } from './token-revoke.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
-import { deleteToken, DEFAULT_PROFILE, type StoredToken } from '../../vault/tokens.js';
+import { deleteToken, type StoredToken } from '../../vault/tokens.js';
 import { CliError } from '../../util/errors.js';
 
 export interface LogoutOptions extends TokenCommandOptions {
@@ -57,11 +57,10 @@ async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): P
     ui.success(`Revoked ${describeRevoked(revoked)} at ${endpoint.url}`);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    const profile = stored.profile === DEFAULT_PROFILE ? '' : ` --profile ${stored.profile}`;
     throw new CliError(
       error.kind,
       `${error.message}; the token is kept`,
-      `${error.hint ? `${error.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profile} --no-revoke`,
+      `${error.hint ? `${error.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profileFlag(stored.profile)} --no-revoke`,
       { code: error.code, cause: error.cause },
     );
   }

@@ -6,7 +6,7 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, findStoredToken, issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { revokeToken, type RevokeEndpoint, type TokenTypeHint } from '../../oauth/revoke.js';
@@ -24,7 +24,7 @@ export async function run(ctx: Context, provider: string, options: RevokeOptions
   if (!endpoint) {
     throw usageError(
       `${issuer.resolved.name} has no revocation endpoint${issuer.resolved.oauth1 && !issuer.resolved.oauth2 ? ' (OAuth 1.0a defines none)' : ' (oauth2.revoke in its provider file)'}`,
-      `\`oauthd-cli logout ${provider}${stored.profile === 'default' ? '' : ` --profile ${stored.profile}`}\` deletes the local copy; revoke the app's access in your account settings at the provider`,
+      `\`oauthd-cli logout ${provider}${profileFlag(stored.profile)}\` deletes the local copy; revoke the app's access in your account settings at the provider`,
     );
   }
   const revoked = await revokeAtProvider(http, issuer, endpoint, stored);

@@ -96,9 +96,8 @@ export function describe(stored: StoredToken, vault: SecretBackend): TokenShowJs
 
 function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenShowJson): string {
   const color = ui.out;
-  const lines = [`${stored.provider} · profile ${stored.profile} · ${describeStore(vault)}`];
-  const obtained = Date.parse(stored.obtainedAt);
-  const main: Array<[string, string]> = [];
+  // Top-level rows share one label column; a JWT's header and claims nest under their row.
+  const main: Array<[string, string, Array<[string, string]>?]> = [];
   if (stored.subject !== undefined) main.push(['account', stored.subject]);
   if (stored.issuer !== undefined) main.push(['issuer', stored.issuer]);
   if (shown.protocol === 'oauth1') {
@@ -107,27 +106,38 @@ function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenS
     main.push(['token type', stored.token.token_type]);
   }
   main.push(['scopes', shown.scopes.length === 0 ? '(none)' : `${shown.scopes.join(' ')}${shown.scopesGranted ? '' : '  (asked for; the provider did not say what it granted)'}`]);
-  main.push(['obtained', `${isoSeconds(stored.obtainedAt)} (${relative(obtained)})`]);
+  main.push(['obtained', `${isoSeconds(stored.obtainedAt)} (${relative(Date.parse(stored.obtainedAt))})`]);
   const left = secondsLeft(stored);
   main.push(['expires', `${describeExpiry(stored)}${left !== undefined && left <= 0 ? color.yellow(`  → oauthd-cli token refresh ${stored.provider}`) : ''}`]);
   if (shown.protocol === 'oauth2') main.push(['refresh token', shown.refreshToken ? 'yes' : 'no']);
   const access = shown.accessToken;
   main.push([
     shown.protocol === 'oauth1' ? 'oauth_token' : 'access token',
-    access.format === 'jwt' ? `JWT, ${access.length} characters — decoded, not verified (only the API it is meant for checks it)` : `opaque, ${access.length} characters (not a JWT: only the provider can say what it holds; try token introspect)`,
+    access.format === 'jwt'
+      ? `JWT, ${access.length} characters — decoded, not verified (only the API it is meant for checks it)`
+      : `opaque, ${access.length} characters (not a JWT: only the provider can say what it holds; try token introspect)`,
+    access.header && access.claims ? jwtRows({ header: access.header, claims: access.claims }) : undefined,
   ]);
-  lines.push(...rows(main, color));
-  if (access.claims) lines.push(...rows(jwtRows(access as DecodedJwt), color, '      '));
   if (shown.idToken) {
-    const verified = shown.idToken.verifiedAt
-      ? `verified by oauthd-cli when received (${isoSeconds(shown.idToken.verifiedAt)}): signature with the issuer's keys, iss, aud, exp, nonce`
-      : 'decoded, not verified (no issuer was known to check it when it was received)';
-    lines.push(...rows([['id_token', verified]], color));
-    lines.push(...rows(jwtRows(shown.idToken), color, '      '));
+    main.push([
+      'id_token',
+      shown.idToken.verifiedAt
+        ? `verified by oauthd-cli when received (${isoSeconds(shown.idToken.verifiedAt)}): signature with the issuer's keys, iss, aud, exp (OIDC Core §3.1.3.7)`
+        : 'decoded, not verified (no issuer was known to check it when it was received)',
+      jwtRows(shown.idToken),
+    ]);
   }
-  if (shown.otherFields.length > 0) {
-    lines.push(...rows([['other fields', `${shown.otherFields.join(', ')} (token print --format json prints them)`]], color));
-  }
+  if (shown.otherFields.length > 0) main.push(['other fields', `${shown.otherFields.join(', ')} (token print --format json prints them)`]);
+
+  const labels = rows(
+    main.map(([label, value]) => [label, value]),
+    color,
+  );
+  const lines = [`${stored.provider} · profile ${stored.profile} · ${describeStore(vault)}`];
+  main.forEach(([, , nested], index) => {
+    lines.push(labels[index] as string);
+    if (nested) lines.push(...rows(nested, color, '      '));
+  });
   return lines.join('\n');
 }
 

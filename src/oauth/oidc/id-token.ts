@@ -16,6 +16,8 @@ export interface IdTokenCheck {
 
 export interface IdTokenExpectations {
   issuer: string;
+  /** Other iss values the provider accepts, given the token's (signature-checked) claims. */
+  acceptIssuers?: (claims: JWTPayload) => string[];
   clientId: string;
   /** The key set of the issuer (jose remote or local JWKS). */
   keys: JWTVerifyGetKey;
@@ -75,8 +77,10 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
     }
   }
 
-  // Step 2: iss exactly the issuer.
-  check('iss', claims.iss === expect.issuer, compare(claims.iss, expect.issuer), 'OIDC Core §3.1.3.7 step 2');
+  // Step 2: iss exactly the issuer (or one the provider documents as its own, e.g. per tenant).
+  const issuers = [expect.issuer, ...(expect.acceptIssuers?.(claims) ?? [])];
+  const issOk = typeof claims.iss === 'string' && issuers.includes(claims.iss);
+  check('iss', issOk, issOk ? compare(claims.iss, claims.iss) : compare(claims.iss, issuers.length > 1 ? issuers : expect.issuer, issuers.length > 1 ? 'to be one of' : 'to be'), 'OIDC Core §3.1.3.7 step 2');
 
   // Step 3: aud contains the client id; several audiences need azp (step 4/5).
   const audiences = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
