@@ -38,9 +38,7 @@ export interface AuthorizationRequest {
 
 /** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
 export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
-  const url = new URL(endpoint.authorizeUrl);
-  // Built apart and assigned once: every set() on url.searchParams would re-serialize the URL.
-  const params = new URLSearchParams(url.search);
+  const params = new URLSearchParams();
   params.set('response_type', 'code');
   params.set('client_id', request.clientId);
   params.set('redirect_uri', request.redirectUri);
@@ -55,7 +53,12 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   for (const [name, value] of Object.entries({ ...endpoint.authorizeParams, ...request.extra })) {
     params.set(name, value);
   }
-  url.search = params.toString();
+  if (!endpoint.authorizeUrl.includes('?')) return `${endpoint.authorizeUrl}?${params.toString()}`;
+  // The endpoint has a query of its own: keep it, our parameters winning (§3.1).
+  const url = new URL(endpoint.authorizeUrl);
+  const merged = new URLSearchParams(url.search);
+  for (const [name, value] of params) merged.set(name, value);
+  url.search = merged.toString();
   return url.toString();
 }
 
