@@ -17,6 +17,21 @@ export interface FlowFacts {
   nonceSent: boolean;
 }
 
+/** The facts of a grant with no browser redirect (device code, client credentials). */
+export function directGrantFacts(provider: string, grant: 'device_code' | 'client_credentials', scopes: string[]): FlowFacts {
+  return {
+    provider,
+    protocol: 'oauth2',
+    grant,
+    redirectUri: `(none: ${grant === 'device_code' ? 'device grant' : 'client credentials'})`,
+    scopes,
+    stateLength: 0,
+    pkceMethod: undefined,
+    verifierLength: undefined,
+    nonceSent: false,
+  };
+}
+
 export interface FlowSuccess {
   ok: true;
   facts: FlowFacts;

@@ -1,5 +1,6 @@
 // The broker's security promises, one test each (issue: "The broker: both flows from the seed...
 // with every security promise kept"), on a broker built in-process and driven with app.inject().
+import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_ORIGIN, APP_SECRET, callback, jsonResponse, startPopupFlow, testBroker, type TestBroker } from '../helpers/broker.js';
 import { CODE_KEY_PREFIX } from '../../src/broker/results.js';
@@ -266,7 +267,7 @@ describe('the /request proxy goes only to the provider\'s API origin (no SSRF)',
 });
 
 describe('malformed input: a 4xx with oauthd\'s envelope, never a 5xx', () => {
-  const cases: Array<[string, Parameters<TestBroker['app']['inject']>[0]]> = [
+  const cases: Array<[string, InjectOptions]> = [
     ['missing k', { url: '/auth/acme' }],
     ['opts not JSON', { url: '/auth/acme?k=test-app-key-0123456789abcdef&opts=%7Bnope' }],
     ['opts.state not a string', { url: `/auth/acme?k=test-app-key-0123456789abcdef&opts=${encodeURIComponent('{"state":5}')}` }],
@@ -281,7 +282,7 @@ describe('malformed input: a 4xx with oauthd\'s envelope, never a 5xx', () => {
   for (const [name, request] of cases) {
     it(name, async () => {
       broker = await testBroker();
-      const response = await broker.app.inject({ ...request, headers: { ...HOST, ...(request as { headers?: object }).headers } } as Parameters<TestBroker['app']['inject']>[0]);
+      const response = await broker.app.inject({ ...request, headers: { ...HOST, ...(request as { headers?: object }).headers } } as InjectOptions);
       expect(response.statusCode).toBeGreaterThanOrEqual(400);
       expect(response.statusCode).toBeLessThan(500);
       expect(response.body).not.toMatch(/\n\s+at /);

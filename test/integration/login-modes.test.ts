@@ -5,31 +5,22 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserCommand, CLI_BIN, makeTempDir, REPO_ROOT, runCli } from '../helpers/run-cli.js';
+import { CLI_BIN, REPO_ROOT, runCli } from '../helpers/run-cli.js';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { startOAuth1Server, type OAuth1Server } from '../helpers/oauth1-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
+import { addIssuer, newProject, type Project } from '../helpers/project.js';
 
 const chromium = requireComponent('chromium', hasChromium());
 
-interface Project {
-  dir: string;
-  env: Record<string, string>;
-}
-
 async function project(setup: (dir: string, env: Record<string, string>) => Promise<void>): Promise<Project> {
-  const dir = (await makeTempDir()).path;
-  const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), IDP_SECRET: 'test-secret', BROWSER: browserCommand() };
-  expect((await runCli(['init', '--yes'], { cwd: dir, env })).code).toBe(0);
-  await setup(dir, env);
-  return { dir, env };
+  const created = await newProject();
+  await setup(created.dir, created.env);
+  return created;
 }
 
-async function addIssuer(dir: string, env: Record<string, string>, issuer: string) {
-  const add = await runCli(['providers', 'add', 'myidp', '--issuer', issuer, '--client-id', 'test-client', '--client-secret-env', 'IDP_SECRET'], { cwd: dir, env });
-  expect(add.code, add.stderr).toBe(0);
-}
+const withIssuer = (issuer: string) => (dir: string, env: Record<string, string>) => addIssuer({ dir, env }, issuer);
 
 /** The CLI with stdin kept open; resolves once `pattern` shows on stderr. */
 function interactiveCli(args: string[], cwd: string, env: Record<string, string | undefined>) {
@@ -74,7 +65,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('over SSH: prints the authorization URL and an ssh -L hint, and finishes with the final URL pasted on stdin', async () => {
-    const { dir, env } = await project((d, e) => addIssuer(d, e, server.issuer));
+    const { dir, env } = await project(withIssuer(server.issuer));
     const cli = interactiveCli(['login', 'myidp', '--port', String(port), '--json', '--no-save'], dir, {
       ...env,
       BROWSER: undefined,
@@ -102,7 +93,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--device: shows the code, polls, and verifies the id_token', async () => {
-    const { dir, env } = await project((d, e) => addIssuer(d, e, server.issuer));
+    const { dir, env } = await project(withIssuer(server.issuer));
     const cli = interactiveCli(['login', 'myidp', '--device', '--json', '--no-save', '--verbose'], dir, { ...env, BROWSER: undefined });
     const [, complete] = await cli.waitFor(/\(or open (\S+), which carries the code\)/);
     expect(cli.output().stderr).toMatch(/enter the code {2}[A-Z]{4}-[A-Z]{4}/);
@@ -115,7 +106,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--client-credentials: a token without a user', async () => {
-    const { dir, env } = await project((d, e) => addIssuer(d, e, server.issuer));
+    const { dir, env } = await project(withIssuer(server.issuer));
     const result = await runCli(['login', 'myidp', '--client-credentials', '--json', '--no-save'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const token = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -124,7 +115,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--trace and --har: every step shown, and no secret of the flow in either', async () => {
-    const { dir, env } = await project((d, e) => addIssuer(d, e, server.issuer));
+    const { dir, env } = await project(withIssuer(server.issuer));
     const har = join(dir, 'flow.har');
     const result = await runCli(['login', 'myidp', '--port', String(port), '--json', '--trace', '--har', har, '--curl'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
@@ -149,7 +140,7 @@ describe.skipIf(!chromium)('a redirect URI the provider does not know', () => {
     // Registered with localhost; the CLI sends 127.0.0.1 (the classic mismatch).
     const server = await startOidcServer({ redirectUris: [`http://localhost:${port}/auth`] });
     try {
-      const { dir, env } = await project((d, e) => addIssuer(d, e, server.issuer));
+      const { dir, env } = await project(withIssuer(server.issuer));
       const result = await runCli(['login', 'myidp', '--port', String(port), '--timeout', '6'], { cwd: dir, env });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('No callback came back from myidp');

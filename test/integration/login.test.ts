@@ -8,6 +8,7 @@ import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpe
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, hasSecretService, requireComponent } from '../helpers/components.js';
+import { addIssuer, newProject, type Project } from '../helpers/project.js';
 
 const chromium = requireComponent('chromium', hasChromium());
 const keyring = requireComponent('secret-service', hasSecretService());
@@ -86,17 +87,10 @@ describe.skipIf(!chromium)('login against an OpenID provider the project has nev
     await server?.stop();
   });
 
-  async function project(): Promise<{ dir: string; env: Record<string, string> }> {
-    const dir = (await makeTempDir()).path;
-    const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), IDP_SECRET: 'test-secret', BROWSER: browserCommand() };
-    const init = await runCli(['init', '--yes', '--json'], { cwd: dir, env });
-    expect(init.code, init.stderr).toBe(0);
-    const add = await runCli(
-      ['providers', 'add', 'myidp', '--issuer', server.issuer, '--client-id', 'test-client', '--client-secret-env', 'IDP_SECRET'],
-      { cwd: dir, env },
-    );
-    expect(add.code, add.stderr).toBe(0);
-    return { dir, env };
+  async function project(): Promise<Project> {
+    const created = await newProject();
+    await addIssuer(created, server.issuer);
+    return created;
   }
 
   it('init --yes, providers add --issuer, login --json: a verified token', async () => {

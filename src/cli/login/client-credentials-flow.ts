@@ -1,7 +1,7 @@
 /**
  * `login --client-credentials`: a machine-to-machine token (RFC 6749 §4.4), no user and no browser.
  */
-import type { FlowSuccess } from '../../broker/outcome.js';
+import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import { clientCredentialsGrant } from '../../oauth/client-credentials.js';
 import type { HttpClient } from '../../oauth/http.js';
@@ -16,17 +16,7 @@ export async function clientCredentialsFlow(http: HttpClient, provider: BrokerPr
   const result = await clientCredentialsGrant(http, resolved.oauth2, { clientId: resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, scopes);
   return {
     ok: true,
-    facts: {
-      provider: resolved.id,
-      protocol: 'oauth2',
-      grant: 'client_credentials',
-      redirectUri: '(none: client credentials)',
-      scopes,
-      stateLength: 0,
-      pkceMethod: undefined,
-      verifierLength: undefined,
-      nonceSent: false,
-    },
+    facts: directGrantFacts(resolved.id, 'client_credentials', scopes),
     token: result.token,
     raw: result.raw,
     deviations: result.deviations,

@@ -3,7 +3,7 @@
  * CLI shows a code and a verification address, the user approves on any device, the CLI polls.
  */
 import { checkIdToken } from '../../broker/id-token-check.js';
-import type { FlowSuccess } from '../../broker/outcome.js';
+import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
@@ -57,17 +57,7 @@ export async function deviceFlow(
     });
     return {
       ok: true,
-      facts: {
-        provider: resolved.id,
-        protocol: 'oauth2',
-        grant: 'device_code',
-        redirectUri: '(none: device grant)',
-        scopes: options.scopes,
-        stateLength: 0,
-        pkceMethod: undefined,
-        verifierLength: undefined,
-        nonceSent: false,
-      },
+      facts: directGrantFacts(resolved.id, 'device_code', options.scopes),
       token: result.token,
       raw: result.raw,
       deviations: result.deviations,
