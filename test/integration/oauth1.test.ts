@@ -19,11 +19,11 @@ import {
   type OAuth1Endpoints,
   type SignatureMethod,
 } from '../../src/oauth/oauth1.js';
-import { CliError } from '../../src/util/errors.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
 import { startOAuth1Server, type OAuth1Server } from '../helpers/oauth1-server.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTempDir, REPO_ROOT } from '../helpers/run-cli.js';
+import { caughtCliError } from '../unit/errors.js';
 
 const httpClient = fetchClient({ timeoutMs: 10_000 });
 /** Never contacted: the tests read the provider's redirect instead of following it. */
@@ -64,14 +64,6 @@ async function callMe(server: OAuth1Server, method: SignatureMethod, consumer: C
   return { status: response.status, text: await response.text() };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
-}
 
 /** The whole three-legged flow (§2.1 → §2.2 → §2.3) and a signed API call (§3). */
 async function threeLegged(server: OAuth1Server, method: SignatureMethod, consumer: ConsumerCredentials) {
@@ -136,7 +128,7 @@ describe('OAuth 1.0a against the independent fixture provider', () => {
 
   it('is refused with oauth_problem=signature_invalid when the consumer secret is wrong', async () => {
     const wrong = { key: server.consumerKey, secret: 'not-the-secret' };
-    const error = await rejection(requestTemporaryCredentials(httpClient, endpoints(server, 'HMAC-SHA1'), wrong, CALLBACK));
+    const error = await caughtCliError(() => requestTemporaryCredentials(httpClient, endpoints(server, 'HMAC-SHA1'), wrong, CALLBACK));
     expect(error.code).toBe('signature_invalid');
     expect(error.message).toMatch(/^the request-token endpoint refused: oauth_problem=signature_invalid .*\[HTTP 401\]$/);
     expect(error.hint).toMatch(/consumer secret/);
@@ -144,7 +136,7 @@ describe('OAuth 1.0a against the independent fixture provider', () => {
   });
 
   it('is refused with consumer_key_unknown for another consumer key', async () => {
-    const error = await rejection(
+    const error = await caughtCliError(() => 
       requestTemporaryCredentials(httpClient, endpoints(server, 'HMAC-SHA1'), { key: 'someone-else', secret: server.consumerSecret }, CALLBACK),
     );
     expect(error.code).toBe('consumer_key_unknown');
@@ -157,7 +149,7 @@ describe('OAuth 1.0a against the independent fixture provider', () => {
       first = (await httpClient(request)).status;
       return httpClient(request);
     };
-    const error = await rejection(requestTemporaryCredentials(replaying, endpoints(server, 'HMAC-SHA1'), consumer, CALLBACK));
+    const error = await caughtCliError(() => requestTemporaryCredentials(replaying, endpoints(server, 'HMAC-SHA1'), consumer, CALLBACK));
     expect(first).toBe(200);
     expect(error.code).toBe('nonce_used');
     expect(error.message).toContain('oauth_problem=nonce_used');
@@ -184,12 +176,12 @@ describe('OAuth 1.0a against the independent fixture provider', () => {
 
   it('spends the temporary credentials once, and checks the verifier', async () => {
     const { spec, temporary, verifier } = await threeLegged(server, 'HMAC-SHA1', consumer);
-    const reused = await rejection(requestTokenCredentials(httpClient, spec, consumer, temporary, verifier));
+    const reused = await caughtCliError(() => requestTokenCredentials(httpClient, spec, consumer, temporary, verifier));
     expect(reused.code).toBe('token_rejected');
 
     const fresh = await requestTemporaryCredentials(httpClient, spec, consumer, CALLBACK);
     await approve(authorizationUrl(spec, fresh.token));
-    const wrongVerifier = await rejection(requestTokenCredentials(httpClient, spec, consumer, fresh, 'guessed'));
+    const wrongVerifier = await caughtCliError(() => requestTokenCredentials(httpClient, spec, consumer, fresh, 'guessed'));
     expect(wrongVerifier.code).toBe('verifier_invalid');
     expect(wrongVerifier.message).toBe('the access-token endpoint refused: oauth_problem=verifier_invalid — the verifier does not match [HTTP 401]');
   });
@@ -211,7 +203,7 @@ describe('OAuth 1.0a against the independent fixture provider', () => {
     expect(landing.searchParams.get('flow')).toBe('abc');
     expect(() => readAuthorizationCallback(landing.searchParams, viaQuery.token)).toThrow(expect.objectContaining({ code: 'access_denied' }));
     // The denied temporary credentials are gone.
-    expect((await rejection(requestTokenCredentials(httpClient, spec, consumer, viaQuery, 'x'))).code).toBe('token_rejected');
+    expect((await caughtCliError(() => requestTokenCredentials(httpClient, spec, consumer, viaQuery, 'x'))).code).toBe('token_rejected');
 
     const viaButton = await requestTemporaryCredentials(httpClient, spec, consumer, CALLBACK);
     const pressed = await fetch(server.authorizeUrl, {
@@ -236,7 +228,7 @@ describe('OAuth 1.0a fixture options', () => {
       await threeLegged(server, 'RSA-SHA1', consumer);
 
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const error = await rejection(
+      const error = await caughtCliError(() => 
         requestTemporaryCredentials(httpClient, endpoints(server, 'RSA-SHA1'), { ...consumer, privateKeyPem: other }, CALLBACK),
       );
       expect(error.code).toBe('signature_invalid');

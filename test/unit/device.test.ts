@@ -9,8 +9,8 @@ import {
   type PendingPoll,
 } from '../../src/oauth/device.js';
 import type { TokenEndpoint } from '../../src/oauth/oauth2.js';
-import { CliError } from '../../src/util/errors.js';
 import { basic, catalogProvider, fakeHttp, formFields, json, type Answer } from './fake-http.js';
+import { caughtCliError } from './errors.js';
 
 const DEVICE_ENDPOINT: DeviceAuthorizationEndpoint = {
   deviceAuthorizationUrl: 'https://as.example/device_authorization',
@@ -44,14 +44,6 @@ function fakeClock(start = 1_000_000) {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
-}
 
 describe('requestDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
   it('posts client_id and the scopes form-encoded and reads the answer', async () => {
@@ -105,7 +97,7 @@ describe('requestDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
 
   it('names the missing required fields', async () => {
     const http = fakeHttp([json(200, { device_code: 'd', interval: 5 })]);
-    const error = await rejection(requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
+    const error = await caughtCliError(() => requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
     expect(error.code).toBe('invalid_device_authorization');
     expect(error.message).toContain('user_code, verification_uri, expires_in');
     expect(error.hint).toContain('device_code, interval');
@@ -113,13 +105,13 @@ describe('requestDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
 
   it('refuses a verification URI that is not a web page', async () => {
     const http = fakeHttp([json(200, { device_code: 'd', user_code: 'u', verification_uri: 'javascript:alert(1)', expires_in: 600 })]);
-    const error = await rejection(requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
+    const error = await caughtCliError(() => requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
     expect(error.code).toBe('invalid_device_authorization');
   });
 
   it('turns an error answer into one line with the provider message', async () => {
     const http = fakeHttp([json(401, { error: 'invalid_client', error_description: 'client authentication failed' })]);
-    const error = await rejection(requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
+    const error = await caughtCliError(() => requestDeviceAuthorization(http, DEVICE_ENDPOINT, CLIENT, []));
     expect(error.code).toBe('invalid_client');
     expect(error.message).toBe('the device authorization endpoint refused: invalid_client — client authentication failed [HTTP 401]');
   });
@@ -170,7 +162,7 @@ describe('pollDeviceToken (RFC 8628 §3.4, §3.5)', () => {
 
   it('stops at expires_in without polling past it', async () => {
     const { clock, http, result } = poll([pending, pending, pending, pending], { interval: 5, expiresIn: 12 });
-    const error = await rejection(result);
+    const error = await caughtCliError(() => result);
     expect(error.code).toBe('expired_token');
     expect(error.message).toContain('expired');
     // polls at t=5 s and t=10 s; the next would be at 15 s, past the 12 s lifetime
@@ -180,14 +172,14 @@ describe('pollDeviceToken (RFC 8628 §3.4, §3.5)', () => {
 
   it('reports expired_token from the server', async () => {
     const { result } = poll([pending, json(400, { error: 'expired_token' })], { expiresIn: 600 });
-    const error = await rejection(result);
+    const error = await caughtCliError(() => result);
     expect(error.code).toBe('expired_token');
     expect(error.hint).toContain('start again');
   });
 
   it('reports access_denied as the user refusing', async () => {
     const { http, result } = poll([pending, json(400, { error: 'access_denied' }), tokenAnswer], { expiresIn: 600 });
-    const error = await rejection(result);
+    const error = await caughtCliError(() => result);
     expect(error.code).toBe('access_denied');
     expect(error.message).toContain('denied');
     expect(http.requests).toHaveLength(2);
@@ -195,7 +187,7 @@ describe('pollDeviceToken (RFC 8628 §3.4, §3.5)', () => {
 
   it('stops on any other error with the provider message', async () => {
     const { http, result } = poll([pending, json(400, { error: 'invalid_grant', error_description: 'device code unknown' }), tokenAnswer], { expiresIn: 600 });
-    const error = await rejection(result);
+    const error = await caughtCliError(() => result);
     expect(error.code).toBe('invalid_grant');
     expect(error.message).toContain('device code unknown');
     expect(http.requests).toHaveLength(2);

@@ -3,20 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { clientCredentialsGrant } from '../../src/oauth/client-credentials.js';
 import { introspectToken } from '../../src/oauth/introspect.js';
 import type { TokenEndpoint } from '../../src/oauth/oauth2.js';
-import { CliError } from '../../src/util/errors.js';
 import { basic, fakeHttp, formFields, json } from './fake-http.js';
+import { caughtCliError } from './errors.js';
 
 const URL = 'https://as.example/introspect';
 const CLIENT = { clientId: 'rs', clientSecret: 'rs-secret' };
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
-}
 
 describe('introspectToken (RFC 7662)', () => {
   it('§2.1: form POST of token and hint, client authenticated; §2.2: the parsed answer', async () => {
@@ -44,7 +36,7 @@ describe('introspectToken (RFC 7662)', () => {
 
   it('§2.2: an answer without a boolean active is refused', async () => {
     for (const body of [{ scope: 'x' }, { active: 'true' }]) {
-      const error = await rejection(introspectToken(fakeHttp([json(200, body)]), URL, CLIENT, 'tok'));
+      const error = await caughtCliError(() => introspectToken(fakeHttp([json(200, body)]), URL, CLIENT, 'tok'));
       expect(error.code).toBe('invalid_introspection_response');
       expect(error.message).toContain('RFC 7662 §2.2');
     }
@@ -52,13 +44,13 @@ describe('introspectToken (RFC 7662)', () => {
 
   it('an HTML page is named as such', async () => {
     const http = fakeHttp([{ status: 200, text: '<html><title>Sign in</title></html>', headers: { 'content-type': 'text/html' } }]);
-    const error = await rejection(introspectToken(http, URL, CLIENT, 'tok'));
+    const error = await caughtCliError(() => introspectToken(http, URL, CLIENT, 'tok'));
     expect(error.message).toBe('the introspection endpoint answered HTTP 200 with an HTML page ("Sign in"), not a JSON object');
   });
 
   it('401 names the provider error and points at the client credentials', async () => {
     const http = fakeHttp([json(401, { error: 'invalid_client', error_description: 'client authentication failed' })]);
-    const error = await rejection(introspectToken(http, URL, CLIENT, 'tok'));
+    const error = await caughtCliError(() => introspectToken(http, URL, CLIENT, 'tok'));
     expect(error.code).toBe('invalid_client');
     expect(error.message).toContain('client authentication failed');
     expect(error.hint).toContain('client secret');
@@ -91,7 +83,7 @@ describe('clientCredentialsGrant (RFC 6749 §4.4)', () => {
 
   it('§4.4: a client without a secret is stopped before any request', async () => {
     const http = fakeHttp([]);
-    const error = await rejection(clientCredentialsGrant(http, endpoint, { clientId: 'public' }, []));
+    const error = await caughtCliError(() => clientCredentialsGrant(http, endpoint, { clientId: 'public' }, []));
     expect(error.kind).toBe('config');
     expect(http.requests).toHaveLength(0);
   });

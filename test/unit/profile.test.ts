@@ -3,21 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { fetchProfile } from '../../src/oauth/profile.js';
 import type { TokenSet } from '../../src/oauth/token-response.js';
-import { CliError } from '../../src/util/errors.js';
 import { catalogProvider, fakeHttp, json } from './fake-http.js';
+import { caughtCliError } from './errors.js';
 
 function tokenSet(extra: Record<string, unknown> = {}, accessToken = 'tok-123'): TokenSet {
   return { access_token: accessToken, token_type: 'Bearer', refresh_token: 'refresh-secret', extra };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
-}
 
 describe('fetchProfile with catalog providers', () => {
   it('GitHub: Bearer token, the profile Accept header, numeric id as a string', async () => {
@@ -61,7 +53,7 @@ describe('fetchProfile with catalog providers', () => {
 
   it('Slack: {"ok": false} with HTTP 200 is an error', async () => {
     const slack = await catalogProvider('slack');
-    const error = await rejection(fetchProfile(fakeHttp([json(200, { ok: false, error: 'invalid_auth' })]), slack, tokenSet()));
+    const error = await caughtCliError(() => fetchProfile(fakeHttp([json(200, { ok: false, error: 'invalid_auth' })]), slack, tokenSet()));
     expect(error.code).toBe('invalid_auth');
     expect(error.message).toContain('profile endpoint of Slack');
   });
@@ -78,7 +70,7 @@ describe('fetchProfile with catalog providers', () => {
   it('Salesforce: a token without instance_url is a clear error, and no request goes out', async () => {
     const salesforce = await catalogProvider('salesforce');
     const http = fakeHttp([]);
-    const error = await rejection(fetchProfile(http, salesforce, tokenSet()));
+    const error = await caughtCliError(() => fetchProfile(http, salesforce, tokenSet()));
     expect(error.code).toBe('template_value_missing');
     expect(error.message).toContain('{token.instance_url}');
     expect(http.requests).toHaveLength(0);
@@ -121,7 +113,7 @@ describe('fetchProfile with catalog providers', () => {
   it('a 401 names the status and the provider message, and hints at the expired token', async () => {
     const github = await catalogProvider('github');
     const http = fakeHttp([json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' })]);
-    const error = await rejection(fetchProfile(http, github, tokenSet()));
+    const error = await caughtCliError(() => fetchProfile(http, github, tokenSet()));
     expect(error.message).toBe('the profile endpoint of GitHub refused: Bad credentials [HTTP 401]');
     expect(error.hint).toContain('log in again');
     expect(error.message + error.hint).not.toContain('tok-123');
@@ -129,7 +121,7 @@ describe('fetchProfile with catalog providers', () => {
 
   it('a map whose id path finds nothing says which fields arrived', async () => {
     const github = await catalogProvider('github');
-    const error = await rejection(fetchProfile(fakeHttp([json(200, { login: 'octocat' })]), github, tokenSet()));
+    const error = await caughtCliError(() => fetchProfile(fakeHttp([json(200, { login: 'octocat' })]), github, tokenSet()));
     expect(error.code).toBe('profile_unmapped');
     expect(error.message).toContain('"id"');
     expect(error.hint).toContain('login');
@@ -138,7 +130,7 @@ describe('fetchProfile with catalog providers', () => {
   it('a provider without a profile block is a configuration error', async () => {
     const provider = await catalogProvider('github');
     const { profile: _omitted, ...spec } = provider.spec;
-    const error = await rejection(fetchProfile(fakeHttp([]), { ...provider, spec }, tokenSet()));
+    const error = await caughtCliError(() => fetchProfile(fakeHttp([]), { ...provider, spec }, tokenSet()));
     expect(error.kind).toBe('config');
   });
 });

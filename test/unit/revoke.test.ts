@@ -5,19 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { isRetryableRevocationError, revokeToken, type RevokeEndpoint } from '../../src/oauth/revoke.js';
 import { resolveProvider } from '../../src/providers/resolve.js';
 import { specFromMetadata } from '../../src/providers/discovered.js';
-import { CliError } from '../../src/util/errors.js';
 import { basic, catalogProvider, fakeHttp, formFields, json } from './fake-http.js';
+import { caughtCliError } from './errors.js';
 
 const CLIENT = { clientId: 'my-client-id', clientSecret: 'my secret' };
 
-async function rejection(promise: Promise<unknown>): Promise<CliError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
-}
 
 async function revokeSpecOf(id: string): Promise<RevokeEndpoint> {
   const provider = await catalogProvider(id);
@@ -69,7 +61,7 @@ describe('revokeToken request shapes', () => {
 
   it('Slack: an error inside HTTP 200 is a failure with the provider code', async () => {
     const http = fakeHttp([json(200, { ok: false, error: 'invalid_auth' })]);
-    const error = await rejection(revokeToken(http, await revokeSpecOf('slack'), CLIENT, 'xoxp-1'));
+    const error = await caughtCliError(async () => revokeToken(http, await revokeSpecOf('slack'), CLIENT, 'xoxp-1'));
     expect(error.code).toBe('invalid_auth');
     expect(error.message).toContain('invalid_auth');
   });
@@ -117,7 +109,7 @@ describe('revokeToken answers', () => {
 
   it('§2.2.1: 503 is a retryable error naming Retry-After', async () => {
     const http = fakeHttp([{ status: 503, statusText: 'Service Unavailable', headers: { 'retry-after': '30' } }]);
-    const error = await rejection(revokeToken(http, discoveredRevoke(), CLIENT, 'tok'));
+    const error = await caughtCliError(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok'));
     expect(isRetryableRevocationError(error)).toBe(true);
     expect(error.message).toContain('still valid');
     expect(error.hint).toContain('30 s');
@@ -125,7 +117,7 @@ describe('revokeToken answers', () => {
 
   it('§2.2.1: unsupported_token_type with the provider description', async () => {
     const http = fakeHttp([json(400, { error: 'unsupported_token_type', error_description: 'refresh tokens cannot be revoked here' })]);
-    const error = await rejection(revokeToken(http, discoveredRevoke(), CLIENT, 'tok', 'refresh_token'));
+    const error = await caughtCliError(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok', 'refresh_token'));
     expect(isRetryableRevocationError(error)).toBe(false);
     expect(error.code).toBe('unsupported_token_type');
     expect(error.message).toBe('the revocation endpoint refused: unsupported_token_type — refresh tokens cannot be revoked here [HTTP 400]');
@@ -134,7 +126,7 @@ describe('revokeToken answers', () => {
 
   it("an API's own error shape (GitHub's message) still reads as one line", async () => {
     const http = fakeHttp([json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }, {})]);
-    const error = await rejection(revokeToken(http, await revokeSpecOf('github'), CLIENT, 'gho_x'));
+    const error = await caughtCliError(async () => revokeToken(http, await revokeSpecOf('github'), CLIENT, 'gho_x'));
     expect(error.code).toBe('revocation_failed');
     expect(error.message).toBe('the revocation endpoint refused: Not Found [HTTP 404]');
     expect(error.message).not.toContain('gho_x');
