@@ -102,7 +102,16 @@ export function buildProgram(
 
   const providers = program
     .command('providers')
-    .description('the provider catalog and your keysets (client id, secret reference, scopes)');
+    .description('the provider catalog and your keysets (client id, secret reference, scopes)')
+    .addHelpText(
+      'after',
+      examples([
+        'oauthd-cli providers list git',
+        'oauthd-cli providers show github',
+        'oauthd-cli providers add github --client-id Iv1.abc --client-secret-env GITHUB_SECRET',
+        'oauthd-cli providers discover https://idp.example.com --save myidp',
+      ]),
+    );
 
   providers
     .command('add <id>')
@@ -254,7 +263,16 @@ export function buildProgram(
 
   const token = program
     .command('token')
-    .description('the tokens login keeps: list, show, print, refresh, revoke, introspect');
+    .description('the tokens login keeps: list, show, print, refresh, revoke, introspect')
+    .addHelpText(
+      'after',
+      examples([
+        'oauthd-cli token list',
+        'oauthd-cli token print github --format header',
+        'oauthd-cli token refresh google --force',
+        'oauthd-cli token revoke myidp --profile work',
+      ]),
+    );
 
   token
     .command('list')
