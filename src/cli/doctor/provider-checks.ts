@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Context } from '../context.js';
 import type { Keyset } from '../../config/schema.js';
 import { resolveSecret } from '../../config/secrets.js';
-import { type HttpClient } from '../../oauth/http.js';
+import type { HttpClient } from '../../oauth/http.js';
 import { discover, isLoopback, metadataUrls } from '../../oauth/oidc/discovery.js';
 import { catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
 import { specFromMetadata } from '../../providers/discovered.js';
