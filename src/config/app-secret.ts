@@ -3,7 +3,7 @@
  * code (POST /auth/access_token) or refresh a token. It lives in the vault under the app's key, or
  * in OAUTHD_APP_SECRET; it never sits in oauthd.json. Compared in constant time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { SecretBackend } from '../vault/backend.js';
 
 export const appSecretAccount = (appKey: string) => `secret:app:${appKey}`;
@@ -19,7 +19,7 @@ export async function loadAppSecret(
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
 export function secretsEqual(candidate: string, expected: string): boolean {
-  const a = createHash('sha256').update(candidate, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
+  const a = hash('sha256', candidate, 'buffer');
+  const b = hash('sha256', expected, 'buffer');
   return timingSafeEqual(a, b);
 }

@@ -13,20 +13,16 @@ const POOL_SIZE = RANDOM_BYTES * 128;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let offset = POOL_SIZE;
 
-function draw(bytes: number): Buffer {
-  if (bytes > POOL_SIZE) return randomFillSync(Buffer.allocUnsafe(bytes));
+/** A URL-safe random token (base64url, 43 characters for 32 bytes). */
+export function randomToken(bytes = RANDOM_BYTES): string {
+  if (bytes > POOL_SIZE) return randomFillSync(Buffer.allocUnsafe(bytes)).toString('base64url');
   if (offset + bytes > POOL_SIZE) {
     randomFillSync(pool);
     offset = 0;
   }
-  const out = Buffer.from(pool.subarray(offset, offset + bytes));
   offset += bytes;
-  return out;
-}
-
-/** A URL-safe random token (base64url, 43 characters for 32 bytes). */
-export function randomToken(bytes = RANDOM_BYTES): string {
-  return draw(bytes).toString('base64url');
+  // Each byte is encoded once and never handed out again: the next draw starts past it.
+  return pool.toString('base64url', offset - bytes, offset);
 }
 
 /**

@@ -2,7 +2,7 @@
  * HTML the broker and the sandbox answer: every value escaped, one optional inline script allowed
  * by a per-response CSP nonce, nothing loaded from elsewhere.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../oauth/random.js';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {
@@ -77,7 +77,7 @@ export interface PageReply {
  * and JSON, most of the broker's traffic, carry neither.
  */
 export function sendPage(reply: PageReply, status: number, render: (nonces: Nonces) => string): unknown {
-  const nonces = { script: randomBytes(16).toString('base64'), style: randomBytes(16).toString('base64') };
+  const nonces = { script: randomToken(16), style: randomToken(16) };
   return reply.code(status).header('content-security-policy', pageCsp(nonces)).type('text/html; charset=utf-8').send(render(nonces));
 }
 
