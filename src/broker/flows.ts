@@ -39,11 +39,13 @@ export type Delivery =
   /** redirect_type=server: the browser goes to `url` with `?oauthio=<result>` (a code only). */
   | { mode: 'query'; url: string; origin: string };
 
-/** What the store keeps between the authorization request and its callback. JSON only. */
+/**
+ * What the store keeps between the authorization request and its callback: JSON, and nothing that
+ * can be derived (the state is the record's key; OAuth 1.0a is told by its temporary credentials).
+ */
 export interface FlowRecord {
   appKey: string;
   provider: string;
-  protocol: 'oauth2' | 'oauth1';
   redirectUri: string;
   scopes: string[];
   codeVerifier?: string;
@@ -53,8 +55,6 @@ export interface FlowRecord {
   /** The state of the SDK or the app's back end (oauthd's opts.state), echoed in the result. */
   clientState?: string;
   delivery: Delivery;
-  stateLength: number;
-  startedAt: number;
 }
 
 export interface StartOptions {
@@ -129,15 +129,13 @@ export class FlowEngine {
     return url;
   }
 
-  private baseRecord(app: BrokerApp, provider: BrokerProvider, options: StartOptions, protocol: FlowRecord['protocol'], scopes: string[]) {
+  private baseRecord(app: BrokerApp, provider: BrokerProvider, options: StartOptions, scopes: string[]) {
     return {
       appKey: app.key,
       provider: provider.resolved.id,
-      protocol,
       redirectUri: this.redirectUri(),
       scopes,
       delivery: options.delivery,
-      startedAt: this.now(),
       ...(options.clientState !== undefined ? { clientState: options.clientState } : {}),
     };
   }
@@ -150,8 +148,7 @@ export class FlowEngine {
     const scopes = options.scopes ?? resolved.scopes;
     const nonce = scopes.includes('openid') ? randomToken() : undefined;
     const record: FlowRecord = {
-      ...this.baseRecord(app, provider, options, 'oauth2', scopes),
-      stateLength: state.length,
+      ...this.baseRecord(app, provider, options, scopes),
       ...(pkce ? { codeVerifier: pkce.verifier } : {}),
       ...(nonce ? { nonce } : {}),
     };
@@ -172,8 +169,7 @@ export class FlowEngine {
     const scopes = options.scopes ?? provider.resolved.scopes;
     const temporary = await oauth1.requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri());
     const record: FlowRecord = {
-      ...this.baseRecord(app, provider, options, 'oauth1', scopes),
-      stateLength: temporary.token.length,
+      ...this.baseRecord(app, provider, options, scopes),
       temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret },
     };
     await this.deps.store.put(OAUTH1_FLOW_KEY_PREFIX + temporary.token, record, this.ttl());
@@ -199,7 +195,7 @@ export class FlowEngine {
     }
     const record = await this.deps.store.take<FlowRecord>(FLOW_KEY_PREFIX + params.state);
     if (!record) return failure(stateMismatch('state'));
-    const facts = factsOf(record);
+    const facts = factsOf(record, params.state.length);
     const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
 
     if (params.error) {
@@ -260,7 +256,7 @@ export class FlowEngine {
     const temporaryToken = params.oauth_token ?? params.denied ?? '';
     const record = await this.deps.store.take<FlowRecord>(OAUTH1_FLOW_KEY_PREFIX + temporaryToken);
     if (!record?.temporary) return failure(stateMismatch('oauth_token'));
-    const facts = factsOf(record);
+    const facts = factsOf(record, temporaryToken.length);
     const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
     const provider = await this.deps.providers.get(record.provider);
     if (!provider?.resolved.oauth1) return fail(providerGone(record.provider));
@@ -306,14 +302,14 @@ function failure(error: CliError): Completion {
   return { outcome: { ok: false, error } };
 }
 
-function factsOf(record: FlowRecord): FlowFacts {
+function factsOf(record: FlowRecord, stateLength: number): FlowFacts {
   return {
     provider: record.provider,
-    protocol: record.protocol,
+    protocol: record.temporary ? 'oauth1' : 'oauth2',
     grant: 'authorization_code',
     redirectUri: record.redirectUri,
     scopes: record.scopes,
-    stateLength: record.stateLength,
+    stateLength,
     pkceMethod: record.codeVerifier ? 'S256' : undefined,
     verifierLength: record.codeVerifier?.length,
     nonceSent: record.nonce !== undefined,
