@@ -3,7 +3,9 @@
 // Always asynchronous (spawn, never spawnSync/execSync): the provider and the flow under test
 // must keep running while the test process waits.
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { startFixture } from './fixture-process.js';
+import { freePort } from './ports.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/oidc-server.mjs', import.meta.url));
 
@@ -32,4 +34,29 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     ...(options.clients ? { OIDC_CLIENTS: JSON.stringify(options.clients) } : {}),
   }));
   return { issuer: fixture.origin, port: fixture.port, stop: fixture.stop };
+}
+
+/**
+ * For a describe block: a fixture server started before its tests and stopped after, whose client
+ * accepts the callback of a broker on `port` (picked here, free). Read `.server`/`.port` in tests.
+ */
+export function oidcServerForBroker(): { readonly server: OidcServer; readonly port: number } {
+  let server: OidcServer | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startOidcServer({ redirectUris: [`http://127.0.0.1:${port}/auth`] });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the OIDC fixture is not started (use it inside a test)');
+      return server;
+    },
+    get port() {
+      return port;
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT, runCli } from '../helpers/run-cli.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
+import { oidcServerForBroker, startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { startOAuth1Server, type OAuth1Server } from '../helpers/oauth1-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
@@ -53,20 +53,11 @@ function runBrowser(url: string, env: Record<string, string>): Promise<number | 
 }
 
 describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
-  let server: OidcServer;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    server = await startOidcServer({ redirectUris: [`http://127.0.0.1:${port}/auth`] });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const oidc = oidcServerForBroker();
 
   it('over SSH: prints the authorization URL and an ssh -L hint, and finishes with the final URL pasted on stdin', async () => {
-    const { dir, env } = await project(withIssuer(server.issuer));
-    const cli = interactiveCli(['login', 'myidp', '--port', String(port), '--json', '--no-save'], dir, {
+    const { dir, env } = await project(withIssuer(oidc.server.issuer));
+    const cli = interactiveCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--no-save'], dir, {
       ...env,
       BROWSER: undefined,
       DISPLAY: ':0',
@@ -75,15 +66,15 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
     const [, authorizeUrl] = await cli.waitFor(/sign in:\n {2}(\S+)/);
     const { stderr } = cli.output();
     expect(stderr).toContain('This is an SSH session');
-    expect(stderr).toContain(`ssh -L ${port}:127.0.0.1:${port} <this host>`);
+    expect(stderr).toContain(`ssh -L ${oidc.port}:127.0.0.1:${oidc.port} <this host>`);
     expect(stderr).toContain('oauthd-cli login myidp --device');
-    expect(new URL(authorizeUrl as string).origin).toBe(server.issuer);
+    expect(new URL(authorizeUrl as string).origin).toBe(oidc.server.issuer);
 
     // The browser on "the other machine" signs in, but never reaches the callback.
     const captured = join(dir, 'callback.txt');
     expect(await runBrowser(authorizeUrl as string, { BROWSER_ACTION: 'capture-callback', BROWSER_CAPTURE_FILE: captured})).toBe(0);
     const callback = await readFile(captured, 'utf8');
-    expect(callback).toContain(`http://127.0.0.1:${port}/auth?code=`);
+    expect(callback).toContain(`http://127.0.0.1:${oidc.port}/auth?code=`);
 
     cli.child.stdin.write('not a url\n');
     cli.child.stdin.write(`${callback}\n`);
@@ -93,7 +84,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--device: shows the code, polls, and verifies the id_token', async () => {
-    const { dir, env } = await project(withIssuer(server.issuer));
+    const { dir, env } = await project(withIssuer(oidc.server.issuer));
     const cli = interactiveCli(['login', 'myidp', '--device', '--json', '--no-save', '--verbose'], dir, { ...env, BROWSER: undefined });
     const [, complete] = await cli.waitFor(/\(or open (\S+), which carries the code\)/);
     expect(cli.output().stderr).toMatch(/enter the code {2}[A-Z]{4}-[A-Z]{4}/);
@@ -106,7 +97,7 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--client-credentials: a token without a user', async () => {
-    const { dir, env } = await project(withIssuer(server.issuer));
+    const { dir, env } = await project(withIssuer(oidc.server.issuer));
     const result = await runCli(['login', 'myidp', '--client-credentials', '--json', '--no-save'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const token = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -115,9 +106,9 @@ describe.skipIf(!chromium)('login modes against node-oidc-provider', () => {
   });
 
   it('--trace and --har: every step shown, and no secret of the flow in either', async () => {
-    const { dir, env } = await project(withIssuer(server.issuer));
+    const { dir, env } = await project(withIssuer(oidc.server.issuer));
     const har = join(dir, 'flow.har');
-    const result = await runCli(['login', 'myidp', '--port', String(port), '--json', '--trace', '--har', har, '--curl'], { cwd: dir, env });
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--trace', '--har', har, '--curl'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const token = JSON.parse(result.stdout) as Record<string, string>;
     const harText = await readFile(har, 'utf8');

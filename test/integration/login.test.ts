@@ -3,10 +3,9 @@
 // $BROWSER, and the real vault (Secret Service in a private D-Bus session, or the 0600 file).
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
-import { freePort } from '../helpers/ports.js';
+import { oidcServerForBroker } from '../helpers/oidc-server.js';
 import { hasChromium, hasSecretService, requireComponent } from '../helpers/components.js';
 import { addIssuer, newProject, type Project } from '../helpers/project.js';
 
@@ -76,26 +75,17 @@ describe('login sandbox (no config, embedded OpenID provider)', () => {
 });
 
 describe.skipIf(!chromium)('login against an OpenID provider the project has never seen', () => {
-  let server: OidcServer;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    server = await startOidcServer({ redirectUris: [`http://127.0.0.1:${port}/auth`] });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const oidc = oidcServerForBroker();
 
   async function project(): Promise<Project> {
     const created = await newProject();
-    await addIssuer(created, server.issuer);
+    await addIssuer(created, oidc.server.issuer);
     return created;
   }
 
   it('init --yes, providers add --issuer, login --json: a verified token', async () => {
     const { dir, env } = await project();
-    const result = await runCli(['login', 'myidp', '--port', String(port), '--json', '--verbose'], { cwd: dir, env });
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--verbose'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const token = json(result);
     expect(token.access_token).toEqual(expect.any(String));
@@ -115,7 +105,7 @@ describe.skipIf(!chromium)('login against an OpenID provider the project has nev
 
   it('a forged state in the callback ends the login: exit 1, state named, nothing exchanged or stored', async () => {
     const { dir, env } = await project();
-    const result = await runCli(['login', 'myidp', '--port', String(port)], { cwd: dir, env: { ...env, BROWSER_ACTION: 'forge-state' } });
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port)], { cwd: dir, env: { ...env, BROWSER_ACTION: 'forge-state' } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('state mismatch');
     expect(result.stdout).toBe('');
@@ -124,7 +114,7 @@ describe.skipIf(!chromium)('login against an OpenID provider the project has nev
 
   it('the provider refusing (access_denied) is shown as the provider said it', async () => {
     const { dir, env } = await project();
-    const result = await runCli(['login', 'myidp', '--port', String(port)], { cwd: dir, env: { ...env, BROWSER_ACTION: 'deny' } });
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port)], { cwd: dir, env: { ...env, BROWSER_ACTION: 'deny' } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/the provider refused: access_denied — .+/);
     expect(result.stdout).toBe('');
@@ -132,7 +122,7 @@ describe.skipIf(!chromium)('login against an OpenID provider the project has nev
 
   it('a sign-in that never comes back times out with a clear message', async () => {
     const { dir, env } = await project();
-    const result = await runCli(['login', 'myidp', '--port', String(port), '--timeout', '2'], {
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port), '--timeout', '2'], {
       cwd: dir,
       env: { ...env, BROWSER_ACTION: 'ignore', BROWSER_IGNORE_SECONDS: '10' },
     });

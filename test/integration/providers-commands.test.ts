@@ -3,11 +3,10 @@
 // process) for discovery — down to a login with the discovered provider, its id_token verified.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateProvider } from '../../src/providers/validate.js';
 import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
-import { freePort } from '../helpers/ports.js';
+import { oidcServerForBroker } from '../helpers/oidc-server.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
 
 const chromium = requireComponent('chromium', hasChromium());
@@ -147,51 +146,42 @@ describe('providers validate', () => {
 });
 
 describe('providers discover', () => {
-  let server: OidcServer;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    server = await startOidcServer({ redirectUris: [`http://127.0.0.1:${port}/auth`] });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const oidc = oidcServerForBroker();
 
   it('builds a valid provider from a real discovery document', async () => {
-    const result = await runCli(['providers', 'discover', server.issuer, '--json']);
+    const result = await runCli(['providers', 'discover', oidc.server.issuer, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const spec = json<Record<string, any>>(result);
     expect(validateProvider(spec)).toEqual([]);
     expect(spec).toMatchObject({
-      oidc: { issuer: server.issuer },
+      oidc: { issuer: oidc.server.issuer },
       oauth2: {
-        authorizeUrl: `${server.issuer}/auth`,
-        tokenUrl: `${server.issuer}/token`,
+        authorizeUrl: `${oidc.server.issuer}/auth`,
+        tokenUrl: `${oidc.server.issuer}/token`,
         clientAuth: 'client_secret_basic',
         pkce: 'supported',
         refresh: true,
-        revoke: { url: `${server.issuer}/token/revocation` },
+        revoke: { url: `${oidc.server.issuer}/token/revocation` },
         scopes: { default: ['openid', 'profile', 'email'] },
       },
     });
 
-    const summary = await runCli(['providers', 'discover', server.issuer]);
+    const summary = await runCli(['providers', 'discover', oidc.server.issuer]);
     expect(summary.code, summary.stderr).toBe(0);
-    expect(summary.stdout).toContain(`${server.issuer} is an OpenID provider`);
+    expect(summary.stdout).toContain(`${oidc.server.issuer} is an OpenID provider`);
     expect(summary.stdout).toMatch(/token\s+http:\/\/127\.0\.0\.1:\d+\/token/);
     expect(summary.stdout).toContain('Not saved');
   });
 
   it('an issuer without a discovery document is a clear error', async () => {
-    const result = await runCli(['providers', 'discover', `${server.issuer}/nothing-here`]);
+    const result = await runCli(['providers', 'discover', `${oidc.server.issuer}/nothing-here`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no discovery document');
   });
 
   it('--save keeps a file in the project folder that show, list and validate read, and never overwrites silently', async () => {
     const { dir, env } = await project();
-    const saved = await runCli(['providers', 'discover', server.issuer, '--save', 'myidp', '--name', 'My IdP'], { cwd: dir, env });
+    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp', '--name', 'My IdP'], { cwd: dir, env });
     expect(saved.code, saved.stderr).toBe(0);
     const file = join(dir, 'oauthd-providers', 'myidp.json');
     expect(saved.stdout).toContain(`Saved to ${file}`);
@@ -207,10 +197,10 @@ describe('providers discover', () => {
     const validated = await runCli(['providers', 'validate'], { cwd: dir, env });
     expect(validated.code, validated.stderr).toBe(0);
 
-    const again = await runCli(['providers', 'discover', server.issuer, '--save', 'myidp'], { cwd: dir, env });
+    const again = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists already');
-    const shadow = await runCli(['providers', 'discover', server.issuer, '--save', 'github'], { cwd: dir, env });
+    const shadow = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'github'], { cwd: dir, env });
     expect(shadow.code).toBe(2);
     expect(shadow.stderr).toContain('"github" is a provider of the shipped catalog');
   });
@@ -219,7 +209,7 @@ describe('providers discover', () => {
     const { dir, env } = await project();
     const shared = join(dir, 'team-providers');
     const withFolder = { ...env, OAUTHD_PROVIDERS_DIR: shared };
-    const saved = await runCli(['providers', 'discover', server.issuer, '--save', 'teamidp'], { cwd: dir, env: withFolder });
+    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'teamidp'], { cwd: dir, env: withFolder });
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stdout).toContain(`Saved to ${join(shared, 'teamidp.json')}`);
     const shown = await runCli(['providers', 'show', 'teamidp', '--json'], { cwd: dir, env: withFolder });
@@ -228,11 +218,11 @@ describe('providers discover', () => {
 
   it.skipIf(!chromium)('a provider added by discovery logs in with its id_token verified', async () => {
     const { dir, env } = await project({ IDP_SECRET: 'test-secret', BROWSER: browserCommand() });
-    const saved = await runCli(['providers', 'discover', server.issuer, '--save', 'myidp'], { cwd: dir, env });
+    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
     expect(saved.code, saved.stderr).toBe(0);
     const add = await runCli(['providers', 'add', 'myidp', '--client-id', 'test-client', '--client-secret-env', 'IDP_SECRET'], { cwd: dir, env });
     expect(add.code, add.stderr).toBe(0);
-    const login = await runCli(['login', 'myidp', '--port', String(port), '--json', '--no-save', '--verbose'], { cwd: dir, env });
+    const login = await runCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--no-save', '--verbose'], { cwd: dir, env });
     expect(login.code, login.stderr).toBe(0);
     expect(json(login).id_token).toEqual(expect.any(String));
     for (const check of ['id_token signature', 'id_token iss', 'id_token aud', 'id_token nonce']) {
