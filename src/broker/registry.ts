@@ -116,10 +116,18 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
     if (builtin) return providerFor(builtin.spec(), builtin.keyset, 'sandbox', builtin.clientSecret, source.http);
     const keyset = source.keysets[id];
     if (!keyset) return undefined;
-    const secret = async () =>
-      keyset.clientSecret === undefined
-        ? undefined
-        : resolveSecret(keyset.clientSecret, `the client secret of ${id}`, source.env, source.vault);
+    // Resolved once per provider (a keychain read is a D-Bus round trip; every exchange and every
+    // signed OAuth 1.0a request needs it); a failure is not kept, so the next flow tries again.
+    let resolving: Promise<string | undefined> | undefined;
+    const secret = () => {
+      const reference = keyset.clientSecret;
+      if (reference === undefined) return Promise.resolve(undefined);
+      resolving ??= resolveSecret(reference, `the client secret of ${id}`, source.env, source.vault).catch((error: unknown) => {
+        resolving = undefined;
+        throw error;
+      });
+      return resolving;
+    };
     if (keyset.discovered) {
       const spec = (await readCatalog(id)) ?? specFromMetadata(id, id, keyset.discovered);
       return providerFor(spec, keyset, 'issuer', secret, source.http, keyset.discovered);

@@ -2,16 +2,11 @@
  * Entry point: parses argv with the command table, runs the command, and turns every failure into
  * one line on stderr and an exit code (0 ok, 1 the flow failed, 2 usage or configuration).
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { processContext, type Context } from './context.js';
+import { packageVersion } from './version.js';
 import { isCliError } from '../util/errors.js';
-
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
 
 export async function main(argv: string[], base: Context = processContext()): Promise<number> {
   let debug = argv.includes('--debug');

@@ -6,6 +6,7 @@
  */
 import type { Context } from './context.js';
 import type { Ui } from './ui.js';
+import { lazyVault } from './vault.js';
 import { formatDuration } from './render/token.js';
 import { checkIdToken } from '../broker/id-token-check.js';
 import { configRegistry } from '../broker/registry.js';
@@ -16,7 +17,7 @@ import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
 import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../providers/catalog.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
-import type { SecretBackend } from '../vault/backend.js';
+import { describeBackend, type SecretBackend } from '../vault/backend.js';
 import { openVault, type StoreChoice } from '../vault/open.js';
 import { DEFAULT_PROFILE, listTokens, loadToken, saveToken, tokenAccount, type StoredToken } from '../vault/tokens.js';
 import { CliError, configError, flowError, usageError } from '../util/errors.js';
@@ -74,7 +75,7 @@ export async function openTokenStores(ctx: Context, choice: StoreChoice | undefi
 
 /** "the keychain (Secret Service …)", or the file's path with its mode. */
 export function describeStore(vault: SecretBackend): string {
-  return vault.kind === 'keychain' ? `the keychain (${vault.location})` : `${vault.location} (mode 0600)`;
+  return vault.kind === 'keychain' ? `the keychain (${vault.location})` : describeBackend(vault);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,12 +154,11 @@ export async function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, st
   }
   const { config, path } = await loadConfig(ctx);
   const dirs = catalogDirs(ctx);
-  let secretVault: Promise<SecretBackend> | undefined;
   const registry = configRegistry({
     keysets: config.providers,
     env: ctx.env,
     http,
-    vault: () => (secretVault ??= openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) })),
+    vault: lazyVault(ctx, ui),
     catalog: (providerId) => findCatalogProvider(providerId, dirs),
   });
   const provider = await registry.get(id);

@@ -8,6 +8,11 @@ export const SERVICE = 'oauthd-cli';
 
 export type BackendKind = 'keychain' | 'file';
 
+/** Where a backend keeps things, for a sentence: "the Secret Service (…)" or "<path> (mode 0600)". */
+export function describeBackend(vault: SecretBackend): string {
+  return vault.kind === 'keychain' ? `the ${vault.location}` : `${vault.location} (mode 0600)`;
+}
+
 export interface SecretBackend {
   readonly kind: BackendKind;
   /** Human description: "Secret Service (GNOME Keyring, KWallet…)", or the file's path. */

@@ -13,7 +13,8 @@ import { parseDomainRule } from '../../config/domains.js';
 import type { Config, Flow } from '../../config/schema.js';
 import { appSecretAccount } from '../../config/app-secret.js';
 import { randomToken } from '../../oauth/random.js';
-import { openVault } from '../../vault/open.js';
+import { openUserVault } from '../vault.js';
+import { describeBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 
 export interface InitOptions {
@@ -66,7 +67,7 @@ export async function run(ctx: Context, options: InitOptions): Promise<void> {
     broker: { host: DEFAULT_BROKER_HOST, port: DEFAULT_BROKER_PORT },
     providers: {},
   };
-  const vault = await openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) });
+  const vault = await openUserVault(ctx, ui);
   await vault.set(appSecretAccount(key), secret);
   await saveConfig(path, config);
 
@@ -81,7 +82,7 @@ export async function run(ctx: Context, options: InitOptions): Promise<void> {
       `  domains  ${answers.domains.join(', ')}`,
       `  key      ${key}`,
       `  secret   ${secret}`,
-      `           shown this once; kept in ${vault.kind === 'keychain' ? vault.location : vault.location + ' (mode 0600)'}`,
+      `           shown this once; kept in ${describeBackend(vault)}`,
       '           (your back end uses key + secret; OAUTHD_APP_SECRET overrides the stored one)',
       '',
       'Next: oauthd-cli providers add <provider> --client-id … --client-secret-env …',

@@ -8,10 +8,11 @@
  * Then: the token response's deviations on stderr, the flow's checks (--verbose, --trace), the token
  * on stdout (readable, or --json), and kept in the vault unless --no-save.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
+import { packageVersion } from '../version.js';
+import { lazyVault } from '../vault.js';
 import { renderLoginResult } from '../render/token.js';
 import { startLoginBroker, type LoginBroker } from '../login/broker-runtime.js';
 import { codeFlow } from '../login/code-flow.js';
@@ -27,8 +28,8 @@ import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
-import { openVault, type StoreChoice } from '../../vault/open.js';
-import type { SecretBackend } from '../../vault/backend.js';
+import type { StoreChoice } from '../../vault/open.js';
+import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../vault/tokens.js';
 import { configError, isCliError, usageError } from '../../util/errors.js';
 
@@ -66,11 +67,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const http = fetchClient(session ? { observe: session.transcript.observer } : {});
   // Secret references (keychain:NAME) are read where they were stored; --store only decides where
   // this token goes, and a forced store is opened first, so a missing keychain fails before sign-in.
-  let vaultOpening: Promise<SecretBackend> | undefined;
-  const vault = () => (vaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) }));
-  let tokenVaultOpening: Promise<SecretBackend> | undefined;
-  const tokenVault = () =>
-    options.store === undefined ? vault() : (tokenVaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, choice: options.store, notice: (message) => ui.info(message) }));
+  const vault = lazyVault(ctx, ui);
+  const tokenVault = options.store === undefined ? vault : lazyVault(ctx, ui, options.store);
   if (options.store !== undefined && options.save !== false) await tokenVault();
   const scopes = options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
@@ -122,7 +120,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.save !== false) {
       const backend = await tokenVault();
       await saveToken(backend, storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer));
-      savedTo = `${backend.kind === 'keychain' ? backend.location : `${backend.location} (mode 0600)`}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
+      savedTo = `${describeBackend(backend)}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
     }
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
@@ -193,8 +191,4 @@ function storedToken(result: FlowSuccess, provider: string, profile: string, iss
   if (typeof subject === 'string') stored.subject = subject;
   if (issuer !== undefined) stored.issuer = issuer;
   return stored;
-}
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }

@@ -15,7 +15,8 @@ import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../.
 import { resolveProvider } from '../../providers/resolve.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
-import { openVault } from '../../vault/open.js';
+import { openUserVault } from '../vault.js';
+import { describeBackend } from '../../vault/backend.js';
 import { usageError } from '../../util/errors.js';
 
 export interface AddOptions {
@@ -77,10 +78,10 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
   let secretNote = keyset.clientSecret ? describeRef(keyset.clientSecret) : 'none (a public client)';
   if (options.clientSecretStdin) {
     const secret = await readSecret(ctx, `Client secret for ${spec.name}`);
-    const vault = await openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) });
+    const vault = await openUserVault(ctx, ui);
     await vault.set(vaultAccountForSecret(id), secret);
     keyset.clientSecret = `keychain:${id}`;
-    secretNote = vault.kind === 'keychain' ? `kept in the ${vault.location}` : `kept in ${vault.location} (mode 0600)`;
+    secretNote = `kept in ${describeBackend(vault)}`;
   }
   config.providers[id] = keyset;
   await saveConfig(path, config);

@@ -17,8 +17,7 @@ import { watchCatalog } from '../../providers/watch.js';
 import { createSandbox } from '../../sandbox/server.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
-import { openVault } from '../../vault/open.js';
-import type { SecretBackend } from '../../vault/backend.js';
+import { lazyVault } from '../vault.js';
 
 export interface ServeOptions {
   port?: number;
@@ -29,8 +28,7 @@ export interface ServeOptions {
 export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { path, config } = await loadConfig(ctx);
-  let vaultOpening: Promise<SecretBackend> | undefined;
-  const vault = () => (vaultOpening ??= openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => ui.info(message) }));
+  const vault = lazyVault(ctx, ui);
   const http = fetchClient();
   const store = await openStore(config.broker.store, ctx.env, vault);
   const app = await appFromConfig(config.app, ctx.env, vault);

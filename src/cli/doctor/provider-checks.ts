@@ -10,9 +10,9 @@ import { catalogIds, closestNames, findCatalogProvider } from '../../providers/c
 import { specFromMetadata } from '../../providers/discovered.js';
 import { resolveProvider, type ResolvedProvider } from '../../providers/resolve.js';
 import type { ProviderSpec } from '../../providers/schema.js';
-import type { SecretBackend } from '../../vault/backend.js';
+import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { flowError } from '../../util/errors.js';
-import { failure, describeStore, type CheckResult } from './report.js';
+import { failure, type CheckResult } from './report.js';
 
 /** Discovery documents are small; a provider slower than this is reported, not waited for. */
 export const DISCOVERY_TIMEOUT_MS = 5000;
@@ -114,7 +114,7 @@ async function clientSecretCheck(
   }
   return {
     status: 'pass',
-    detail: reference.startsWith('env:') ? `$${reference.slice(4)} is set (${reference})` : `in ${describeStore(vault as SecretBackend)} (${reference})`,
+    detail: reference.startsWith('env:') ? `$${reference.slice(4)} is set (${reference})` : `in ${describeBackend(vault as SecretBackend)} (${reference})`,
   };
 }
 

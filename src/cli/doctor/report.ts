@@ -1,6 +1,5 @@
 /** The doctor's report: one line per check, ✓ ! ✗ or i, each failure with its fix. */
 import type { ChalkInstance } from 'chalk';
-import type { SecretBackend } from '../../vault/backend.js';
 import { isCliError } from '../../util/errors.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info';
@@ -21,10 +20,6 @@ export function failure<T extends object>(base: T, error: unknown, fix?: string)
   const detail = isCliError(error) ? error.message : (error as Error).message;
   const remedy = fix ?? (isCliError(error) ? error.hint : undefined);
   return { ...base, status: 'fail', detail, ...(remedy !== undefined ? { fix: remedy } : {}) };
-}
-
-export function describeStore(vault: SecretBackend): string {
-  return vault.kind === 'keychain' ? `the ${vault.location}` : `${vault.location} (mode 0600)`;
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {

@@ -8,8 +8,8 @@ import type { Config } from '../../config/schema.js';
 import { appSecretAccount } from '../../config/app-secret.js';
 import { CATALOG_DIR, catalogDirs, catalogIds, loadCatalog } from '../../providers/catalog.js';
 import { openVault, secretsFilePath } from '../../vault/open.js';
-import type { SecretBackend } from '../../vault/backend.js';
-import { failure, describeStore, plural, octal, type CheckResult } from './report.js';
+import { describeBackend, type SecretBackend } from '../../vault/backend.js';
+import { failure, plural, octal, type CheckResult } from './report.js';
 
 /** package.json "engines": what the CLI is built and tested for. */
 const MINIMUM_NODE: readonly [number, number] = [20, 17];
@@ -107,12 +107,12 @@ export async function appSecretCheck(ctx: Context, config: Config, vault: Secret
   } catch (error) {
     return failure(base, error);
   }
-  if (present) return { ...base, status: 'pass', detail: `in ${describeStore(vault)}` };
+  if (present) return { ...base, status: 'pass', detail: `in ${describeBackend(vault)}` };
   // The secret is what a back end presents to trade a server-flow code or refresh a token.
   return {
     ...base,
     status: config.app.flow === 'server' ? 'fail' : 'warn',
-    detail: `not in ${describeStore(vault)} nor $OAUTHD_APP_SECRET: a back end cannot trade codes or refresh tokens`,
+    detail: `not in ${describeBackend(vault)} nor $OAUTHD_APP_SECRET: a back end cannot trade codes or refresh tokens`,
     fix: 'set OAUTHD_APP_SECRET to the secret init printed, or make a new app with `oauthd-cli init --force` (new key and secret; add the providers again)',
   };
 }

@@ -1,0 +1,42 @@
+// A keyset's client secret is read from the vault once per provider, not once per flow; a failed
+// read is not remembered.
+import { describe, expect, it } from 'vitest';
+import { configRegistry } from '../../src/broker/registry.js';
+import type { SecretBackend } from '../../src/vault/backend.js';
+
+function countingVault(values: Record<string, string>) {
+  let reads = 0;
+  const vault: SecretBackend = {
+    kind: 'file',
+    location: '/tmp/none',
+    get: async (account) => {
+      reads += 1;
+      return values[account];
+    },
+    set: async () => undefined,
+    delete: async () => false,
+    accounts: async () => Object.keys(values),
+  };
+  return { vault: async () => vault, reads: () => reads, values };
+}
+
+describe('client secret of a configured provider', () => {
+  it('is read from the keychain once, however many flows need it', async () => {
+    const store = countingVault({ 'secret:github': 's3cret' });
+    const registry = configRegistry({ keysets: { github: { clientId: 'id', clientSecret: 'keychain:github' } }, env: {}, http: async () => { throw new Error('no network'); }, vault: store.vault });
+    const provider = await registry.get('github');
+    expect(await provider?.clientSecret()).toBe('s3cret');
+    expect(await provider?.clientSecret()).toBe('s3cret');
+    expect(store.reads()).toBe(1);
+  });
+
+  it('a failed read is tried again next time', async () => {
+    const store = countingVault({});
+    const registry = configRegistry({ keysets: { github: { clientId: 'id', clientSecret: 'keychain:github' } }, env: {}, http: async () => { throw new Error('no network'); }, vault: store.vault });
+    const provider = await registry.get('github');
+    await expect(provider?.clientSecret()).rejects.toThrow(/should be in the file/);
+    store.values['secret:github'] = 'now-here';
+    expect(await provider?.clientSecret()).toBe('now-here');
+    expect(store.reads()).toBe(2);
+  });
+});
