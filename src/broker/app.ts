@@ -21,12 +21,14 @@ declare module 'fastify' {
   }
 }
 
+// Every answer: not cached (RFC 9111 §5.2.2.5; the seed), no Referer leaving a broker page (codes
+// and states must not travel in one), no MIME sniffing. Pages add their CSP and X-Frame-Options
+// (sendPage), token responses add Pragma (RFC 6749 §5.1, routes/backend.ts): a redirect, most of
+// the broker's traffic, has no body to frame, sniff or cache in an HTTP/1.0 proxy.
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
-  pragma: 'no-cache',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
 };
 
 export interface Broker {
@@ -48,12 +50,11 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   });
   const flows = new FlowEngine(deps);
 
-  // Every answer: not cached (RFC 6749 §5.1, the seed), no Referer leaving a broker page (codes and
-  // states must not travel in one), no MIME sniffing, no framing. Constants, set in one hook:
-  // @fastify/helmet builds its middleware chain anew on every request, which cost the broker a
-  // third of its throughput, and each page sets its own CSP with fresh nonces (sendPage).
-  // The same hook refuses a Host that is not the broker's own: a page on evil.example that
-  // resolves to 127.0.0.1 (DNS rebinding) sends Host: evil.example.
+  // The security headers are constants, set in one hook: @fastify/helmet builds its middleware
+  // chain anew on every request, which cost the broker a third of its throughput, and each page
+  // sets its own CSP with fresh nonces (sendPage). The same hook refuses a Host that is not the
+  // broker's own: a page on evil.example that resolves to 127.0.0.1 (DNS rebinding) sends
+  // Host: evil.example.
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(SECURITY_HEADERS);
     const host = (request.headers.host ?? '').toLowerCase();

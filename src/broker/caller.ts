@@ -8,6 +8,8 @@ import { findMatchingRule, type DomainRule } from '../config/domains.js';
 
 export interface Caller {
   url: URL;
+  /** url.origin, read once (the getter builds a new string on every read). */
+  origin: string;
   /** Whether the URL's path is really the caller's (a bare Origin, or `d`, carries none). */
   hasPath: boolean;
   source: 'Referer' | 'Origin' | 'd' | 'redirect_uri';
@@ -23,33 +25,37 @@ export function parseUrl(value: string | undefined): URL | undefined {
   }
 }
 
+function callerFrom(value: string | undefined, hasPath: boolean, source: Caller['source'], brokerOrigin?: string): Caller | undefined {
+  const url = parseUrl(value);
+  if (!url) return undefined;
+  const origin = url.origin;
+  // A Referer or Origin from the broker itself (a page of ours) says nothing about the app.
+  return origin === brokerOrigin ? undefined : { url, origin, hasPath, source };
+}
+
 export function findCaller(
   headers: { referer?: string | undefined; origin?: string | undefined },
   query: { d?: string | undefined; redirect_uri?: string | undefined },
   brokerOrigin: string,
 ): Caller | undefined {
-  const referer = parseUrl(headers.referer);
-  // A Referer from the broker itself (a page of ours) says nothing about the app.
-  if (referer && referer.origin !== brokerOrigin) return { url: referer, hasPath: true, source: 'Referer' };
-  const origin = headers.origin && headers.origin !== 'null' ? parseUrl(headers.origin) : undefined;
-  if (origin && origin.origin !== brokerOrigin) return { url: origin, hasPath: false, source: 'Origin' };
-  const d = parseUrl(query.d);
-  if (d) return { url: d, hasPath: false, source: 'd' };
-  const redirect = parseUrl(query.redirect_uri);
-  if (redirect) return { url: redirect, hasPath: true, source: 'redirect_uri' };
-  return undefined;
+  return (
+    callerFrom(headers.referer, true, 'Referer', brokerOrigin) ??
+    (headers.origin === 'null' ? undefined : callerFrom(headers.origin, false, 'Origin', brokerOrigin)) ??
+    callerFrom(query.d, false, 'd') ??
+    callerFrom(query.redirect_uri, true, 'redirect_uri')
+  );
 }
 
 export type CallerCheck = { ok: true; rule: DomainRule } | { ok: false; message: string; hint: string };
 
 export function checkCaller(rules: readonly DomainRule[], caller: Caller | undefined, appName: string): CallerCheck {
-  const whitelist = rules.length > 0 ? rules.map((rule) => rule.source).join(', ') : '(empty)';
+  const rule = caller && findMatchingRule(rules, caller.url, caller.hasPath);
+  if (rule) return { ok: true, rule };
+  const whitelist = rules.length > 0 ? rules.map((entry) => entry.source).join(', ') : '(empty)';
   const hint = `add the origin to app.domains in oauthd.json (now: ${whitelist})`;
   if (!caller) {
     return { ok: false, message: `cannot tell which page asks: no Referer, Origin, d or redirect_uri reached the broker`, hint };
   }
-  const rule = findMatchingRule(rules, caller.url, caller.hasPath);
-  if (rule) return { ok: true, rule };
-  const seen = caller.hasPath ? `${caller.url.origin}${caller.url.pathname}` : caller.url.origin;
+  const seen = caller.hasPath ? `${caller.origin}${caller.url.pathname}` : caller.origin;
   return { ok: false, message: `${seen} (from ${caller.source}) is not allowed to use the app "${appName}"`, hint };
 }

@@ -108,7 +108,7 @@ function acceptedIssuers(resolved: ResolvedProvider, claims: Record<string, unkn
 }
 
 export function configRegistry(source: RegistrySource): ProviderRegistry {
-  const cache = new Map<string, BrokerProvider>();
+  const cache = new Map<string, Promise<BrokerProvider | undefined>>();
   const readCatalog = source.catalog ?? ((id: string) => findCatalogProvider(id));
 
   async function build(id: string): Promise<BrokerProvider | undefined> {
@@ -137,16 +137,27 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
     return providerFor(spec, keyset, 'catalog', secret, source.http);
   }
 
+  // The cache holds promises: every flow after the first gets the same settled promise (no new
+  // async frame on the hot path), and concurrent first requests share one build.
   return {
     forget(id) {
       cache.delete(id);
     },
-    async get(id) {
+    get(id) {
       const cached = cache.get(id);
       if (cached) return cached;
-      const provider = await build(id);
-      if (provider) cache.set(id, provider);
-      return provider;
+      const building = build(id);
+      cache.set(id, building);
+      // Nothing is kept for an unknown provider or a failed build: the next flow tries again.
+      building.then(
+        (provider) => {
+          if (!provider && cache.get(id) === building) cache.delete(id);
+        },
+        () => {
+          if (cache.get(id) === building) cache.delete(id);
+        },
+      );
+      return building;
     },
     async list() {
       const specs: ProviderSpec[] = [];

@@ -3,6 +3,7 @@
  * the code (§4.1.3) and refresh (§6) grants, with client authentication (§2.3.1) and PKCE
  * (RFC 7636 §4.3, §4.5).
  */
+import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient } from './http.js';
 import type { Pkce } from './pkce.js';
@@ -36,30 +37,76 @@ export interface AuthorizationRequest {
   extra?: Record<string, string>;
 }
 
+/**
+ * The authorization request's own parameters (§4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1,
+ * OAuth 2.0 Form Post Response Mode), plus the provider's scope parameter. The client sets them;
+ * extras (the provider file's authorizeParams, a page's opts.authorize) may not: an extra `state`
+ * or `redirect_uri` would silently replace the one the flow is checked against. (`scope` is
+ * reserved only where it carries the scopes: Slack's scopes go in user_scope, and `scope` is an
+ * extra there.)
+ */
+export const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+  'response_mode',
+]);
+
+/** The extras that would override a protocol parameter (or the provider's scope parameter). */
+export function reservedExtras(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, extra: Record<string, string>): string[] {
+  return Object.keys(extra).filter((name) => PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam);
+}
+
+interface QueryHead {
+  clientId: string;
+  redirectUri: string;
+  text: string;
+}
+// The head of the query (response_type, client_id, redirect_uri) is the same for every flow a
+// broker starts with a provider: it is encoded once per endpoint, not on every flow.
+const heads = new WeakMap<AuthorizationEndpoint, QueryHead>();
+
+function queryHead(endpoint: AuthorizationEndpoint, clientId: string, redirectUri: string): string {
+  const cached = heads.get(endpoint);
+  if (cached && cached.clientId === clientId && cached.redirectUri === redirectUri) return cached.text;
+  const text = `response_type=code&client_id=${formEncode(clientId)}&redirect_uri=${formEncode(redirectUri)}`;
+  heads.set(endpoint, { clientId, redirectUri, text });
+  return text;
+}
+
 /** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
 export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
-  const params = new URLSearchParams();
-  params.set('response_type', 'code');
-  params.set('client_id', request.clientId);
-  params.set('redirect_uri', request.redirectUri);
-  if (request.scopes.length > 0) params.set(endpoint.scopeParam, request.scopes.join(endpoint.scopeSeparator));
-  params.set('state', request.state);
-  if (request.pkce) {
-    params.set('code_challenge', request.pkce.challenge);
-    params.set('code_challenge_method', request.pkce.method);
+  let query = queryHead(endpoint, request.clientId, request.redirectUri);
+  if (request.scopes.length > 0) query += `&${formEncode(endpoint.scopeParam)}=${formEncode(request.scopes.join(endpoint.scopeSeparator))}`;
+  query += `&state=${formEncode(request.state)}`;
+  if (request.pkce) query += `&code_challenge=${request.pkce.challenge}&code_challenge_method=${request.pkce.method}`;
+  if (request.nonce) query += `&nonce=${formEncode(request.nonce)}`;
+  if (endpoint.responseMode === 'form_post') query += '&response_mode=form_post';
+  // The provider's fixed extras, then this request's, which win over the provider's.
+  const extra = request.extra ?? {};
+  for (const name in endpoint.authorizeParams) {
+    if (!Object.hasOwn(extra, name) && !isReserved(endpoint, name)) query += `&${formEncode(name)}=${formEncode(endpoint.authorizeParams[name] as string)}`;
   }
-  if (request.nonce) params.set('nonce', request.nonce);
-  if (endpoint.responseMode === 'form_post') params.set('response_mode', 'form_post');
-  for (const [name, value] of Object.entries({ ...endpoint.authorizeParams, ...request.extra })) {
-    params.set(name, value);
+  for (const name in extra) {
+    if (!isReserved(endpoint, name)) query += `&${formEncode(name)}=${formEncode(extra[name] as string)}`;
   }
-  if (!endpoint.authorizeUrl.includes('?')) return `${endpoint.authorizeUrl}?${params.toString()}`;
+
+  if (!endpoint.authorizeUrl.includes('?')) return `${endpoint.authorizeUrl}?${query}`;
   // The endpoint has a query of its own: keep it, our parameters winning (§3.1).
   const url = new URL(endpoint.authorizeUrl);
   const merged = new URLSearchParams(url.search);
-  for (const [name, value] of params) merged.set(name, value);
+  for (const [name, value] of new URLSearchParams(query)) merged.set(name, value);
   url.search = merged.toString();
   return url.toString();
+}
+
+// Callers refuse reserved extras with a message (see reservedExtras); this is the last guard.
+function isReserved(endpoint: AuthorizationEndpoint, name: string): boolean {
+  return PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam;
 }
 
 export interface TokenEndpoint {

@@ -1,11 +1,13 @@
 /**
  * Validation of provider descriptions: the JSON Schema (generated from ./schema.ts) plus the rules a
  * schema cannot say — the id matches the file name, every URL template names a declared parameter,
- * and `{token.*}` appears only where a token exists.
+ * `{token.*}` appears only where a token exists, and authorizeParams leave the protocol's own
+ * parameters alone.
  */
 import { ProviderSpec } from './schema.js';
 import { compileValidator, type SchemaProblem } from '../util/json-schema.js';
 import { templateNames } from './template.js';
+import { reservedExtras } from '../oauth/oauth2.js';
 
 export type ProviderProblem = SchemaProblem;
 
@@ -23,6 +25,11 @@ export function validateProvider(value: unknown, fileId?: string): ProviderProbl
   const spec = value as ProviderSpec;
   if (fileId !== undefined && spec.id !== fileId) {
     problems.push({ path: '/id', message: `is "${spec.id}" but the file is named ${fileId}.json; they must match` });
+  }
+  if (spec.oauth2?.authorizeParams) {
+    for (const name of reservedExtras({ scopeParam: spec.oauth2.scopes.param ?? 'scope' }, spec.oauth2.authorizeParams)) {
+      problems.push({ path: `/oauth2/authorizeParams/${name}`, message: `sets ${name}, which the broker sets on every authorization request; remove it` });
+    }
   }
   const declared = new Set(Object.keys(spec.params ?? {}));
   walkStrings(spec, '', (text, path) => {

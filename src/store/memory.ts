@@ -33,7 +33,7 @@ export class MemoryStore implements FlowStore {
   }
 
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {
-    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
       this.sweep();
       if (this.entries.size >= this.maxEntries) throw new StoreFullError(this.maxEntries);
     }

@@ -74,11 +74,17 @@ export interface PageReply {
 
 /**
  * Sends an HTML page with its own CSP. Only HTML answers pay for nonces and the policy; redirects
- * and JSON, most of the broker's traffic, carry neither.
+ * and JSON, most of the broker's traffic, carry neither. X-Frame-Options says frame-ancestors
+ * 'none' to browsers that predate CSP 2.
  */
 export function sendPage(reply: PageReply, status: number, render: (nonces: Nonces) => string): unknown {
   const nonces = { script: randomToken(16), style: randomToken(16) };
-  return reply.code(status).header('content-security-policy', pageCsp(nonces)).type('text/html; charset=utf-8').send(render(nonces));
+  return reply
+    .code(status)
+    .header('content-security-policy', pageCsp(nonces))
+    .header('x-frame-options', 'DENY')
+    .type('text/html; charset=utf-8')
+    .send(render(nonces));
 }
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2328}

@@ -28,6 +28,8 @@ function expectHardenedHtml(response: { headers: Record<string, unknown>; body: 
   const { csp, scriptNonce, inBody } = nonces(response);
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("default-src 'none'");
+  expect(response.headers['x-frame-options']).toBe('DENY');
+  expect(response.headers['x-content-type-options']).toBe('nosniff');
   // Every inline script carries this response's nonce, and nothing else runs.
   for (const nonce of inBody) expect(nonce).toBe(scriptNonce);
 }
@@ -103,6 +105,9 @@ describe('server-flow codes', () => {
     const exchange = await broker.app.inject({ method: 'POST', url: '/auth/access_token', headers: HOST, payload: { code, key: broker.app_.key, secret: APP_SECRET } });
     expect(exchange.statusCode).toBe(200);
     expect(exchange.json()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1', state: 'backend-state', provider: 'acme' });
+    // RFC 6749 §5.1: a response with tokens is neither stored nor cached.
+    expect(exchange.headers['cache-control']).toBe('no-store');
+    expect(exchange.headers.pragma).toBe('no-cache');
     const again = await broker.app.inject({ method: 'POST', url: '/auth/access_token', headers: HOST, payload: { code, key: broker.app_.key, secret: APP_SECRET } });
     expect(again.statusCode).toBe(400);
   });
@@ -186,6 +191,26 @@ describe('origins and domains', () => {
     expect((await preflight(APP_ORIGIN)).headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     const evil = await preflight('https://evil.example');
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('opts.authorize', () => {
+  it('reaches the provider as extra parameters, but may not replace one the flow is checked against', async () => {
+    broker = await testBroker();
+    const start = (authorize: Record<string, string>) =>
+      broker!.app.inject({
+        url: `/auth/acme?k=${broker!.app_.key}&opts=${encodeURIComponent(JSON.stringify({ state: 'sdk', state_type: 'client', authorize }))}`,
+        headers: { ...HOST, origin: APP_ORIGIN },
+      });
+    const allowed = await start({ prompt: 'consent' });
+    expect(allowed.statusCode).toBe(302);
+    expect(new URL(allowed.headers.location as string).searchParams.get('prompt')).toBe('consent');
+
+    const refused = await start({ prompt: 'consent', state: 'attacker-known', redirect_uri: 'https://evil.example/cb' });
+    expect(refused.statusCode).toBe(400);
+    expectHardenedHtml(refused);
+    expect(refused.body).toContain('opts.authorize cannot set state, redirect_uri');
+    expect(await broker.store.size()).toBe(1);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   exchangeCode,
   refreshAccessToken,
   requestToken,
+  reservedExtras,
   type AuthorizationEndpoint,
   type TokenEndpoint,
 } from '../../src/oauth/oauth2.js';
@@ -53,6 +54,42 @@ describe('authorizationUrl (RFC 6749 §4.1.1)', () => {
     expect(url.searchParams.getAll('prompt')).toEqual(['select_account']);
     expect(url.searchParams.get('login_hint')).toBe('a@b.example');
     expect(url.searchParams.get('response_type')).toBe('code');
+  });
+
+  it('never lets an extra replace a parameter of the request itself', () => {
+    const hijack = { state: 'attacker', redirect_uri: 'https://evil.example/cb', client_id: 'other', code_challenge: 'x', nonce: 'n', scope: 'admin', response_type: 'token' };
+    const url = new URL(authorizationUrl(endpoint({ authorizeParams: hijack }), { ...REQUEST, pkce: PKCE, nonce: 'n-0S6_WzA2Mj', extra: { ...hijack, prompt: 'consent' } }));
+    expect(url.searchParams.getAll('state')).toEqual(['st4te']);
+    expect(url.searchParams.getAll('redirect_uri')).toEqual(['http://127.0.0.1:6284/auth']);
+    expect(url.searchParams.getAll('client_id')).toEqual(['client 1']);
+    expect(url.searchParams.getAll('code_challenge')).toEqual([PKCE.challenge]);
+    expect(url.searchParams.getAll('nonce')).toEqual(['n-0S6_WzA2Mj']);
+    expect(url.searchParams.getAll('scope')).toEqual(['openid email']);
+    expect(url.searchParams.getAll('response_type')).toEqual(['code']);
+    expect(url.searchParams.get('prompt')).toBe('consent');
+    expect(reservedExtras({ scopeParam: 'scope' }, { ...hijack, prompt: 'consent' })).toEqual(Object.keys(hijack));
+    // Slack carries the scopes in user_scope: there `scope` is an extra like any other.
+    expect(reservedExtras({ scopeParam: 'user_scope' }, { scope: 'chat:write', user_scope: 'x' })).toEqual(['user_scope']);
+  });
+
+  it('encodes like URLSearchParams, and follows a change of redirect URI or client id at the same endpoint', () => {
+    const shared = endpoint();
+    const first = authorizationUrl(shared, { ...REQUEST, extra: { login_hint: "o'brien (test)!~*" } });
+    const expected = new URL('https://idp.example/authorize');
+    for (const [name, value] of [
+      ['response_type', 'code'],
+      ['client_id', 'client 1'],
+      ['redirect_uri', 'http://127.0.0.1:6284/auth'],
+      ['scope', 'openid email'],
+      ['state', 'st4te'],
+      ['login_hint', "o'brien (test)!~*"],
+    ] as const) {
+      expected.searchParams.append(name, value);
+    }
+    expect(first).toBe(expected.toString());
+    const moved = new URL(authorizationUrl(shared, { ...REQUEST, redirectUri: 'http://127.0.0.1:7000/auth', clientId: 'client-2' }));
+    expect(moved.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:7000/auth');
+    expect(moved.searchParams.get('client_id')).toBe('client-2');
   });
 
   it('joins scopes with the provider separator, under the provider parameter name', () => {

@@ -26,6 +26,20 @@ describe('validateProvider', () => {
     ]);
   });
 
+  it('authorizeParams may not set a parameter of the authorization request itself', async () => {
+    const spec = await catalogJson('google');
+    spec.oauth2.authorizeParams = { ...spec.oauth2.authorizeParams, state: 'fixed', redirect_uri: 'https://evil.example/cb', scope: 'email' };
+    expect(validateProvider(spec, 'google')).toEqual([
+      { path: '/oauth2/authorizeParams/state', message: 'sets state, which the broker sets on every authorization request; remove it' },
+      { path: '/oauth2/authorizeParams/redirect_uri', message: 'sets redirect_uri, which the broker sets on every authorization request; remove it' },
+      { path: '/oauth2/authorizeParams/scope', message: 'sets scope, which the broker sets on every authorization request; remove it' },
+    ]);
+    // Where the scopes travel under another name (Slack's user_scope), `scope` is an ordinary extra.
+    const slack = await catalogJson('slack');
+    slack.oauth2.authorizeParams = { scope: 'chat:write' };
+    expect(validateProvider(slack, 'slack')).toEqual([]);
+  });
+
   it('a template must name a declared parameter (or client_id)', async () => {
     const spec = await catalogJson('microsoft');
     spec.oauth2.tokenUrl = 'https://login.microsoftonline.com/{region}/{tenant}/token?c={client_id}';

@@ -1,7 +1,8 @@
 // A keyset's client secret is read from the vault once per provider, not once per flow; a failed
-// read is not remembered.
+// read is not remembered. Providers are built once, however many flows ask at the same time.
 import { describe, expect, it } from 'vitest';
 import { configRegistry } from '../../src/broker/registry.js';
+import { findCatalogProvider } from '../../src/providers/catalog.js';
 import type { SecretBackend } from '../../src/vault/backend.js';
 
 function countingVault(values: Record<string, string>) {
@@ -38,5 +39,52 @@ describe('client secret of a configured provider', () => {
     store.values['secret:github'] = 'now-here';
     expect(await provider?.clientSecret()).toBe('now-here');
     expect(store.reads()).toBe(2);
+  });
+});
+
+describe('provider lookups', () => {
+  const noNetwork = async () => {
+    throw new Error('no network');
+  };
+
+  it('concurrent first lookups share one build, and later ones get the same provider', async () => {
+    let reads = 0;
+    const registry = configRegistry({
+      keysets: { github: { clientId: 'id' } },
+      env: {},
+      http: noNetwork,
+      vault: countingVault({}).vault,
+      catalog: async (id) => {
+        reads += 1;
+        return findCatalogProvider(id);
+      },
+    });
+    const [a, b] = await Promise.all([registry.get('github'), registry.get('github')]);
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect(await registry.get('github')).toBe(a);
+    expect(reads).toBe(1);
+  });
+
+  it('an unknown provider or a failed build is not remembered: the next lookup tries again', async () => {
+    const keysets: Record<string, { clientId: string }> = {};
+    let failNext = true;
+    const registry = configRegistry({
+      keysets,
+      env: {},
+      http: noNetwork,
+      vault: countingVault({}).vault,
+      catalog: async (id) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk hiccup');
+        }
+        return findCatalogProvider(id);
+      },
+    });
+    expect(await registry.get('github')).toBeUndefined();
+    keysets.github = { clientId: 'id' };
+    await expect(registry.get('github')).rejects.toThrow('disk hiccup');
+    expect((await registry.get('github'))?.resolved.id).toBe('github');
   });
 });

@@ -14,6 +14,7 @@ import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { StoreFullError } from '../../store/store.js';
+import { reservedExtras } from '../../oauth/oauth2.js';
 import { isCliError } from '../../util/errors.js';
 
 const StartQuery = Type.Object({
@@ -66,6 +67,10 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
         }
         const options = parseOptions(request.query.opts);
         if (options instanceof Error) return htmlError(reply, 400, 'Bad request', options.message);
+        const reserved = options.authorize && provider.resolved.oauth2 ? reservedExtras(provider.resolved.oauth2, options.authorize) : [];
+        if (reserved.length > 0) {
+          return htmlError(reply, 400, 'Bad request', `opts.authorize cannot set ${reserved.join(', ')}: the broker sets it on every authorization request`, 'ask for scopes with opts.scope; leave the other protocol parameters to the broker');
+        }
 
         let delivery: Delivery;
         if (brokerApp.flow === 'cli') {
@@ -85,9 +90,9 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
         try {
           const authorizeUrl = await flows.start(brokerApp, provider, {
             delivery,
-            ...(scopes ? { scopes } : {}),
-            ...(options.state !== undefined ? { clientState: options.state } : {}),
-            ...(options.authorize ? { extraAuthorize: options.authorize } : {}),
+            scopes,
+            clientState: options.state,
+            extraAuthorize: options.authorize,
           });
           return reply.redirect(authorizeUrl, 302);
         } catch (error) {
@@ -174,7 +179,7 @@ function decideDelivery(
   const caller = findCaller(headers, query, brokerOrigin);
   const check = checkCaller(app.domains, caller, app.name);
   if (!check.ok) return check;
-  const callerOrigin = (caller as NonNullable<typeof caller>).url.origin;
+  const callerOrigin = (caller as NonNullable<typeof caller>).origin;
   if (query.redirect_uri === undefined) return { mode: 'popup', origin: callerOrigin };
   const target = parseUrl(query.redirect_uri);
   if (!target || !findMatchingRule(app.domains, target, true)) {

@@ -28,6 +28,12 @@ function fail(reply: FastifyReply, status: number, message: string) {
 
 export function backendRoutes(deps: BrokerDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    // RFC 6749 §5.1: a response with tokens carries Pragma: no-cache beside Cache-Control: no-store.
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('pragma', 'no-cache');
+      done();
+    });
+
     /** The app, when key and secret match; undefined otherwise (one answer for both, no oracle). */
     async function authenticate(key: string, secret: string): Promise<BrokerApp | undefined> {
       const brokerApp = deps.apps.get(key);
