@@ -1,17 +1,18 @@
 // The servers under load, in their own process (so the load generator does not share the event
 // loop): a bare fastify redirect route (the baseline) and the broker (memory store), both on
 // loopback. Prints "READY <barePort> <brokerPort> <appKey>" when listening. Run with --expose-gc.
+// The bare server also answers the benchmark's control calls: /__stats and /__codes.
 import { hash, randomFillSync } from 'node:crypto';
 import Fastify from 'fastify';
 import { buildBroker } from '../dist/broker/app.js';
 import { providerFor } from '../dist/broker/registry.js';
+import { authorizationUrl } from '../dist/oauth/oauth2.js';
 import { appRegistry } from '../dist/broker/types.js';
 import { parseDomainRule } from '../dist/config/domains.js';
 import { secretsEqual } from '../dist/config/app-secret.js';
 import { MemoryStore } from '../dist/store/memory.js';
 import { CODE_KEY_PREFIX } from '../dist/broker/results.js';
 
-const CODES = Number(process.env.BENCH_CODES ?? 60_000);
 const spec = {
   id: 'bench',
   name: 'Bench',
@@ -25,8 +26,13 @@ const spec = {
   },
 };
 
+// The baseline: a bare fastify route giving the answer the broker gives, a 302 to an authorization
+// URL, computed once: same Location length, same bytes on the wire. (On a 2-core machine the load
+// generator shares the CPU with the server and pays for every byte it parses: a baseline with a
+// shorter answer would measure autocannon, not the broker.)
+let baselineLocation = '';
 const bare = Fastify();
-bare.get('/auth/:provider', async (request, reply) => reply.redirect(`https://auth.bench.example/authorize?state=${request.params.provider}`, 302));
+bare.get('/auth/:provider', async (_request, reply) => reply.redirect(baselineLocation, 302));
 
 // The floor: what any broker must do to start a flow, inline in a bare route with nothing else
 // (two CSPRNG draws from a pool, a SHA-256 for PKCE, a stored record, the authorization URL, a
@@ -52,15 +58,25 @@ bare.get('/floor/:provider', async (request, reply) => {
   const query = new URLSearchParams({ response_type: 'code', client_id: 'bench-client', redirect_uri: 'http://127.0.0.1/auth', scope: 'read', state, code_challenge: challenge, code_challenge_method: 'S256' });
   return reply.redirect(`https://auth.bench.example/authorize?${query}`, 302);
 });
+// Codes for an exchange round, as the server flow leaves them (one per request, the default 60 s
+// to live), minted just before the round: the store holds one round's codes at a time, as a
+// broker would, not every code of the whole run from the start.
+bare.post('/__codes', async (request) => {
+  const { from, count } = request.query;
+  for (let i = Number(from); i < Number(from) + Number(count); i++) {
+    await store.put(`${CODE_KEY_PREFIX}code-${i}`, { appKey: app.key, provider: 'bench', state: 's', token: { access_token: `a${i}`, token_type: 'Bearer', expires_in: 3600, extra: {} } }, 60_000);
+  }
+  return { minted: Number(count) };
+});
 bare.get('/__stats', async () => {
   globalThis.gc?.();
-  return { ...process.memoryUsage(), entries: await store.size() };
+  return { ...process.memoryUsage(), cpu: process.cpuUsage(), entries: await store.size() };
 });
 await bare.listen({ host: '127.0.0.1', port: 0 });
 
 // Abandoned flows expire after 5 s here (10 min by default): the run models a steady state, not
 // an ever-growing pile of sign-ins nobody finishes; the cap bounds the store either way.
-const store = new MemoryStore({ maxEntries: CODES + 100_000, sweepIntervalMs: 1000 });
+const store = new MemoryStore({ maxEntries: 250_000, sweepIntervalMs: 1000 });
 const app = {
   key: 'bench-app-key-0123456789abcdef',
   name: 'bench',
@@ -88,10 +104,14 @@ const { app: broker } = await buildBroker({
 await broker.listen({ host: '127.0.0.1', port: 0 });
 port = broker.server.address().port;
 hosts = new Set([`127.0.0.1:${port}`]);
+// A sample of the broker's authorization URL (its state, challenge and redirect URI have fixed lengths).
+baselineLocation = authorizationUrl(provider.resolved.oauth2, {
+  clientId: 'bench-client',
+  redirectUri: `http://127.0.0.1:${port}/auth`,
+  state: 's'.repeat(43),
+  scopes: ['read'],
+  pkce: { verifier: 'v'.repeat(43), challenge: 'c'.repeat(43), method: 'S256' },
+});
 
-// Codes for the exchange benchmark, as the server flow leaves them: one per request.
-for (let i = 0; i < CODES; i++) {
-  await store.put(`${CODE_KEY_PREFIX}code-${i}`, { appKey: app.key, provider: 'bench', state: 's', token: { access_token: `a${i}`, token_type: 'Bearer', expires_in: 3600, extra: {} } }, 10 * 60_000);
-}
 process.on("SIGINT", () => process.exit(0));
 console.log(`READY ${bare.server.address().port} ${port} ${app.key}`);
