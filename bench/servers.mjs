@@ -27,9 +27,9 @@ const spec = {
 };
 
 // The baseline: a bare fastify route giving the answer the broker gives, a 302 to an authorization
-// URL, computed once: same Location length, same bytes on the wire. (On a 2-core machine the load
-// generator shares the CPU with the server and pays for every byte it parses: a baseline with a
-// shorter answer would measure autocannon, not the broker.)
+// URL of the same length, computed once. (On a 2-core machine the load generator shares the CPU
+// with the server and pays for every byte it parses: a baseline with a much shorter answer would
+// measure autocannon, not the broker.) The broker's answer still carries its security headers.
 let baselineLocation = '';
 const bare = Fastify();
 bare.get('/auth/:provider', async (_request, reply) => reply.redirect(baselineLocation, 302));
