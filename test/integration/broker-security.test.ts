@@ -209,7 +209,7 @@ describe('opts.authorize', () => {
     const refused = await start({ prompt: 'consent', state: 'attacker-known', redirect_uri: 'https://evil.example/cb' });
     expect(refused.statusCode).toBe(400);
     expectHardenedHtml(refused);
-    expect(refused.body).toContain('opts.authorize cannot set state, redirect_uri');
+    expect(refused.body).toContain('opts.authorize cannot set state, redirect_uri: the broker sets them');
     expect(await broker.store.size()).toBe(1);
   });
 });

@@ -69,7 +69,7 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
         if (options instanceof Error) return htmlError(reply, 400, 'Bad request', options.message);
         const reserved = options.authorize && provider.resolved.oauth2 ? reservedExtras(provider.resolved.oauth2, options.authorize) : [];
         if (reserved.length > 0) {
-          return htmlError(reply, 400, 'Bad request', `opts.authorize cannot set ${reserved.join(', ')}: the broker sets it on every authorization request`, 'ask for scopes with opts.scope; leave the other protocol parameters to the broker');
+          return htmlError(reply, 400, 'Bad request', `opts.authorize cannot set ${reserved.join(', ')}: the broker sets ${reserved.length === 1 ? 'it' : 'them'} on every authorization request`, 'ask for scopes with opts.scope; leave the other protocol parameters to the broker');
         }
 
         let delivery: Delivery;
