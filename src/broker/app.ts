@@ -24,7 +24,7 @@ declare module 'fastify' {
 // Every answer: not cached (RFC 9111 §5.2.2.5; the seed), no Referer leaving a broker page (codes
 // and states must not travel in one), no MIME sniffing. Pages add their CSP and X-Frame-Options
 // (sendPage), token responses add Pragma (RFC 6749 §5.1, routes/backend.ts): a redirect, most of
-// the broker's traffic, has no body to frame, sniff or cache in an HTTP/1.0 proxy.
+// the broker's traffic, has no page to frame and no token for an HTTP/1.0 cache to keep.
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
