@@ -1,22 +1,18 @@
 // Contract: providers/dropbox.json against a Dropbox that answers as documented
 // (https://developers.dropbox.com/oauth-guide, https://www.dropbox.com/developers/documentation/http/documentation):
 // token_access_type=offline, short-lived tokens, and RPC endpoints where "no arguments" means no body.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, DROPBOX_USER, fakeDropbox, registered } from './fake-providers.js';
-import { contractBroker, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('dbx3kq9v2u8y1z0', 'dropbox-app-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup() {
   const net = new FakeNet();
   const dropbox = fakeDropbox(net, CLIENT);
-  broker = await contractBroker('dropbox', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
+  const broker = await openBroker('dropbox', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
   return { net, dropbox, broker };
 }
 

@@ -1,22 +1,18 @@
 // Contract: providers/facebook.json against a Facebook Login that answers as documented
 // (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow), today's
 // JSON token answer and the historical one (before Graph API v2.3: `access_token=…&expires=…`).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, FACEBOOK_USER, fakeFacebook, registered } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('1234567890123456', 'facebook-app-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(legacy = false) {
   const net = new FakeNet();
   const facebook = fakeFacebook(net, CLIENT, { legacy });
-  broker = await contractBroker('facebook', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
+  const broker = await openBroker('facebook', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
   return { net, facebook, broker };
 }
 

@@ -1,22 +1,18 @@
 // Contract: providers/github.json against a GitHub that answers as documented
 // (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readTokenResponse } from '../../src/oauth/token-response.js';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeGithub, OCTOCAT, registered } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('Iv1.8a61f9b3a7aba766', 'github-client-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup() {
   const net = new FakeNet();
   const github = fakeGithub(net, CLIENT);
-  broker = await contractBroker('github', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
+  const broker = await openBroker('github', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
   return { net, github, broker };
 }
 
@@ -111,7 +107,7 @@ describe('github', () => {
   it('a wrong client secret: incorrect_client_credentials with HTTP 200 → one line naming it', async () => {
     const net = new FakeNet();
     const github = fakeGithub(net, CLIENT);
-    broker = await contractBroker('github', { keyset: { clientId: CLIENT.clientId }, clientSecret: 'stale-secret', http: net.http });
+    const broker = await openBroker('github', { keyset: { clientId: CLIENT.clientId }, clientSecret: 'stale-secret', http: net.http });
     const done = await broker.callback(await github.approve((await broker.start()).toString()));
     expect(expectOneLineFailure(done)).toMatch(/^the token endpoint refused: incorrect_client_credentials — The client_id and\/or client_secret passed are incorrect\./);
   });

@@ -3,22 +3,18 @@
 // https://developers.google.com/identity/openid-connect/openid-connect and .../reference):
 // discovery, a signed id_token with nonce and at_hash, access_type=offline and its refresh token
 // only on a consent screen, the userinfo endpoint.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeGoogle, GOOGLE_USER, registered } from './fake-providers.js';
-import { contractBroker, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('407408718192.apps.googleusercontent.com', 'GOCSPX-google-client-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(options: { legacyIssuer?: boolean } = {}) {
   const net = new FakeNet();
   const google = await fakeGoogle(net, CLIENT, options);
-  broker = await contractBroker('google', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
+  const broker = await openBroker('google', { keyset: { clientId: CLIENT.clientId }, clientSecret: CLIENT.clientSecret, http: net.http });
   return { net, google, broker };
 }
 

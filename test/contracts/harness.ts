@@ -2,7 +2,7 @@
 // findCatalogProvider) and a FakeNet of fake providers, driven with app.inject() the way oauthd's
 // SDK drives it: a popup started from a whitelisted page, the provider's redirect back to /auth,
 // then /auth/:provider/me and /request/:provider/* with the oauthio header.
-import { expect, vi } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import { buildBroker, type Broker } from '../../src/broker/app.js';
 import type { Completion } from '../../src/broker/flows.js';
 import type { FlowOutcome } from '../../src/broker/outcome.js';
@@ -56,6 +56,22 @@ export interface ContractBroker extends Broker {
   /** POST /auth/refresh_token/:provider, as an app's back end calls it. */
   refresh(refreshToken: string): Promise<{ status: number; json: Record<string, unknown> }>;
   close(): Promise<void>;
+}
+
+/**
+ * contractBroker for a test file: call it at the file's top level; every broker it opens is
+ * closed after each test.
+ */
+export function contractBrokers(): (id: string, options: ContractBrokerOptions) => Promise<ContractBroker> {
+  const open: ContractBroker[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((broker) => broker.close()));
+  });
+  return async (id, options) => {
+    const broker = await contractBroker(id, options);
+    open.push(broker);
+    return broker;
+  };
 }
 
 export async function contractBroker(id: string, options: ContractBrokerOptions): Promise<ContractBroker> {

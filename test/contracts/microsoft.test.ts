@@ -2,23 +2,19 @@
 // documented (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow,
 // .../id-token-claims-reference): the tenant in every URL, an id_token whose iss names the user's
 // tenant, AADSTS errors.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeMicrosoft, MICROSOFT_USER, registered } from './fake-providers.js';
-import { contractBroker, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('00001111-aaaa-2222-bbbb-3333cccc4444', 'ms-client-secret~value');
 const TENANT = 'aaaabbbb-0000-cccc-1111-dddd2222eeee';
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(options: { tenant?: string; scope?: string[]; clientSecret?: string | undefined } = {}) {
   const net = new FakeNet();
   const microsoft = await fakeMicrosoft(net, CLIENT, { tenantId: TENANT });
-  broker = await contractBroker('microsoft', {
+  const broker = await openBroker('microsoft', {
     keyset: { clientId: CLIENT.clientId, ...(options.tenant ? { params: { tenant: options.tenant } } : {}), ...(options.scope ? { scope: options.scope } : {}) },
     clientSecret: 'clientSecret' in options ? options.clientSecret : CLIENT.clientSecret,
     http: net.http,

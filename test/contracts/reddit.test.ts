@@ -1,22 +1,18 @@
 // Contract: providers/reddit.json against a Reddit that answers as its OAuth2 wiki documents
 // (https://github.com/reddit-archive/reddit/wiki/OAuth2): Basic client authentication,
 // duration=permanent for a refresh token, errors in the body, the API on oauth.reddit.com.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeReddit, REDDIT_USER, registered } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('p-jcoLKBynTLew', 'gko_LXELoV07ZBNUXrvWZfzE3aI');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(clientSecret = CLIENT.clientSecret) {
   const net = new FakeNet();
   const reddit = fakeReddit(net, CLIENT);
-  broker = await contractBroker('reddit', { keyset: { clientId: CLIENT.clientId, scope: ['identity', 'read'] }, clientSecret, http: net.http });
+  const broker = await openBroker('reddit', { keyset: { clientId: CLIENT.clientId, scope: ['identity', 'read'] }, clientSecret, http: net.http });
   return { net, reddit, broker };
 }
 

@@ -2,23 +2,19 @@
 // (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm and the
 // OpenID configuration of login.salesforce.com): instance_url in the token response, no
 // expires_in, the API and userinfo on the org's own host, an id_token when openid is asked.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeSalesforce, registered, SALESFORCE_USER } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('3MVG9HxRZv05HarTyunhC4dHwrkILJSnBtbdnHbPnnzgN1CPb', 'salesforce-consumer-secret');
 const INSTANCE = 'https://acme-dev-ed.develop.my.salesforce.com';
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(loginHost?: string) {
   const net = new FakeNet();
   const salesforce = await fakeSalesforce(net, CLIENT, { instanceUrl: INSTANCE, ...(loginHost ? { loginHost } : {}) });
-  broker = await contractBroker('salesforce', {
+  const broker = await openBroker('salesforce', {
     keyset: { clientId: CLIENT.clientId, ...(loginHost ? { params: { login_host: loginHost } } : {}) },
     clientSecret: CLIENT.clientSecret,
     http: net.http,

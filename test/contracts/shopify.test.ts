@@ -3,22 +3,18 @@
 // https://shopify.dev/docs/apps/build/security/credentials-and-data/use-expiring-offline-access-tokens):
 // the shop in every URL, comma scopes, hmac/host/shop/timestamp on the redirect back, no
 // token_type, expiring offline tokens with a refresh token, X-Shopify-Access-Token on API calls.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeShopify, registered } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBroker, contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('4f7fb2e6c9a1d3b5e8f0a2c4d6e8f0a1', 'shpss_shopify_client_secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup() {
   const net = new FakeNet();
   const shopify = fakeShopify(net, CLIENT, 'my-store');
-  broker = await contractBroker('shopify', {
+  const broker = await openBroker('shopify', {
     keyset: { clientId: CLIENT.clientId, params: { shop: 'my-store' }, scope: ['read_products', 'read_orders'] },
     clientSecret: CLIENT.clientSecret,
     http: net.http,

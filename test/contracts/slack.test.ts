@@ -1,21 +1,17 @@
 // Contract: providers/slack.json against a Slack that answers as documented
 // (https://docs.slack.dev/authentication/installing-with-oauth, .../reference/methods/oauth.v2.access).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeSlack, registered, SLACK_USER } from './fake-providers.js';
-import { contractBroker, deviationCodes, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('3336676.569200954261', 'slack-client-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(scope?: string[]) {
   const net = new FakeNet();
   const slack = fakeSlack(net, CLIENT);
-  broker = await contractBroker('slack', { keyset: { clientId: CLIENT.clientId, ...(scope ? { scope } : {}) }, clientSecret: CLIENT.clientSecret, http: net.http });
+  const broker = await openBroker('slack', { keyset: { clientId: CLIENT.clientId, ...(scope ? { scope } : {}) }, clientSecret: CLIENT.clientSecret, http: net.http });
   return { net, slack, broker };
 }
 

@@ -2,22 +2,18 @@
 // (https://docs.x.com/resources/fundamentals/authentication/oauth-1-0a/obtaining-user-access-tokens)
 // and checks every signature with its own RFC 5849 code (test/contracts/fake-kit.ts, ported from
 // test/fixtures/oauth1-server.mjs): two implementations must agree for a request to pass.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeTwitter, TWITTER_USER } from './fake-providers.js';
-import { contractBroker, expectOneLine, expectOneLineFailure, popupResult, success, type ContractBroker } from './harness.js';
+import { contractBrokers, expectOneLine, expectOneLineFailure, popupResult, success } from './harness.js';
 
 const CONSUMER = { key: 'xvz1evFS4wEEPTGEFPHBog', secret: 'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw', callback: BROKER_CALLBACK };
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(options: { consumerSecret?: string; registeredCallback?: string } = {}) {
   const net = new FakeNet();
   const twitter = fakeTwitter(net, { ...CONSUMER, callback: options.registeredCallback ?? CONSUMER.callback });
-  broker = await contractBroker('twitter', { keyset: { clientId: CONSUMER.key }, clientSecret: options.consumerSecret ?? CONSUMER.secret, http: net.http });
+  const broker = await openBroker('twitter', { keyset: { clientId: CONSUMER.key }, clientSecret: options.consumerSecret ?? CONSUMER.secret, http: net.http });
   return { net, twitter, broker };
 }
 

@@ -1,22 +1,18 @@
 // Contract: providers/x.json (OAuth 2.0 with PKCE) against an X that answers as documented
 // (https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token):
 // PKCE required, HTTP Basic for confidential clients, client_id alone for public ones.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeX, registered, X_USER } from './fake-providers.js';
-import { contractBroker, expectOneLineFailure, success, type ContractBroker } from './harness.js';
+import { contractBrokers, expectOneLineFailure, success } from './harness.js';
 
 const CLIENT = registered('M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ', 'x-confidential-client-secret');
-let broker: ContractBroker | undefined;
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
+const openBroker = contractBrokers();
 
 async function setup(confidential = true) {
   const net = new FakeNet();
   const x = fakeX(net, { ...CLIENT, confidential });
-  broker = await contractBroker('x', { keyset: { clientId: CLIENT.clientId }, clientSecret: confidential ? CLIENT.clientSecret : undefined, http: net.http });
+  const broker = await openBroker('x', { keyset: { clientId: CLIENT.clientId }, clientSecret: confidential ? CLIENT.clientSecret : undefined, http: net.http });
   return { net, x, broker };
 }
 
