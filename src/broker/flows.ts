@@ -133,6 +133,31 @@ export class FlowEngine {
     });
   }
 
+  /**
+   * The stored flow, in one shape for every protocol (absent values are undefined, and JSON leaves
+   * them out): this runs for every flow started, and building it from spreads cost more than the
+   * PKCE hash.
+   */
+  private record(
+    app: BrokerApp,
+    provider: BrokerProvider,
+    options: StartOptions,
+    scopes: string[],
+    secrets: Pick<FlowRecord, 'codeVerifier' | 'nonce' | 'temporary'>,
+  ): FlowRecord {
+    return {
+      appKey: app.key,
+      provider: provider.resolved.id,
+      redirectUri: this.redirectUri(),
+      scopes,
+      codeVerifier: secrets.codeVerifier,
+      nonce: secrets.nonce,
+      temporary: secrets.temporary,
+      clientState: options.clientState,
+      delivery: options.delivery,
+    };
+  }
+
   private async startOAuth2(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
     const resolved = provider.resolved;
     const oauth2 = resolved.oauth2!;
@@ -140,18 +165,7 @@ export class FlowEngine {
     const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
     const scopes = options.scopes ?? resolved.scopes;
     const nonce = scopes.includes('openid') ? randomToken() : undefined;
-    // One shape for every record (absent values are undefined, and JSON leaves them out): this
-    // runs for every flow started, and building it from spreads cost more than the PKCE hash.
-    const record: FlowRecord = {
-      appKey: app.key,
-      provider: resolved.id,
-      redirectUri: this.redirectUri(),
-      scopes,
-      codeVerifier: pkce?.verifier,
-      nonce,
-      clientState: options.clientState,
-      delivery: options.delivery,
-    };
+    const record = this.record(app, provider, options, scopes, { codeVerifier: pkce?.verifier, nonce });
     await this.deps.store.put(FLOW_KEY_PREFIX + state, record, this.ttl());
     return authorizationUrl(oauth2, {
       clientId: resolved.clientId,
@@ -168,15 +182,7 @@ export class FlowEngine {
     const spec = provider.resolved.oauth1!;
     const scopes = options.scopes ?? provider.resolved.scopes;
     const temporary = await oauth1.requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri());
-    const record: FlowRecord = {
-      appKey: app.key,
-      provider: provider.resolved.id,
-      redirectUri: this.redirectUri(),
-      scopes,
-      temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret },
-      clientState: options.clientState,
-      delivery: options.delivery,
-    };
+    const record = this.record(app, provider, options, scopes, { temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret } });
     await this.deps.store.put(OAUTH1_FLOW_KEY_PREFIX + temporary.token, record, this.ttl());
     return oauth1.authorizationUrl(spec, temporary.token, scopes);
   }

@@ -149,14 +149,12 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
       const building = build(id);
       cache.set(id, building);
       // Nothing is kept for an unknown provider or a failed build: the next flow tries again.
-      building.then(
-        (provider) => {
-          if (!provider && cache.get(id) === building) cache.delete(id);
-        },
-        () => {
-          if (cache.get(id) === building) cache.delete(id);
-        },
-      );
+      const drop = () => {
+        if (cache.get(id) === building) cache.delete(id);
+      };
+      building.then((provider) => {
+        if (!provider) drop();
+      }, drop);
       return building;
     },
     async list() {

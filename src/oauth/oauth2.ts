@@ -56,9 +56,13 @@ export const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
   'response_mode',
 ]);
 
+function isReserved(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, name: string): boolean {
+  return PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam;
+}
+
 /** The extras that would override a protocol parameter (or the provider's scope parameter). */
 export function reservedExtras(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, extra: Record<string, string>): string[] {
-  return Object.keys(extra).filter((name) => PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam);
+  return Object.keys(extra).filter((name) => isReserved(endpoint, name));
 }
 
 interface QueryHead {
@@ -86,7 +90,8 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   if (request.pkce) query += `&code_challenge=${request.pkce.challenge}&code_challenge_method=${request.pkce.method}`;
   if (request.nonce) query += `&nonce=${formEncode(request.nonce)}`;
   if (endpoint.responseMode === 'form_post') query += '&response_mode=form_post';
-  // The provider's fixed extras, then this request's, which win over the provider's.
+  // The provider's fixed extras, then this request's, which win over the provider's. Reserved
+  // names are skipped: callers refuse them with a message (reservedExtras), this is the last guard.
   const extra = request.extra ?? {};
   for (const name in endpoint.authorizeParams) {
     if (!Object.hasOwn(extra, name) && !isReserved(endpoint, name)) query += `&${formEncode(name)}=${formEncode(endpoint.authorizeParams[name] as string)}`;
@@ -102,11 +107,6 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   for (const [name, value] of new URLSearchParams(query)) merged.set(name, value);
   url.search = merged.toString();
   return url.toString();
-}
-
-// Callers refuse reserved extras with a message (see reservedExtras); this is the last guard.
-function isReserved(endpoint: AuthorizationEndpoint, name: string): boolean {
-  return PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam;
 }
 
 export interface TokenEndpoint {
