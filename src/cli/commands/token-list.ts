@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { describeStore, openTokenStores, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
-import { shortExpiry, table, tokenScopes } from '../render/stored-token.js';
+import { shortExpiry, table, tokenScopes, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import type { SecretBackend } from '../../vault/backend.js';
 import { listTokens, type StoredToken } from '../../vault/tokens.js';
 
@@ -14,18 +14,7 @@ export interface ListOptions extends TokenCommandOptions {
 }
 
 /** One line of `--json`: what the token is, never the token. */
-export interface TokenListEntry {
-  provider: string;
-  profile: string;
-  account: string | null;
-  store: { kind: SecretBackend['kind']; location: string };
-  protocol: 'oauth2' | 'oauth1';
-  tokenType: string;
-  scopes: string[];
-  /** False when the provider did not say which scopes it granted: `scopes` are those asked for. */
-  scopesGranted: boolean;
-  obtainedAt: string;
-  expiresAt: string | null;
+export interface TokenListEntry extends TokenSummary {
   /** Null when the lifetime is unknown. */
   expired: boolean | null;
   refreshable: boolean;
@@ -70,20 +59,11 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
 }
 
 function entry(stored: StoredToken, vault: SecretBackend): TokenListEntry {
-  const { scopes, granted } = tokenScopes(stored);
-  const oauth1 = stored.token.token_secret !== undefined;
+  const summary = tokenSummary(stored, vault);
+  const oauth1 = summary.protocol === 'oauth1';
   const left = secondsLeft(stored);
   return {
-    provider: stored.provider,
-    profile: stored.profile,
-    account: stored.subject ?? null,
-    store: { kind: vault.kind, location: vault.location },
-    protocol: oauth1 ? 'oauth1' : 'oauth2',
-    tokenType: stored.token.token_type,
-    scopes,
-    scopesGranted: granted,
-    obtainedAt: stored.obtainedAt,
-    expiresAt: stored.expiresAt ?? null,
+    ...summary,
     expired: oauth1 || left === undefined ? null : left <= 0,
     refreshable: !oauth1 && stored.token.refresh_token !== undefined,
   };

@@ -10,7 +10,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { describeStore, findStoredToken, idTokenVerifiedAt, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
-import { claimRows, describeExpiry, isoSeconds, relative, rows, tokenScopes } from '../render/stored-token.js';
+import { claimRows, describeExpiry, isoSeconds, relative, rows, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import type { StoredToken } from '../../vault/tokens.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
@@ -23,19 +23,9 @@ export interface DecodedJwt {
   claims: Record<string, unknown>;
 }
 
-export interface TokenShowJson {
-  provider: string;
-  profile: string;
-  account: string | null;
+export interface TokenShowJson extends TokenSummary {
   issuer: string | null;
-  store: { kind: SecretBackend['kind']; location: string };
-  protocol: 'oauth2' | 'oauth1';
-  tokenType: string;
-  scopes: string[];
-  scopesGranted: boolean;
   requestedScopes: string[];
-  obtainedAt: string;
-  expiresAt: string | null;
   /** Negative once expired; null when the lifetime is unknown. */
   expiresInSeconds: number | null;
   refreshToken: boolean;
@@ -66,21 +56,11 @@ export async function run(ctx: Context, provider: string, options: ShowOptions):
 }
 
 export function describe(stored: StoredToken, vault: SecretBackend): TokenShowJson {
-  const { scopes, granted } = tokenScopes(stored);
   const access = decodeUnverified(stored.token.access_token);
   const shown: TokenShowJson = {
-    provider: stored.provider,
-    profile: stored.profile,
-    account: stored.subject ?? null,
+    ...tokenSummary(stored, vault),
     issuer: stored.issuer ?? null,
-    store: { kind: vault.kind, location: vault.location },
-    protocol: stored.token.token_secret !== undefined ? 'oauth1' : 'oauth2',
-    tokenType: stored.token.token_type,
-    scopes,
-    scopesGranted: granted,
     requestedScopes: stored.requestedScopes,
-    obtainedAt: stored.obtainedAt,
-    expiresAt: stored.expiresAt ?? null,
     expiresInSeconds: secondsLeft(stored) ?? null,
     refreshToken: stored.token.refresh_token !== undefined,
     accessToken: { length: stored.token.access_token.length, format: access ? 'jwt' : 'opaque', verified: false, ...access },

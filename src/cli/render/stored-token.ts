@@ -1,5 +1,6 @@
 /** How a kept token is described: its scopes, its expiry, decoded JWT claims, label/value rows. */
 import type { ChalkInstance } from 'chalk';
+import type { SecretBackend } from '../../vault/backend.js';
 import type { StoredToken } from '../../vault/tokens.js';
 import { describeLeft, secondsLeft } from '../stored-token.js';
 import { formatDuration } from './token.js';
@@ -9,6 +10,37 @@ export function tokenScopes(stored: StoredToken): { scopes: string[]; granted: b
   const granted = stored.token.scope;
   if (granted !== undefined) return { scopes: granted.split(' ').filter(Boolean), granted: true };
   return { scopes: stored.requestedScopes, granted: false };
+}
+
+/** What `token list --json` and `token show --json` both say of a kept token: never its value. */
+export interface TokenSummary {
+  provider: string;
+  profile: string;
+  account: string | null;
+  store: { kind: SecretBackend['kind']; location: string };
+  protocol: 'oauth2' | 'oauth1';
+  tokenType: string;
+  scopes: string[];
+  /** False when the provider did not say which scopes it granted: `scopes` are those asked for. */
+  scopesGranted: boolean;
+  obtainedAt: string;
+  expiresAt: string | null;
+}
+
+export function tokenSummary(stored: StoredToken, vault: SecretBackend): TokenSummary {
+  const { scopes, granted } = tokenScopes(stored);
+  return {
+    provider: stored.provider,
+    profile: stored.profile,
+    account: stored.subject ?? null,
+    store: { kind: vault.kind, location: vault.location },
+    protocol: stored.token.token_secret !== undefined ? 'oauth1' : 'oauth2',
+    tokenType: stored.token.token_type,
+    scopes,
+    scopesGranted: granted,
+    obtainedAt: stored.obtainedAt,
+    expiresAt: stored.expiresAt ?? null,
+  };
 }
 
 /** "in 57 min (2025-01-01T10:00:00Z)", "expired 3 min ago (…)", or why there is no expiry. */
