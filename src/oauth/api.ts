@@ -5,10 +5,21 @@
  * (RFC 6750 §2.1 Authorization header, §2.3 query parameter, or a header of the provider's own).
  *
  * Templates here may use `{token.<field>}`: the access token, and any other scalar field of the
- * token response (Salesforce's `{token.instance_url}`).
+ * token response (Salesforce's `{token.instance_url}`). A field that decides a URL's origin must
+ * name one the provider file allows (tokenOrigins, ../providers/token-origins.ts): the broker takes
+ * token fields from its callers, and a token must never be sent where a caller points it.
  */
 import type { ResolvedProvider } from '../providers/resolve.js';
 import { fillTemplate, TemplateError, type TemplateKind } from '../providers/template.js';
+import {
+  filledOriginRefusal,
+  hostValueRefusal,
+  originFields,
+  OriginPatternError,
+  startValueRefusal,
+  tokenOriginPatterns,
+  type OriginPattern,
+} from '../providers/token-origins.js';
 import { CliError, configError, flowError } from '../util/errors.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { TokenSet } from './token-response.js';
@@ -44,15 +55,32 @@ export function tokenTemplateValues(provider: ResolvedProvider, token: TokenSet)
   return values;
 }
 
-/** fillTemplate with errors a user can act on: a missing parameter is configuration, a missing token field a flow problem. */
+/**
+ * fillTemplate with errors a user can act on: a missing parameter is configuration, a missing token
+ * field a flow problem. A URL whose origin a token field decides is built only when the field names
+ * an origin the provider file allows: a refused value is never put in a URL, let alone sent.
+ */
 export function fillProviderTemplate(
   provider: ResolvedProvider,
   template: string,
   values: TemplateValues,
   kind: TemplateKind = 'url',
 ): string {
+  const deciding = kind === 'url' ? originFields(template) : [];
   try {
-    return fillTemplate(template, values, kind);
+    for (const { field, place } of deciding) {
+      const value = values[`token.${field}`];
+      if (value === undefined || value === '') continue; // fillTemplate says it is missing
+      const refusal = place === 'start' ? startValueRefusal(value, originPatterns(provider, field)) : hostValueRefusal(value);
+      if (refusal !== undefined) throw tokenOriginRefused(provider, field, value, refusal);
+    }
+    const filled = fillTemplate(template, values, kind);
+    for (const { field, place } of deciding) {
+      if (place !== 'host') continue;
+      const refusal = filledOriginRefusal(filled, originPatterns(provider, field));
+      if (refusal !== undefined) throw tokenOriginRefused(provider, field, values[`token.${field}`] ?? '', refusal);
+    }
+    return filled;
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     if (error.missing.startsWith('token.')) {
@@ -66,6 +94,25 @@ export function fillProviderTemplate(
   }
 }
 
+function originPatterns(provider: ResolvedProvider, field: string): OriginPattern[] {
+  try {
+    return tokenOriginPatterns(provider.spec, provider.params, field);
+  } catch (error) {
+    if (!(error instanceof OriginPatternError)) throw error;
+    throw configError(`${provider.id}: ${error.message}`, 'fix tokenOrigins in the provider file, or the keyset parameter it uses');
+  }
+}
+
+/** A token field naming an origin the provider file does not allow (the value may be anyone's: shown, never followed). */
+function tokenOriginRefused(provider: ResolvedProvider, field: string, value: string, reason: string): CliError {
+  const shown = JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  return flowError(
+    `refusing to send a ${provider.name} token to ${shown} from {token.${field}}: ${reason}`,
+    `sign in again; if ${provider.name} really answers with this origin, add it to tokenOrigins.${field} in the provider file`,
+    'token_origin_refused',
+  );
+}
+
 /** The API's base URL, filled (`{token.instance_url}`), without a trailing slash. */
 export function apiBaseUrl(provider: ResolvedProvider, token: TokenSet): string {
   const api = provider.spec.api;
@@ -76,18 +123,24 @@ export function apiBaseUrl(provider: ResolvedProvider, token: TokenSet): string 
 }
 
 /**
- * Where an API request goes. A relative path is appended to the API's base URL ("user" and "/user"
- * alike: `https://slack.com/api` + `/users.identity`); an absolute URL is accepted only on the API's
- * own origin (scheme, host and port). Protocol-relative (`//evil.com`), userinfo
- * (`https://api.example.com@evil.com`) and backslash tricks are refused, as are control characters
- * (the WHATWG URL parser drops tabs and newlines silently, which hides what a URL says).
+ * Where an API request goes: under the API's base URL, never elsewhere. A relative path is appended
+ * to the base URL ("user" and "/user" alike: `https://slack.com/api` + `/users.identity`); an
+ * absolute URL is accepted only on the API's own origin (scheme, host and port). Either way the
+ * resolved path stays under the base path: `../` and its encoded forms (`%2e%2e/`, which the WHATWG
+ * parser resolves too, and segments that decode to a dot segment for a server that decodes once
+ * more) cannot climb out of `/api/v1` to another application on the same host. Protocol-relative
+ * (`//evil.com`), userinfo (`https://api.example.com@evil.com`) and backslash tricks are refused, as
+ * are control characters (the WHATWG URL parser drops tabs and newlines silently, which hides what
+ * a URL says).
  */
 export function apiRequestTarget(provider: ResolvedProvider, token: TokenSet, pathOrUrl: string): string {
   const base = apiBaseUrl(provider, token);
-  const origin = new URL(base).origin;
+  const baseUrl = new URL(base);
+  const origin = baseUrl.origin;
+  const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const shown = JSON.stringify(pathOrUrl.length > 200 ? `${pathOrUrl.slice(0, 200)}…` : pathOrUrl);
   const refuse = (why: string) =>
-    new CliError('usage', `refusing to send a ${provider.name} token to ${shown}: ${why}`, `give a path under ${base}, or a URL on ${origin}`, {
+    new CliError('usage', `refusing to send a ${provider.name} token to ${shown}: ${why}`, `give a path under ${base}, or a URL under it`, {
       code: 'foreign_origin',
     });
 
@@ -105,7 +158,28 @@ export function apiRequestTarget(provider: ResolvedProvider, token: TokenSet, pa
   }
   if (target.username !== '' || target.password !== '') throw refuse('it carries credentials (user@host)');
   if (target.origin !== origin) throw refuse(`its origin ${target.origin === 'null' ? target.protocol : target.origin} is not the API origin ${origin}`);
+  if (basePath !== '' && target.pathname !== basePath && !target.pathname.startsWith(`${basePath}/`)) {
+    throw refuse(`its path ${target.pathname} is outside the API's base path ${basePath}`);
+  }
+  if (hasEncodedDotSegment(target.pathname)) throw refuse('a path segment decodes to "." or ".."');
   return target.href;
+}
+
+/**
+ * True when a segment, percent-decoded once more, is or holds a dot segment (`%2e%2e`, `..%2f..`):
+ * the URL parser has resolved the plain ones already, but a server that decodes before it
+ * normalizes would climb on these.
+ */
+function hasEncodedDotSegment(pathname: string): boolean {
+  return pathname.split('/').some((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return false;
+    }
+    return decoded.split(/[\\/]/).some((part) => part === '.' || part === '..');
+  });
 }
 
 export interface ApiRequest {

@@ -78,31 +78,71 @@ function headerMap(headers: Headers): Record<string, string> {
 }
 
 
+/**
+ * Why a request got no HTTP answer: no answer in time, no connection (refused, unknown host,
+ * reset), a TLS handshake that failed (certificate refused, not TLS at all), or bytes that are not
+ * HTTP. The edges map these to statuses (the broker: 504 for a timeout, 502 otherwise).
+ */
+export type HttpFailure = 'timeout' | 'unreachable' | 'tls' | 'protocol';
+
+/**
+ * A request without an answer. The message is in our words only (purpose, host, the failure):
+ * the library's own text (a TLS alert, a parser position) stays in `cause`, for --debug, because
+ * it can describe a host the caller should learn nothing about.
+ */
 export class HttpError extends Error {
   constructor(
     message: string,
     readonly url: string,
+    readonly failure: HttpFailure = 'unreachable',
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
   }
 }
 
-/** fetch's "fetch failed" says nothing; name the host and the real cause. */
+/** Certificate problems Node reports by code, in words a developer can act on. */
+const CERTIFICATE_PROBLEMS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its certificate chain ends in a self-signed certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its certificate is not from a trusted authority',
+  UNABLE_TO_GET_ISSUER_CERT: 'its certificate is not from a trusted authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its certificate is not from a trusted authority',
+  CERT_HAS_EXPIRED: 'its certificate has expired',
+  CERT_NOT_YET_VALID: 'its certificate is not valid yet',
+  CERT_REVOKED: 'its certificate is revoked',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate is for another host name',
+};
+
+const CONNECTION_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'no route to the host',
+};
+
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** fetch's "fetch failed" says nothing; name the host and the cause, in our words. */
 function describeFetchError(error: unknown, request: HttpRequest, timeoutMs: number): HttpError {
-  const err = error as Error & { cause?: { code?: string; message?: string } };
+  const err = error as Error & { cause?: { code?: string } };
   const host = safeHost(request.url);
-  if (err.name === 'TimeoutError') {
-    return new HttpError(`${request.purpose}: ${host} did not answer within ${timeoutMs / 1000} s`, request.url);
+  const code = err.cause?.code ?? (err as { code?: string }).code ?? '';
+  const fail = (failure: HttpFailure, what: string) => new HttpError(`${request.purpose}: ${what}`, request.url, failure, { cause: error });
+  if (err.name === 'TimeoutError' || TIMEOUT_CODES.has(code)) return fail('timeout', `${host} did not answer within ${timeoutMs / 1000} s`);
+  const certificate = CERTIFICATE_PROBLEMS[code];
+  if (certificate !== undefined) return fail('tls', `cannot reach ${host} (TLS: ${certificate})`);
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return fail('tls', `cannot reach ${host} (the TLS handshake failed)`);
+  // llhttp's codes: the server answered with bytes that are not HTTP.
+  if (code.startsWith('HPE_') || code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return fail('protocol', `${host} answered with something that is not HTTP`);
   }
-  const code = err.cause?.code;
-  const reason =
-    code === 'ECONNREFUSED'
-      ? 'connection refused'
-      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? 'host not found'
-        : (err.cause?.message ?? err.message);
-  return new HttpError(`${request.purpose}: cannot reach ${host} (${reason})`, request.url);
+  return fail('unreachable', `cannot reach ${host} (${CONNECTION_PROBLEMS[code] ?? 'network error'})`);
 }
 
 function safeHost(url: string): string {

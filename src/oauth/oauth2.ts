@@ -56,11 +56,21 @@ export const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
   'response_mode',
 ]);
 
-function isReserved(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, name: string): boolean {
-  return PROTOCOL_PARAMETERS.has(name) || name === endpoint.scopeParam;
+/**
+ * Names compare case-insensitively, without surrounding whitespace or control characters: servers
+ * differ in how they read `STATE`, `Redirect_URI` or `response_type ` (trailing space), and one
+ * that folds case or trims would take such an extra for the parameter the flow is checked against.
+ */
+function parameterKey(name: string): string {
+  return name.replace(/^[\s\x00-\x1f\x7f]+|[\s\x00-\x1f\x7f]+$/g, '').toLowerCase();
 }
 
-/** The extras that would override a protocol parameter (or the provider's scope parameter). */
+function isReserved(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, name: string): boolean {
+  const key = parameterKey(name);
+  return PROTOCOL_PARAMETERS.has(key) || key === parameterKey(endpoint.scopeParam);
+}
+
+/** The extras that would override a protocol parameter (or the provider's scope parameter), as written. */
 export function reservedExtras(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, extra: Record<string, string>): string[] {
   return Object.keys(extra).filter((name) => isReserved(endpoint, name));
 }

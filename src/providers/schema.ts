@@ -9,7 +9,8 @@
  * Templates: URL strings may hold `{name}` placeholders. A name is a keyset parameter declared
  * under `params` (a tenant, a shop, a region: `{tenant}`), the keyset's `{client_id}`, or a field of
  * the token response (`{token.instance_url}`), usable only where a token exists (API base URL,
- * profile URL).
+ * profile URL). A token field that decides where a request goes (one that starts a URL, or sits in
+ * its host) must have its allowed origins under `tokenOrigins` (see ./token-origins.ts).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
@@ -251,6 +252,41 @@ export const ProfileSpec = Type.Object(
 );
 export type ProfileSpec = Static<typeof ProfileSpec>;
 
+/**
+ * A URL template whose origin a token field decides: `{token.x}…` or `https://…{token.x}…/…`.
+ * Callers of the broker supply token fields, so such a template needs `tokenOrigins`.
+ */
+const ORIGIN_FROM_TOKEN = '^(\\{token\\.|[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*\\{token\\.)';
+
+/** "when `block.field` is a URL whose origin a token field decides, tokenOrigins is required". */
+function tokenOriginsRequiredBy(block: 'api' | 'profile', field: 'baseUrl' | 'url') {
+  return {
+    if: {
+      required: [block],
+      properties: { [block]: { required: [field], properties: { [field]: { type: 'string', pattern: ORIGIN_FROM_TOKEN } } } },
+    },
+    then: { required: ['tokenOrigins'] },
+  };
+}
+
+export const TokenOrigins = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_]+$' }),
+  Type.Array(
+    Type.String({
+      pattern: '^https://',
+      description: 'https://host[:port][/path]; "*." in front of the host stands for one or more labels; {param} allowed.',
+    }),
+    { minItems: 1 },
+  ),
+  {
+    description:
+      'For each token response field that decides where a request goes ({token.instance_url} starting a URL, ' +
+      '{token.host} as its host): the origins its value may name, from the provider\'s documentation ' +
+      '("https://*.my.salesforce.com"). A value naming any other origin is refused before anything is sent. ' +
+      'Required for every such field.',
+  },
+);
+
 export const ProviderSpec = Type.Object(
   {
     $schema: Optional(Type.String()),
@@ -294,11 +330,15 @@ export const ProviderSpec = Type.Object(
     oauth1: Optional(OAuth1Spec),
     api: Optional(ApiSpec),
     profile: Optional(ProfileSpec),
+    tokenOrigins: Optional(TokenOrigins),
   },
   {
     additionalProperties: false,
     // A provider speaks OAuth 2, OAuth 1.0a or both; one of the two blocks must be there.
     anyOf: [{ required: ['oauth2'] }, { required: ['oauth1'] }],
+    // What a schema can say of token origins: a URL they decide needs the block. That it names
+    // every such field, with valid patterns, is checked by validate.ts.
+    allOf: [tokenOriginsRequiredBy('api', 'baseUrl'), tokenOriginsRequiredBy('profile', 'url')],
   },
 );
 export type ProviderSpec = Static<typeof ProviderSpec>;

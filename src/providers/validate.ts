@@ -1,13 +1,14 @@
 /**
  * Validation of provider descriptions: the JSON Schema (generated from ./schema.ts) plus the rules a
  * schema cannot say — the id matches the file name, every URL template names a declared parameter,
- * `{token.*}` appears only where a token exists, and authorizeParams leave the protocol's own
- * parameters alone.
+ * `{token.*}` appears only where a token exists, every token field that decides a URL's origin has
+ * valid `tokenOrigins` patterns, and authorizeParams leave the protocol's own parameters alone.
  */
 import { ProviderSpec } from './schema.js';
 import { compileValidator, type SchemaProblem } from '../util/json-schema.js';
 import { templateNames } from './template.js';
 import { reservedExtras } from '../oauth/oauth2.js';
+import { originFields, parseOriginPattern } from './token-origins.js';
 
 export type ProviderProblem = SchemaProblem;
 
@@ -41,12 +42,56 @@ export function validateProvider(value: unknown, fileId?: string): ProviderProbl
       } else if (name.startsWith('token.')) {
         if (PRE_TOKEN_SECTIONS.some((section) => path.startsWith(`/${section}/`))) {
           problems.push({ path, message: `uses {${name}}, but no token exists yet at this step` });
+        } else if (path.startsWith('/tokenOrigins/')) {
+          problems.push({ path, message: `uses {${name}}: an origin pattern is the provider's word, never the token's` });
         }
       } else if (!declared.has(name) && !BUILTIN_TEMPLATE_NAMES.has(name)) {
         problems.push({ path, message: `uses {${name}}, which is not declared under "params"` });
       }
     }
   });
+  problems.push(...tokenOriginProblems(spec));
+  return problems;
+}
+
+/** The URL templates that may use token fields, with their JSON paths. */
+function tokenUrlTemplates(spec: ProviderSpec): Array<[string, string]> {
+  const templates: Array<[string, string]> = [];
+  if (spec.api) templates.push(['/api/baseUrl', spec.api.baseUrl]);
+  if (spec.profile) templates.push(['/profile/url', spec.profile.url]);
+  return templates;
+}
+
+/**
+ * Every token field that decides a URL's origin has patterns (a caller of the broker supplies it),
+ * and every pattern parses. Keyset parameters in a pattern are checked with a stand-in value here;
+ * their real values are checked when the keyset is used.
+ */
+function tokenOriginProblems(spec: ProviderSpec): ProviderProblem[] {
+  const problems: ProviderProblem[] = [];
+  const places = new Map<string, Set<string>>();
+  for (const [path, template] of tokenUrlTemplates(spec)) {
+    for (const { field, place } of originFields(template)) {
+      places.set(field, (places.get(field) ?? new Set()).add(place));
+      if (!spec.tokenOrigins?.[field]) {
+        problems.push({
+          path,
+          message: `takes its origin from {token.${field}}, which a caller can set: declare the origins it may name under tokenOrigins.${field} (e.g. "https://*.example.com"), from the provider's documentation`,
+        });
+      }
+    }
+  }
+  for (const [field, patterns] of Object.entries(spec.tokenOrigins ?? {})) {
+    patterns.forEach((source, index) => {
+      const path = `/tokenOrigins/${field}/${index}`;
+      const pattern = parseOriginPattern(source.replace(/\{[^{}]*\}/g, 'example'));
+      if (!pattern) {
+        problems.push({ path, message: `"${source}" is not https://host[:port][/path] (a "*." wildcard only in front of a host of two labels or more)` });
+      } else if (pattern.path !== '' && places.get(field)?.has('host')) {
+        problems.push({ path, message: `has a path, but {token.${field}} fills a host; a host pattern is https://host[:port]` });
+      }
+    });
+  }
   return problems;
 }
 

@@ -120,10 +120,11 @@ describe('github', () => {
     );
   });
 
-  it('a revoked token at /me: GitHub\'s 401 "Bad credentials" → one line', async () => {
+  it('a revoked token at /me: GitHub\'s 401 "Bad credentials" → the caller\'s 401, one line', async () => {
     const { broker } = await setup();
     const me = await broker.me({ access_token: 'gho_revoked' });
-    expect(me.status).toBe(502);
+    // The token is the caller's: its refusal is passed on, not reported as a provider failure.
+    expect(me.status).toBe(401);
     expect(me.json.message).toBe('the profile endpoint of GitHub refused: Bad credentials [HTTP 401]');
   });
 });

@@ -44,6 +44,10 @@ export interface TestBrokerOptions {
   /** The fake provider's answers, by request; default: a token response for every token request. */
   respond?: (request: HttpRequest) => HttpResponse;
   maxEntries?: number;
+  /** Another provider than ACME (routes use its id), with the keyset's template parameters. */
+  provider?: { spec: ProviderSpec; params?: Record<string, string> };
+  /** A real HttpClient (fetchClient toward loopback servers) instead of the fake; still recorded. */
+  http?: HttpClient;
 }
 
 export function jsonResponse(status: number, body: unknown, url = ''): HttpResponse {
@@ -56,6 +60,7 @@ export async function testBroker(options: TestBrokerOptions = {}): Promise<TestB
   let issued = 0;
   const http: HttpClient = async (request) => {
     requests.push(request);
+    if (options.http) return options.http(request);
     if (options.respond) return options.respond(request);
     issued += 1;
     return jsonResponse(200, { access_token: `access-${issued}`, token_type: 'Bearer', expires_in: 3600, refresh_token: `refresh-${issued}` }, request.url);
@@ -70,10 +75,12 @@ export async function testBroker(options: TestBrokerOptions = {}): Promise<TestB
     codeTtlMs: 60_000,
     verifySecret: async (candidate) => secretsEqual(candidate, APP_SECRET),
   };
-  const acme = providerFor(ACME, { clientId: 'acme-client' }, 'catalog', async () => 'acme-secret', http);
+  const spec = options.provider?.spec ?? ACME;
+  const keyset = { clientId: 'acme-client', ...(options.provider?.params ? { params: options.provider.params } : {}) };
+  const provider = providerFor(spec, keyset, 'catalog', async () => 'acme-secret', http);
   const providers: ProviderRegistry = {
-    get: async (id) => (id === 'acme' ? acme : undefined),
-    list: async () => [ACME],
+    get: async (id) => (id === spec.id ? provider : undefined),
+    list: async () => [spec],
   };
   const deps: BrokerDeps = {
     apps: appRegistry([app]),

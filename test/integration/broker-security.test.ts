@@ -1,6 +1,7 @@
 // The broker's security promises, one test each (issue: "The broker: both flows from the seed...
 // with every security promise kept"), on a broker built in-process and driven with app.inject().
 import type { InjectOptions } from 'fastify';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_ORIGIN, APP_SECRET, callback, jsonResponse, startPopupFlow, testBroker, type TestBroker } from '../helpers/broker.js';
 import { CODE_KEY_PREFIX } from '../../src/broker/results.js';
@@ -12,6 +13,19 @@ afterEach(async () => {
 });
 
 const HOST = { host: '127.0.0.1:6284' };
+
+/** One GET over a plain socket, the path exactly as given (no client normalizes it). */
+async function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const socket = connect(port, '127.0.0.1');
+  const head = Object.entries({ ...headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`GET ${path} HTTP/1.1\r\n${head}\r\n`);
+  let text = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  await new Promise((resolve, reject) => socket.once('end', resolve).once('error', reject));
+  // Fastify answers JSON with a Content-Length (no chunks): the body is all after the head.
+  const split = text.indexOf('\r\n\r\n');
+  return { status: Number(text.split(' ')[1]), body: text.slice(split + 4) };
+}
 
 /** The nonce in a page's CSP header, and every nonce attribute in its body. */
 function nonces(response: { headers: Record<string, unknown>; body: string }) {
@@ -211,6 +225,12 @@ describe('opts.authorize', () => {
     expectHardenedHtml(refused);
     expect(refused.body).toContain('opts.authorize cannot set state, redirect_uri: the broker sets them');
     expect(await broker.store.size()).toBe(1);
+
+    // Names compare case-insensitively and trimmed: a server that folds case or trims would read these as the real ones.
+    const disguised = await start({ STATE: 'attacker-known', Redirect_URI: 'https://evil.example/cb', 'response_type ': 'token' });
+    expect(disguised.statusCode).toBe(400);
+    expect(disguised.body).toContain('opts.authorize cannot set STATE, Redirect_URI, response_type');
+    expect(await broker.store.size()).toBe(1);
   });
 });
 
@@ -273,6 +293,32 @@ describe('the /request proxy goes only to the provider\'s API origin (no SSRF)',
     expect(broker.requests[0]?.url).toBe('https://api.acme.example/v1/items?limit=2');
     expect(broker.requests[0]?.headers.authorization).toBe('Bearer t0ken');
     expect(broker.requests[0]?.headers.cookie).toBeUndefined();
+  });
+
+  it('takes the provider and the path from the route: an encoded provider id shifts nothing', async () => {
+    broker = await testBroker({ respond: (request) => jsonResponse(200, { seen: request.url }) });
+    for (const url of ['/request/%61cme/items', '/request/ac%6De/%2Fitems', '/request/acme/items']) {
+      const response = await broker.app.inject({ url: `${url}?limit=2`, headers: { ...HOST, oauthio: oauthio() } });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.json().seen, url).toBe('https://api.acme.example/v1/items?limit=2');
+    }
+  });
+
+  it('keeps the path under the API\'s base path: ../ and its encoded forms are refused before anything is sent', async () => {
+    broker = await testBroker({ respond: (request) => jsonResponse(200, { seen: request.url }) });
+    // Sent over a real socket, byte for byte: inject() would resolve "%2e%2e/" and "../" itself.
+    await broker.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = broker.app.server.address() as AddressInfo;
+    const paths = ['../../admin', '..%2F..%2Fadmin', '%2e%2e/%2e%2e/admin', '%252e%252e/admin', '%252e%252e%252fadmin', 'x/..%2F..%2F..%2Fadmin', '..%5C..%5Cadmin', encodeURIComponent('https://api.acme.example/admin')];
+    for (const path of paths) {
+      const response = await rawGet(port, `/request/acme/${path}`, { ...HOST, oauthio: oauthio() });
+      expect(response.status, path).toBe(403);
+      expect(JSON.parse(response.body).message, path).toMatch(/outside the API's base path \/v1|decodes to "\." or "\.\."/);
+    }
+    expect(broker.requests).toHaveLength(0);
+    // Inside the base path, dot segments that stay there are fine.
+    const inside = await broker.app.inject({ url: `/request/acme/${encodeURIComponent('a/../items')}`, headers: { ...HOST, oauthio: oauthio() } });
+    expect(inside.json().seen).toBe('https://api.acme.example/v1/items');
   });
 
   it('refuses a browser Origin outside the app\'s whitelist', async () => {

@@ -78,10 +78,61 @@ describe('apiRequestTarget', () => {
     }
   });
 
+  it('keeps the resolved path under the base path: no ../, encoded or not, on a relative path or a full URL', async () => {
+    const pipedrive = await catalogProvider('pipedrive');
+    const token = { ...TOKEN, extra: { api_domain: 'https://acme.pipedrive.com' } };
+    expect(apiRequestTarget(pipedrive, token, 'deals?limit=5')).toBe('https://acme.pipedrive.com/api/v1/deals?limit=5');
+    expect(apiRequestTarget(pipedrive, token, 'a/../deals')).toBe('https://acme.pipedrive.com/api/v1/deals');
+    expect(apiRequestTarget(pipedrive, token, 'https://acme.pipedrive.com/api/v1')).toBe('https://acme.pipedrive.com/api/v1');
+    for (const path of ['../../admin', '..', '/../v2/deals', '%2e%2e/%2e%2e/admin', '.%2E/x', '..\\..\\admin', 'https://acme.pipedrive.com/api/v2/deals', 'https://acme.pipedrive.com/api/v1x', 'https://acme.pipedrive.com/api/v1/../../admin']) {
+      const error = refusal(() => apiRequestTarget(pipedrive, token, path));
+      expect(error.code, path).toBe('foreign_origin');
+      expect(error.message, path).toMatch(/outside the API's base path \/api\/v1/);
+    }
+    // Dot segments a server would find after decoding once more (%252e%252e reached the broker).
+    for (const path of ['%2e%2e%2fadmin', 'x/..%2f..%2f..%2fadmin', 'x%2F..']) {
+      expect(refusal(() => apiRequestTarget(pipedrive, token, path)).message, path).toContain('decodes to "." or ".."');
+    }
+    // An encoded slash that is no dot segment stays legal (GitLab's projects/group%2Fproject).
+    const gitlab = await catalogProvider('gitlab');
+    expect(apiRequestTarget(gitlab, TOKEN, 'projects/group%2Fproject')).toBe('https://gitlab.com/api/v4/projects/group%2Fproject');
+  });
+
   it('needs an api block', async () => {
     const github = await catalogProvider('github');
     const { api: _omitted, ...spec } = github.spec;
     expect(refusal(() => apiRequestTarget({ ...github, spec }, TOKEN, 'user')).kind).toBe('config');
+  });
+});
+
+describe('token fields that decide the API origin (tokenOrigins)', () => {
+  // A documented value passes for every catalog provider whose API origin comes from the token;
+  // loopback, plain http and look-alikes are refused with the one code the broker maps to 403.
+  const cases: Array<[string, Record<string, string>, Record<string, string>, string, string]> = [
+    ['salesforce', {}, { instance_url: 'https://acme.my.salesforce.com' }, 'instance_url', 'https://acme.my.salesforce.com/x'],
+    ['zoho', {}, { api_domain: 'https://www.zohoapis.eu' }, 'api_domain', 'https://www.zohoapis.eu/x'],
+    ['pipedrive', {}, { api_domain: 'https://acme.pipedrive.com' }, 'api_domain', 'https://acme.pipedrive.com/api/v1/x'],
+    ['adobe_sign', { shard: 'na1' }, { api_access_point: 'https://api.na1.adobesign.com/' }, 'api_access_point', 'https://api.na1.adobesign.com/api/rest/v6/x'],
+    ['bitrix24', { portal: 'acme.bitrix24.com' }, { client_endpoint: 'https://acme.bitrix24.com/rest/' }, 'client_endpoint', 'https://acme.bitrix24.com/rest/x'],
+    ['gong', {}, { api_base_url_for_customer: 'https://us-4657.api.gong.io' }, 'api_base_url_for_customer', 'https://us-4657.api.gong.io/x'],
+    ['wrike', {}, { host: 'app-eu.wrike.com' }, 'host', 'https://app-eu.wrike.com/api/v4/x'],
+  ];
+  it.each(cases)('%s: a documented value passes, a hostile one is refused', async (id, params, fields, field, expected) => {
+    const provider = await catalogProvider(id, { params });
+    expect(apiRequestTarget(provider, { ...TOKEN, extra: fields }, 'x')).toBe(expected);
+    const hostile = field === 'host' ? ['127.0.0.1', '127.0.0.1:7001', 'evil.example', 'wrike.com.evil.example'] : ['http://127.0.0.1:7001/secret#', 'https://127.0.0.1:7001', 'https://evil.example', `${fields[field]}@evil.example`];
+    for (const value of hostile) {
+      const error = refusal(() => apiRequestTarget(provider, { ...TOKEN, extra: { [field]: value } }, 'x'));
+      expect(error.code, value).toBe('token_origin_refused');
+      expect(error.message, value).toContain(`from {token.${field}}`);
+      expect(error.hint, value).toContain(`tokenOrigins.${field}`);
+    }
+  });
+
+  it('bitrix24: the origin is the keyset\'s own portal, not any Bitrix24 portal', async () => {
+    const bitrix = await catalogProvider('bitrix24', { params: { portal: 'acme.bitrix24.com' } });
+    const error = refusal(() => apiRequestTarget(bitrix, { ...TOKEN, extra: { client_endpoint: 'https://other.bitrix24.com/rest/' } }, 'x'));
+    expect(error.message).toContain('allowed: https://acme.bitrix24.com/rest');
   });
 });
 

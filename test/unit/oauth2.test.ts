@@ -72,6 +72,16 @@ describe('authorizationUrl (RFC 6749 §4.1.1)', () => {
     expect(reservedExtras({ scopeParam: 'user_scope' }, { scope: 'chat:write', user_scope: 'x' })).toEqual(['user_scope']);
   });
 
+  it('reserved names compare case-insensitively, without surrounding whitespace or control characters', () => {
+    const disguised = { Redirect_URI: 'https://evil.example/cb', STATE: 'attacker', 'response_type ': 'token', ' Nonce': 'n', 'client_id\t': 'other', 'code_challenge\u0000': 'x', SCOPE: 'admin' };
+    expect(reservedExtras({ scopeParam: 'scope' }, { ...disguised, prompt: 'consent' })).toEqual(Object.keys(disguised));
+    expect(reservedExtras({ scopeParam: 'user_scope' }, { User_Scope: 'x', Scope: 'chat:write' })).toEqual(['User_Scope']);
+    // The URL builder's last guard drops them too, whatever the caller forgot to check.
+    const url = authorizationUrl(endpoint({ authorizeParams: disguised }), { ...REQUEST, extra: { ...disguised, prompt: 'consent' } });
+    const names = [...new URL(url).searchParams.keys()];
+    expect(names).toEqual(['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'prompt']);
+  });
+
   it('encodes like URLSearchParams, and follows a change of redirect URI or client id at the same endpoint', () => {
     const shared = endpoint();
     const first = authorizationUrl(shared, { ...REQUEST, extra: { login_hint: "o'brien (test)!~*" } });

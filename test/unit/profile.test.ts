@@ -76,6 +76,24 @@ describe('fetchProfile with catalog providers', () => {
     expect(http.requests).toHaveLength(0);
   });
 
+  it('Salesforce: an instance_url the provider file does not allow is refused, and no request goes out', async () => {
+    const salesforce = await catalogProvider('salesforce');
+    for (const instance of ['http://127.0.0.1:7001/secret#', 'https://127.0.0.1:7001', 'https://acme.my.salesforce.com@127.0.0.1']) {
+      const http = fakeHttp([]);
+      const error = await caughtCliError(() => fetchProfile(http, salesforce, tokenSet({ instance_url: instance })));
+      expect(error.code).toBe('token_origin_refused');
+      expect(http.requests).toHaveLength(0);
+    }
+  });
+
+  it('Wrike: {token.host} in the host must name a Wrike host', async () => {
+    const wrike = await catalogProvider('wrike');
+    const http = fakeHttp([]);
+    expect((await caughtCliError(() => fetchProfile(http, wrike, tokenSet({ host: '127.0.0.1' })))).code).toBe('token_origin_refused');
+    expect((await caughtCliError(() => fetchProfile(http, wrike, tokenSet({ host: 'evil.example:8443' })))).code).toBe('token_origin_refused');
+    expect(http.requests).toHaveLength(0);
+  });
+
   it('Google (OpenID userinfo): sub becomes id', async () => {
     const google = await catalogProvider('google');
     const answer = { sub: '110169484474386276334', name: 'Ada Lovelace', given_name: 'Ada', family_name: 'Lovelace', picture: 'https://lh3.example/a.jpg', email: 'ada@example.com', email_verified: true };

@@ -34,6 +34,12 @@ describe('validateProvider', () => {
       { path: '/oauth2/authorizeParams/redirect_uri', message: 'sets redirect_uri, which the broker sets on every authorization request; remove it' },
       { path: '/oauth2/authorizeParams/scope', message: 'sets scope, which the broker sets on every authorization request; remove it' },
     ]);
+    // Case and surrounding whitespace do not disguise them.
+    spec.oauth2.authorizeParams = { STATE: 'fixed', 'Redirect_URI ': 'https://evil.example/cb' };
+    expect(validateProvider(spec, 'google')).toEqual([
+      { path: '/oauth2/authorizeParams/STATE', message: 'sets STATE, which the broker sets on every authorization request; remove it' },
+      { path: '/oauth2/authorizeParams/Redirect_URI ', message: 'sets Redirect_URI , which the broker sets on every authorization request; remove it' },
+    ]);
     // Where the scopes travel under another name (Slack's user_scope), `scope` is an ordinary extra.
     const slack = await catalogJson('slack');
     slack.oauth2.authorizeParams = { scope: 'chat:write' };
@@ -61,6 +67,36 @@ describe('validateProvider', () => {
     expect(validateProvider(oidc, 'keycloak')).toEqual([
       { path: '/oidc/issuer', message: 'uses {token.iss}, but no token exists yet at this step' },
     ]);
+  });
+
+  it('a token field that decides a URL\'s origin needs tokenOrigins patterns (the schema, then each field)', async () => {
+    const spec = await catalogJson('salesforce');
+    delete spec.tokenOrigins;
+    expect(validateProvider(spec, 'salesforce')).toEqual([{ path: '', message: 'is missing the required field "tokenOrigins"' }]);
+
+    spec.tokenOrigins = { id: ['https://login.salesforce.com'] };
+    const advice = 'takes its origin from {token.instance_url}, which a caller can set: declare the origins it may name under tokenOrigins.instance_url (e.g. "https://*.example.com"), from the provider\'s documentation';
+    expect(validateProvider(spec, 'salesforce')).toEqual([
+      { path: '/api/baseUrl', message: advice },
+      { path: '/profile/url', message: advice },
+    ]);
+
+    spec.tokenOrigins = { instance_url: ['http://*.salesforce.com'] };
+    expect(validateProvider(spec, 'salesforce')).toEqual([{ path: '/tokenOrigins/instance_url/0', message: 'must match ^https://' }]);
+    spec.tokenOrigins = { instance_url: ['https://*.com', 'https://x.example/a/../b', 'https://{token.instance_url}', 'https://{region}.example.com'] };
+    expect(validateProvider(spec, 'salesforce')).toEqual([
+      { path: '/tokenOrigins/instance_url/2', message: 'uses {token.instance_url}: an origin pattern is the provider\'s word, never the token\'s' },
+      { path: '/tokenOrigins/instance_url/3', message: 'uses {region}, which is not declared under "params"' },
+      { path: '/tokenOrigins/instance_url/0', message: '"https://*.com" is not https://host[:port][/path] (a "*." wildcard only in front of a host of two labels or more)' },
+      { path: '/tokenOrigins/instance_url/1', message: '"https://x.example/a/../b" is not https://host[:port][/path] (a "*." wildcard only in front of a host of two labels or more)' },
+    ]);
+
+    // A field in the host: patterns are origins, without a path.
+    const wrike = await catalogJson('wrike');
+    wrike.tokenOrigins.host = ['https://*.wrike.com/api'];
+    expect(validateProvider(wrike, 'wrike')).toEqual([{ path: '/tokenOrigins/host/0', message: 'has a path, but {token.host} fills a host; a host pattern is https://host[:port]' }]);
+    // Token fields in a path or query decide nothing: no pattern needed.
+    expect(validateProvider(await catalogJson('weibo'), 'weibo')).toEqual([]);
   });
 
   it('prose fields are not templates', async () => {

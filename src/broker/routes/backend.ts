@@ -11,6 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
+import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import { CODE_KEY_PREFIX, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 
@@ -21,6 +22,9 @@ const Credentials = {
 const AccessTokenBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 512 }), ...Credentials });
 const RefreshBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), ...Credentials });
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+/** token-response.ts's codes for an answer that is not a token response (nor a §5.2 error). */
+const UNREADABLE_ANSWERS = new Set(['empty_response', 'html_response', 'broken_json', 'unreadable_response', 'no_access_token']);
 
 function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ status: 'error', message });
@@ -68,10 +72,11 @@ export function backendRoutes(deps: BrokerDeps) {
         const provider = await deps.providers.get(request.params.provider);
         const oauth2 = provider?.resolved.oauth2;
         if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
+        const upstream = statusRecorder(deps.http);
         try {
           const clientSecret = await provider.clientSecret();
           const result = await refreshAccessToken(
-            deps.http,
+            upstream.http,
             oauth2,
             { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
             token,
@@ -80,8 +85,13 @@ export function backendRoutes(deps: BrokerDeps) {
           // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
           return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
         } catch (error) {
-          if (isCliError(error)) return fail(reply, 400, error.message);
-          throw error;
+          if (replyUpstreamFailure(reply, error, `the ${provider.resolved.name} token endpoint`)) return reply;
+          if (!isCliError(error)) throw error;
+          // An RFC 6749 §5.2 refusal (invalid_grant: a revoked or expired refresh token) is the
+          // caller's; a 5xx, or an answer that is no token response at all, is the provider's.
+          const status = upstream.lastStatus();
+          const providerFault = error.kind === 'flow' && (status === undefined || status >= 500 || UNREADABLE_ANSWERS.has(error.code ?? ''));
+          return fail(reply, providerFault ? 502 : 400, error.message);
         }
       },
     );

@@ -3,10 +3,13 @@
  *   ALL /request/:provider/*    the provider's API, reached through the broker
  *   GET /auth/:provider/me      the unified profile
  *
- * Safer than oauthd: a request goes only to the provider's declared API origin (no absolute-URL
- * SSRF), only for a known app key, and a browser's Origin must be on that app's whitelist. CORS
- * answers only whitelisted origins (never a reflected `*`); server-side callers, which send no
- * Origin, are served on the strength of the token they hold.
+ * Safer than oauthd: a request goes only under the provider's declared API base URL (no
+ * absolute-URL SSRF, no `../` out of the base path), a token field that decides the origin
+ * (Salesforce's instance_url) must name one the provider file allows, only for a known app key,
+ * and a browser's Origin must be on that app's whitelist. CORS answers only whitelisted origins
+ * (never a reflected `*`); server-side callers, which send no Origin, are served on the strength of
+ * the token they hold. A provider that fails gets the caller a 502 (504 when it is too slow); one
+ * that refuses the token (401/403) passes that status on.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
@@ -19,6 +22,7 @@ import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js'
 import { oauth1Signer } from '../flows.js';
 import { isCliError } from '../../util/errors.js';
 import { parseUrl } from '../caller.js';
+import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
@@ -120,15 +124,23 @@ export function proxyRoutes(deps: BrokerDeps) {
       async (request, reply) => {
         const caller = await identify(request, request.params.provider, reply);
         if (!caller) return reply;
+        const upstream = statusRecorder(deps.http);
         try {
           const sign = await oauth1Signer(caller.provider, caller.token);
-          const profile = await fetchProfile(deps.http, caller.provider.resolved, caller.token, sign);
+          const profile = await fetchProfile(upstream.http, caller.provider.resolved, caller.token, sign);
           const filter = request.query.filter?.split(',').filter(Boolean);
           const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
           return { status: 'success', data };
         } catch (error) {
-          if (isCliError(error)) return fail(reply, error.kind === 'flow' ? 502 : 400, error.message);
-          throw error;
+          if (replyUpstreamFailure(reply, error, `the ${caller.provider.resolved.name} profile endpoint`)) return reply;
+          if (!isCliError(error)) throw error;
+          // The caller's fault: a token field naming a foreign origin, or missing.
+          if (error.code === 'token_origin_refused') return fail(reply, 403, error.message);
+          if (error.code === 'template_value_missing') return fail(reply, 400, error.message);
+          // The provider refused this token (expired, revoked, junk): the caller's token, the caller's status.
+          const status = upstream.lastStatus();
+          if (status === 401 || status === 403) return fail(reply, status, error.message);
+          return fail(reply, error.kind === 'flow' ? 502 : 400, error.message);
         }
       },
     );
@@ -141,23 +153,14 @@ export function proxyRoutes(deps: BrokerDeps) {
         const caller = await identify(request, request.params.provider, reply);
         if (!caller) return reply;
         const resolved = caller.provider.resolved;
-        // The SDKs percent-encode the whole path (`/request/github/%2Fuser`); query strings follow as is.
-        const raw = request.url.slice(`/request/${request.params.provider}/`.length);
-        const queryAt = raw.indexOf('?');
-        let path: string;
-        try {
-          path = decodeURIComponent(queryAt === -1 ? raw : raw.slice(0, queryAt));
-        } catch {
-          return fail(reply, 400, 'the request path is not valid percent-encoding');
-        }
-        const query = queryAt === -1 ? '' : raw.slice(queryAt + 1);
+        // The SDKs percent-encode the whole path (`/request/github/%2Fuser`): the router's wildcard
+        // parameter is that path, decoded once. The query string follows the path as it came.
+        const path = request.params['*'];
+        const queryAt = request.url.indexOf('?');
+        const query = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
         let target: string;
         try {
           target = apiRequestTarget(resolved, caller.token, path);
-          // A base URL taken from the token response must at least be https: the caller supplies it.
-          if (resolved.spec.api?.baseUrl.startsWith('{') && new URL(target).protocol !== 'https:') {
-            return fail(reply, 403, `refusing a non-https API origin taken from the token response (${new URL(target).origin})`);
-          }
         } catch (error) {
           if (isCliError(error)) return fail(reply, 403, error.message);
           throw error;
@@ -186,14 +189,17 @@ export function proxyRoutes(deps: BrokerDeps) {
           purpose: `API request (${resolved.id})`,
           ...(typeof request.body === 'string' && request.body !== '' ? { body: request.body } : {}),
         };
+        let response;
         try {
-          const response = await deps.http(outgoing);
-          const type = response.headers['content-type'];
-          if (type) reply.type(type);
-          return reply.code(response.status).send(response.text);
+          response = await deps.http(outgoing);
         } catch (error) {
-          return fail(reply, 502, (error as Error).message);
+          if (replyUpstreamFailure(reply, error, `the ${resolved.name} API`)) return reply;
+          return fail(reply, 502, `the ${resolved.name} API could not be reached`);
         }
+        // The API's own answer, status included (a 401 says the caller's token was refused).
+        const type = response.headers['content-type'];
+        if (type) reply.type(type);
+        return reply.code(response.status).send(response.text);
       },
     });
   };

@@ -112,6 +112,8 @@ export async function run(ctx: Context, id: string, options: ShowOptions): Promi
   const tokenFields = [...new Set(collectTemplates([spec.api, spec.profile]).filter((name) => name.startsWith('token.')))];
   if (tokenFields.length > 0) {
     lines.push('', `Filled from the token response: ${tokenFields.map((name) => `{${name}}`).join(', ')}`);
+    // The origins a caller's token field may name (tokenOrigins): anything else is refused.
+    for (const [field, origins] of Object.entries(spec.tokenOrigins ?? {})) row('origins', `${field}: ${origins.join(', ')}`);
   }
 
   if (spec.oidc) {

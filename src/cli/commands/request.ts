@@ -3,9 +3,10 @@
  * `gh api`: the body on stdout; with -i the status line and headers first. A status outside 2xx
  * still prints the body, then exits 1.
  *
- * The token goes only to the provider's API origin (api.baseUrl in its provider file): a path is
- * joined to the base URL, a full URL must be on that origin (apiRequestTarget), and redirects are
- * not followed. The token rides as the provider says (RFC 6750 §2.1 Authorization header, §2.3
+ * The token goes only under the provider's API base URL (api.baseUrl in its provider file): a path
+ * is joined to the base URL and may not climb out of it (`../`), a full URL must be on that origin
+ * and under that path (apiRequestTarget), an origin taken from the token must be one the provider
+ * file allows (tokenOrigins), and redirects are not followed. The token rides as the provider says (RFC 6750 §2.1 Authorization header, §2.3
  * query parameter, or its own header); OAuth 1.0a requests are signed one by one (RFC 5849 §3).
  */
 import { readFile } from 'node:fs/promises';
@@ -49,11 +50,9 @@ export async function run(ctx: Context, provider: string, pathOrUrl: string, opt
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
   const resolved = issuer.resolved;
   const stored = await usableToken(ui, http, located, issuer);
+  // Under the API's base URL only; an origin taken from the token ({token.instance_url}) must be one
+  // the provider file allows (tokenOrigins), checked before anything is sent.
   const target = apiRequestTarget(resolved, stored.token, pathOrUrl);
-  // A base URL filled from the token response ({token.instance_url}) must at least be https.
-  if (resolved.spec.api?.baseUrl.startsWith('{') && new URL(target).protocol !== 'https:') {
-    throw usageError(`refusing a non-https API origin taken from the token response (${new URL(target).origin})`, 'log in again; if it repeats, the provider file\'s api.baseUrl is wrong');
-  }
   if (body !== undefined && !('content-type' in headers)) headers['content-type'] = contentTypeOf(body);
 
   const signed = authorizeApiRequest(resolved, stored.token, headers, target);
