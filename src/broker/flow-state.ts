@@ -7,41 +7,45 @@
  * flood of sign-ins nobody finishes costs no memory. Only an answered callback is remembered: a
  * marker that keeps the state single-use until it expires (FlowEngine.complete).
  *
- * Layout, base64url-encoded:
+ * Layout, base64url-encoded (AES-256-GCM, NIST SP 800-38D):
  *
- *   version (1 byte) ‖ id (16 random bytes) ‖ AES-256-GCM ciphertext ‖ GCM tag (16 bytes)
+ *   version (1 byte) ‖ key epoch (4 bytes) ‖ IV (12 random bytes) ‖ ciphertext ‖ tag (16 bytes)
  *
- * Every state has a key of its own, HMAC-SHA256(k_seal, id), so GCM's nonce can be fixed (all
- * zero) without ever being reused under one key, and no messages-per-key limit applies. The PKCE
- * verifier and the OpenID nonce are HMAC-SHA256(k_pkce, id) and HMAC-SHA256(k_nonce, id): derived,
- * never carried, so nothing the provider or the browser sees (state, code_challenge, nonce) reveals
- * the verifier (RFC 7636 §7.1), and each is 256 bits from a secret the broker alone holds.
+ * The header is the authenticated data. Keys change every hour (the epoch: hours since 1970), each
+ * HKDF-derived from the shared secret (RFC 5869): with random IVs, SP 800-38D §8.3 allows 2^32
+ * messages per key, which a flood at 50,000 starts a second would pass in a day under one key, and
+ * never reaches in an hour. A state is opened only under the keys of the epochs its lifetime spans.
+ *
+ * The PKCE verifier (RFC 7636 §4.1: 32 random bytes) and the OpenID nonce travel inside the
+ * ciphertext, so nothing the provider or the browser sees (state, code_challenge, nonce) reveals
+ * the verifier (§7.1).
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { randomToken } from '../oauth/random.js';
 import type { Delivery } from './flows.js';
 
 const VERSION = 1;
-const ID_BYTES = 16;
+const EPOCH_MS = 3600_000;
+const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const HEADER_BYTES = 1 + ID_BYTES;
-const ZERO_NONCE = Buffer.alloc(12);
+const HEADER_BYTES = 1 + 4 + IV_BYTES;
 
 /**
  * The longest state the broker sends: providers pass state through untouched, but some cap its
- * length (X documents 500 characters). A typical sealed state is 170–260 characters; it grows only
- * with what the page asks for (a long opts.state, a long redirect_uri).
+ * length (X documents 500 characters). A typical sealed state is 230–320 characters; it grows only
+ * with what the page asks for (a long opts.state, a long redirect_uri, many scopes).
  */
 export const MAX_STATE_LENGTH = 2048;
 
-/** What a sealed state carries: everything a callback needs that it cannot derive. */
+/** What a sealed state carries: everything a callback needs. */
 export interface SealedFlow {
   appKey: string;
   provider: string;
   scopes: string[];
-  /** Whether the authorization request carried a PKCE challenge / an OpenID nonce. */
-  pkce: boolean;
-  nonce: boolean;
+  /** The PKCE code_verifier, when the request carried a challenge. */
+  codeVerifier: string | undefined;
+  /** The OpenID nonce, when openid was asked. */
+  nonce: string | undefined;
   clientState: string | undefined;
   delivery: Delivery;
   /** Milliseconds since the epoch (kept to the second). */
@@ -53,55 +57,57 @@ export type OpenedState =
   | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 /** JSON array inside the ciphertext: short, and in a fixed order. */
-type Payload = [number, string, string, string, number, string | null, string, string | null];
+type Payload = [number, string, string, string, string | null, string | null, string | null, string, string | null];
 
 export class FlowSealer {
-  private readonly sealKey: Buffer;
-  private readonly pkceKey: Buffer;
-  private readonly nonceKey: Buffer;
+  private readonly keys = new Map<number, Buffer>();
 
-  constructor(secret: Buffer) {
-    // One 32-byte secret, three keys with separate jobs (RFC 5869).
-    const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `oauthd-cli flow state ${purpose}`, 32));
-    this.sealKey = derive('seal');
-    this.pkceKey = derive('pkce verifier');
-    this.nonceKey = derive('openid nonce');
-  }
+  /**
+   * `secret`: 32 bytes shared by the brokers that must open each other's states; `maxLifetimeMs`:
+   * the longest a flow may live (no state older than that is opened, under any key).
+   */
+  constructor(
+    private readonly secret: Buffer,
+    private readonly maxLifetimeMs: number,
+  ) {}
 
-  /** A new state for `flow`: its id (the single-use marker's key) and the sealed text. */
-  seal(flow: SealedFlow): { id: string; state: string } {
-    const idText = randomToken(ID_BYTES);
-    const id = Buffer.from(idText, 'base64url');
+  /** A new state for `flow`: its id (the single-use marker's key: the IV, unique per state) and the text. */
+  seal(flow: SealedFlow, now: number): { id: string; state: string } {
+    const ivText = randomToken(IV_BYTES);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    const epoch = Math.floor(now / EPOCH_MS);
+    header[0] = VERSION;
+    header.writeUInt32BE(epoch, 1);
+    header.write(ivText, 5, 'base64url');
     const payload: Payload = [
       Math.ceil(flow.expiresAt / 1000),
       flow.appKey,
       flow.provider,
       flow.scopes.join(' '),
-      (flow.pkce ? 1 : 0) | (flow.nonce ? 2 : 0),
+      flow.codeVerifier ?? null,
+      flow.nonce ?? null,
       flow.clientState ?? null,
       ...deliveryFields(flow.delivery),
     ];
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header[0] = VERSION;
-    id.copy(header, 1);
-    const cipher = createCipheriv('aes-256-gcm', this.messageKey(id), ZERO_NONCE);
+    const cipher = createCipheriv('aes-256-gcm', this.key(epoch), header.subarray(5));
     cipher.setAAD(header);
     const body = cipher.update(JSON.stringify(payload), 'utf8');
     const final = cipher.final();
-    const state = Buffer.concat([header, body, final, cipher.getAuthTag()]).toString('base64url');
-    return { id: idText, state };
+    return { id: ivText, state: Buffer.concat([header, body, final, cipher.getAuthTag()]).toString('base64url') };
   }
 
-  /** The flow a state carries, if this broker sealed it and it has not expired at `now`. */
+  /** The flow a state carries, if this broker (or one sharing its secret) sealed it and it has not expired at `now`. */
   open(state: string, now: number): OpenedState {
     if (!/^[A-Za-z0-9_-]+$/.test(state)) return { ok: false, reason: 'malformed' };
     const bytes = Buffer.from(state, 'base64url');
     if (bytes.length < HEADER_BYTES + TAG_BYTES + 2 || bytes[0] !== VERSION) return { ok: false, reason: 'malformed' };
     const header = bytes.subarray(0, HEADER_BYTES);
-    const id = header.subarray(1);
+    const epoch = header.readUInt32BE(1);
+    // Only the epochs a live state can come from: no key is derived for any other.
+    if (epoch > Math.floor(now / EPOCH_MS) || epoch < Math.floor((now - this.maxLifetimeMs) / EPOCH_MS)) return { ok: false, reason: 'forged' };
     let text: string;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.messageKey(id), ZERO_NONCE);
+      const decipher = createDecipheriv('aes-256-gcm', this.key(epoch), header.subarray(5));
       decipher.setAAD(header);
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
       text = decipher.update(bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES), undefined, 'utf8') + decipher.final('utf8');
@@ -111,21 +117,19 @@ export class FlowSealer {
     const flow = parsePayload(text);
     if (!flow) return { ok: false, reason: 'forged' };
     if (flow.expiresAt <= now) return { ok: false, reason: 'expired' };
-    return { ok: true, id: id.toString('base64url'), flow };
+    return { ok: true, id: header.subarray(5).toString('base64url'), flow };
   }
 
-  /** The PKCE code_verifier of the flow `id` (RFC 7636 §4.1: 43 characters of base64url). */
-  verifier(id: string): string {
-    return createHmac('sha256', this.pkceKey).update(id).digest('base64url');
-  }
-
-  /** The OpenID nonce of the flow `id` (OIDC Core §3.1.2.1). */
-  nonce(id: string): string {
-    return createHmac('sha256', this.nonceKey).update(id).digest('base64url');
-  }
-
-  private messageKey(id: Buffer): Buffer {
-    return createHmac('sha256', this.sealKey).update(id).digest();
+  /** The key of an epoch, derived once (RFC 5869); keys of epochs no live state can use are dropped. */
+  private key(epoch: number): Buffer {
+    let key = this.keys.get(epoch);
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', this.secret, Buffer.alloc(0), `oauthd-cli flow state, epoch ${epoch}`, 32));
+      const oldest = Math.floor((epoch * EPOCH_MS - this.maxLifetimeMs) / EPOCH_MS) - 1;
+      for (const known of this.keys.keys()) if (known < oldest) this.keys.delete(known);
+      this.keys.set(epoch, key);
+    }
+    return key;
   }
 }
 
@@ -149,8 +153,8 @@ function parsePayload(text: string): SealedFlow | undefined {
     return undefined;
   }
   // Only this module writes payloads; a shape it did not write means a key it did not hold.
-  if (!Array.isArray(value) || value.length !== 8) return undefined;
-  const [expires, appKey, provider, scopes, flags, clientState, mode, target] = value as Payload;
+  if (!Array.isArray(value) || value.length !== 9) return undefined;
+  const [expires, appKey, provider, scopes, codeVerifier, nonce, clientState, mode, target] = value as Payload;
   const delivery = deliveryFrom(mode, target);
   if (typeof expires !== 'number' || typeof appKey !== 'string' || typeof provider !== 'string' || typeof scopes !== 'string' || !delivery) {
     return undefined;
@@ -159,8 +163,8 @@ function parsePayload(text: string): SealedFlow | undefined {
     appKey,
     provider,
     scopes: scopes === '' ? [] : scopes.split(' '),
-    pkce: (flags & 1) !== 0,
-    nonce: (flags & 2) !== 0,
+    codeVerifier: codeVerifier ?? undefined,
+    nonce: nonce ?? undefined,
     clientState: clientState ?? undefined,
     delivery,
     expiresAt: expires * 1000,

@@ -3,9 +3,10 @@
  * the client flow, a back end in the server flow).
  *
  * OAuth 2 (RFC 6749 §4.1):
- *   start:    the flow is sealed into its state (./flow-state.ts: encrypted, authenticated,
- *             expiring), with a PKCE challenge and, when openid is asked, a nonce derived from it;
- *             nothing is stored, and the browser is sent to the provider.
+ *   start:    the flow is sealed into its state (./flow-state.ts: encrypted, authenticated and
+ *             expiring, with the PKCE verifier and the nonce inside); nothing is stored, and the
+ *             browser is sent to the provider with the PKCE challenge and, when openid is asked,
+ *             the nonce.
  *   complete: the callback's state is opened; a state this broker did not seal, or one that has
  *             expired, ends here, before any code is exchanged. The state is then *claimed* in the
  *             store (single use: a replayed callback finds its marker). The provider's error is
@@ -18,7 +19,8 @@
  * secret must stay with us), taken when the callback brings it back with its verifier, and the
  * verifier is traded for token credentials.
  */
-import { s256, type Pkce } from '../oauth/pkce.js';
+import { createPkce } from '../oauth/pkce.js';
+import { randomToken } from '../oauth/random.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
@@ -128,7 +130,7 @@ export class FlowEngine {
   private async flowSealer(): Promise<FlowSealer> {
     if (this.sealer) return this.sealer;
     this.sealing ??= this.deps.store.sharedSecret('flow-state').then(
-      (secret) => (this.sealer = new FlowSealer(secret)),
+      (secret) => (this.sealer = new FlowSealer(secret, this.ttl())),
       (error: unknown) => {
         // Not kept: the next flow asks the store again.
         this.sealing = undefined;
@@ -161,18 +163,22 @@ export class FlowEngine {
     const oauth2 = resolved.oauth2!;
     const sealer = this.sealer ?? (await this.flowSealer());
     const scopes = options.scopes ?? resolved.scopes;
-    const usePkce = oauth2.pkce !== 'unsupported';
-    const useNonce = scopes.includes('openid');
-    const { id, state } = sealer.seal({
-      appKey: app.key,
-      provider: resolved.id,
-      scopes,
-      pkce: usePkce,
-      nonce: useNonce,
-      clientState: options.clientState,
-      delivery: options.delivery,
-      expiresAt: this.now() + this.ttl(),
-    });
+    const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
+    const nonce = scopes.includes('openid') ? randomToken() : undefined;
+    const now = this.now();
+    const { state } = sealer.seal(
+      {
+        appKey: app.key,
+        provider: resolved.id,
+        scopes,
+        codeVerifier: pkce?.verifier,
+        nonce,
+        clientState: options.clientState,
+        delivery: options.delivery,
+        expiresAt: now + this.ttl(),
+      },
+      now,
+    );
     if (state.length > MAX_STATE_LENGTH) {
       throw usageError(
         `this flow's state would be ${state.length} characters, more than the ${MAX_STATE_LENGTH} providers are sent`,
@@ -184,8 +190,8 @@ export class FlowEngine {
       redirectUri: this.redirectUri(),
       state,
       scopes,
-      pkce: usePkce ? pkceOf(sealer.verifier(id)) : undefined,
-      nonce: useNonce ? sealer.nonce(id) : undefined,
+      pkce,
+      nonce,
       extra: options.extraAuthorize,
     });
   }
@@ -231,14 +237,13 @@ export class FlowEngine {
     // the state expires; a replay finds the marker.
     const sealed = opened.flow;
     if (!(await this.deps.store.claim(USED_STATE_KEY_PREFIX + opened.id, sealed.expiresAt - now))) return failure(stateReplayed());
-    const sealer = this.sealer as FlowSealer;
     const record: FlowRecord = {
       appKey: sealed.appKey,
       provider: sealed.provider,
       redirectUri: this.redirectUri(),
       scopes: sealed.scopes,
-      codeVerifier: sealed.pkce ? sealer.verifier(opened.id) : undefined,
-      nonce: sealed.nonce ? sealer.nonce(opened.id) : undefined,
+      codeVerifier: sealed.codeVerifier,
+      nonce: sealed.nonce,
       temporary: undefined,
       clientState: sealed.clientState,
       delivery: sealed.delivery,
@@ -359,11 +364,6 @@ function oauth1TokenMismatch(): CliError {
     'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
     'state_mismatch',
   );
-}
-
-/** RFC 7636 §4.2: the S256 challenge of a verifier. */
-function pkceOf(verifier: string): Pkce {
-  return { verifier, challenge: s256(verifier), method: 'S256' };
 }
 
 function providerGone(provider: string): CliError {
