@@ -1,120 +1,275 @@
-// Broker benchmark (`npm run bench`): autocannon against GET /auth/:provider and
-// POST /auth/access_token on the memory store, beside a bare fastify route measured in the same
-// run: it gets the same request and answers the same 302 (a constant Location as long as the
-// broker's authorization URL), doing nothing else. Prints requests/s, ratios against the baseline,
-// errors, and memory after the run.
-// Targets: GET /auth/:provider ≥ 0.6 × bare fastify; no errors under 50 connections; memory bounded.
-// A second baseline, a bare route doing a flow's mandatory work inline, shows how much of the gap
-// is the work itself (CSPRNG, PKCE, the stored flow, the authorization URL) and how much is the
-// broker.
-import { spawn } from 'node:child_process';
+// Broker benchmark (`npm run bench`): the real `oauthd-cli serve` process, with the config
+// `oauthd-cli init --yes` writes (plus one provider, whose token endpoint is a local stand-in), under
+// autocannon at 50 connections, beside a bare fastify redirect route measured in the same run
+// (bench/servers.mjs). Ratios, never absolute numbers: the machine is shared.
+//
+//   1. GET /auth/:provider        rounds alternating with the bare route; the median ratio.
+//                                 Target ≥ 0.60×.
+//   2. a flood of unfinished starts: at least 60 s and at least 1,000,000 starts that nobody
+//      finishes, at 50 connections. Targets: no 5xx and no 503, ≥ 0.60× the bare route, the serve
+//      process's RSS ≤ 300 MiB at the end and bounded throughout; a sign-in started during the
+//      flood and one after it complete.
+//   3. POST /auth/access_token    the server flow's exchange (`init --yes --flow server`), rounds
+//      alternating with the bare route; each round's single-use codes are minted just before it by
+//      real server flows (start, the provider's callback, the broker's exchange at the stand-in).
+//      Target ≥ 0.50×.
+//
+// Exit 1 when a target is missed. BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7),
+// BENCH_FLOOD (1000000), BENCH_SUSTAIN_SECONDS (60), BENCH_CODES (codes per exchange round, 7500).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const FLOOD = Number(process.env.BENCH_FLOOD ?? 1_000_000);
+const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
+const CODES = Number(process.env.BENCH_CODES ?? 7_500);
 const CONNECTIONS = 50;
-const servers = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./servers.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-const ready = await new Promise((resolve, reject) => {
+const RSS_LIMIT_MB = 300;
+const PAGE = 'http://localhost:3000'; // init --yes's default domain
+const CLI = fileURLToPath(new URL('../bin/oauthd-cli.js', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const root = await mkdtemp(join(tmpdir(), 'oauthd-bench-'));
+const children = [];
+const cleanup = async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await rm(root, { recursive: true, force: true });
+};
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+/** A private HOME and data folder, nothing of the developer's (keychain, config, browser). */
+const env = { ...process.env, HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data'), NO_COLOR: '1', BENCH_SECRET: 'bench-client-secret' };
+for (const name of ['BROWSER', 'DISPLAY', 'WAYLAND_DISPLAY', 'OAUTHD_CONFIG', 'OAUTHD_APP_SECRET', 'OAUTHD_PROVIDERS_DIR', 'OAUTHD_STORE', 'DBUS_SESSION_BUS_ADDRESS']) delete env[name];
+
+/** Starts a process and resolves with its match of `ready` on `stream`. */
+function startProcess(args, options, stream, ready) {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let out = '';
-  servers.stdout.setEncoding('utf8').on('data', (chunk) => {
-    out += chunk;
-    const match = /READY (\d+) (\d+) (\S+)/.exec(out);
-    if (match) resolve({ bare: Number(match[1]), broker: Number(match[2]), key: match[3] });
+  return new Promise((resolve, reject) => {
+    child[stream].setEncoding('utf8').on('data', (chunk) => {
+      out += chunk;
+      const match = ready.exec(out);
+      if (match) resolve({ child, match });
+    });
+    child[stream === 'stdout' ? 'stderr' : 'stdout'].resume();
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`)));
   });
-  servers.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
-});
+}
+
+function cli(cwd, args) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`oauthd-cli ${args.join(' ')} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A project as a user makes it: init --yes (with `initArgs`), the provider file, providers add. */
+async function project(name, initArgs, providerPort) {
+  const dir = join(root, name);
+  await mkdir(join(dir, 'oauthd-providers'), { recursive: true });
+  const made = JSON.parse(cli(dir, ['init', '--yes', '--json', ...initArgs]));
+  const bench = {
+    id: 'bench',
+    name: 'Bench',
+    docs: 'https://bench.example/docs',
+    oauth2: {
+      authorizeUrl: 'https://auth.bench.example/authorize',
+      tokenUrl: `http://127.0.0.1:${providerPort}/token`,
+      clientAuth: 'client_secret_basic',
+      pkce: 'supported',
+      scopes: { separator: ' ', default: ['read'] },
+    },
+  };
+  await writeFile(join(dir, 'oauthd-providers', 'bench.json'), JSON.stringify(bench));
+  cli(dir, ['providers', 'add', 'bench', '--client-id', 'bench-client', '--client-secret-env', 'BENCH_SECRET']);
+  return { dir, key: made.key, secret: made.secret };
+}
+
+async function serve(dir) {
+  const port = await freePort();
+  const { child } = await startProcess([CLI, 'serve', '--port', String(port)], { cwd: dir, env }, 'stderr', /Press Ctrl-C to stop\./);
+  return { port, child, origin: `http://127.0.0.1:${port}` };
+}
+
+/** The process's resident set, from /proc (Linux), in MiB. */
+async function rssMb(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
 
 const run = (options) =>
   new Promise((resolve, reject) =>
     autocannon({ connections: CONNECTIONS, ...(options.amount ? {} : { duration: DURATION }), ...options }, (error, result) => (error ? reject(error) : resolve(result))),
   );
-const stats = async () => (await fetch(`http://127.0.0.1:${ready.bare}/__stats`)).json();
-let minted = 0;
-/** Mints the next `count` single-use codes in the broker's store (see /__codes in servers.mjs). */
-const mintCodes = async (count) => {
-  await fetch(`http://127.0.0.1:${ready.bare}/__codes?from=${minted}&count=${count}`, { method: 'POST' });
-  minted += count;
-};
-const errorsOf = (result) => result.errors + result.timeouts + result.non2xx - (result['3xx'] ?? 0);
+const failuresOf = (result) => result.errors + result.timeouts + result.non2xx - (result['3xx'] ?? 0);
+/** Status counts other than the expected 2xx/3xx: 4xx and 5xx, each counted. */
+const statusCounts = (result) => ({ '4xx': result['4xx'] ?? 0, '5xx': result['5xx'] ?? 0 });
 
-// Every GET target gets the same request: the popup of a page on a whitelisted origin, in the
-// server flow (the app key, opts with the back end's state, a Referer).
-const popupRequest = (port, path) => ({
-  url: `http://127.0.0.1:${port}${path}?k=${ready.key}&opts=${encodeURIComponent('{"state":"backend-state"}')}`,
-  headers: { referer: 'http://localhost:3000/app' },
-});
-const bareTarget = popupRequest(ready.bare, '/auth/bench');
-const floorTarget = popupRequest(ready.bare, '/floor/bench');
-const startTarget = popupRequest(ready.broker, '/auth/bench');
-let next = 0;
-const exchangeTarget = (amount) => ({
-  url: `http://127.0.0.1:${ready.broker}/auth/access_token`,
-  method: 'POST',
-  amount,
-  requests: [
-    {
-      setupRequest: (request) => ({
-        ...request,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `code=code-${next++}&key=${ready.key}&secret=bench-secret`,
-      }),
-    },
-  ],
+// Every GET target gets the same request: a popup from the page init --yes allows.
+const startRequest = (port, key) => ({
+  url: `http://127.0.0.1:${port}/auth/bench?k=${key}&opts=${encodeURIComponent('{"state":"page-state","state_type":"client"}')}`,
+  headers: { referer: `${PAGE}/app` },
 });
 
-// Rounds alternate between the baseline and the broker, so a machine that speeds up or slows down
-// during the run affects both alike; the first round of each only warms the JIT up. Each round
-// gives one ratio (broker ÷ the bare route measured just before it); the bench reports their
-// median and range: on a shared machine one slow stretch moves a mean, not a median.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const perRound = Number(process.env.BENCH_CODES ?? 7_500);
-const sum = (results) => ({
-  rate: results.reduce((total, r) => total + r.requests.average, 0) / results.length,
-  p99: Math.max(...results.map((r) => r.latency.p99)),
-  errors: results.reduce((total, r) => total + errorsOf(r), 0),
-  ok: results.reduce((total, r) => total + r['2xx'], 0),
-  sent: results.reduce((total, r) => total + r.requests.sent, 0),
-});
-/** Per-round ratios of `results` to the bare rounds: median, lowest, highest. */
-const ratios = (results) => {
-  const each = results.map((r, round) => r.requests.average / rounds.bare[round].requests.average).sort((a, b) => a - b);
-  return { median: each[Math.floor(each.length / 2)], low: each[0], high: each[each.length - 1] };
-};
-const showRatio = ({ median, low, high }) => `ratio ${median.toFixed(2)}× (${low.toFixed(2)}–${high.toFixed(2)})`;
-const before = await stats();
-await run({ ...bareTarget, duration: 1 });
-await run({ ...floorTarget, duration: 1 });
-await run({ ...startTarget, duration: 1 });
-await mintCodes(perRound);
-await run(exchangeTarget(perRound));
-const rounds = { bare: [], floor: [], start: [], exchange: [] };
-for (let round = 0; round < ROUNDS; round++) {
-  rounds.bare.push(await run(bareTarget));
-  rounds.floor.push(await run(floorTarget));
-  rounds.start.push(await run(startTarget));
-  await mintCodes(perRound);
-  rounds.exchange.push(await run(exchangeTarget(perRound)));
+/** A page's popup: start, then the provider's callback; resolves with the result page's message. */
+async function signIn(origin, key, state) {
+  const start = await fetch(`${origin}/auth/bench?k=${key}&opts=${encodeURIComponent(JSON.stringify({ state }))}`, { redirect: 'manual', headers: { referer: `${PAGE}/app` } });
+  if (start.status !== 302) throw new Error(`start answered ${start.status}: ${await start.text()}`);
+  const providerState = new URL(start.headers.get('location')).searchParams.get('state');
+  const callback = await fetch(`${origin}/auth?state=${encodeURIComponent(providerState)}&code=bench-code`);
+  const page = await callback.text();
+  const message = /var message=("(?:[^"\\]|\\.)*")/.exec(page)?.[1];
+  if (callback.status !== 200 || !message) throw new Error(`callback answered ${callback.status}: ${page.slice(0, 300)}`);
+  return JSON.parse(JSON.parse(message));
 }
-const bare = sum(rounds.bare);
-const floor = sum(rounds.floor);
-const start = sum(rounds.start);
-const exchange = sum(rounds.exchange);
-const startRatio = ratios(rounds.start);
 
-// Flows started by the benchmark are pending in the store (no provider ever calls back); they
-// expire after 5 s here (flowTtlMs in servers.mjs), and the store's cap bounds them meanwhile.
-const after = await stats();
-servers.kill();
+/** `count` server-flow codes from real flows, `parallel` at a time. */
+async function mintCodes(origin, key, count, parallel = 32) {
+  const codes = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      const result = await signIn(origin, key, `backend-${next}`);
+      codes.push(result.data.code);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return codes.slice(0, count);
+}
 
-const line = (name, result, extra = '') =>
-  console.log(`${name.padEnd(28)} ${String(Math.round(result.rate)).padStart(7)} req/s   p99 ${String(result.p99).padStart(4)} ms   errors ${result.errors}${extra}`);
-console.log(`${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION} s (exchange: ${perRound} single-use codes per round); ratios: median of the rounds (lowest–highest)`);
-line('bare fastify redirect', bare);
-line('bare + a flow\'s own work', floor, `   ${showRatio(ratios(rounds.floor))} (the floor for any broker)`);
-line('GET /auth/:provider', start, `   ${showRatio(startRatio)} (target ≥ 0.60×)`);
-line('POST /auth/access_token', exchange, `   ${showRatio(ratios(rounds.exchange))}`);
-console.log(`exchange answers: ${exchange.ok} × 200 for ${exchange.sent} requests (each code once)`);
-const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-console.log(`memory after GC: heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)}, rss ${mb(before.rss)} → ${mb(after.rss)}; store entries ${before.entries} → ${after.entries} (bounded by the store's cap)`);
-const ok = startRatio.median >= 0.6 && start.errors === 0 && exchange.errors === 0;
-if (!ok) process.exitCode = 1;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ratioOf = (results, bareResults) => {
+  const each = results.map((r, round) => r.requests.average / bareResults[round].requests.average).sort((a, b) => a - b);
+  return { median: median(each), low: each[0], high: each.at(-1) };
+};
+const showRatio = ({ median: m, low, high }) => `${m.toFixed(2)}× (rounds ${low.toFixed(2)}–${high.toFixed(2)})`;
+const rate = (results) => results.reduce((total, r) => total + r.requests.average, 0) / results.length;
+
+// ---------------------------------------------------------------------------------------------
+
+try {
+  const { match } = await startProcess([fileURLToPath(new URL('./servers.mjs', import.meta.url))], {}, 'stdout', /READY (\d+)/);
+  const basePort = Number(match[1]);
+  const clientApp = await project('client-app', [], basePort);
+  const serverApp = await project('server-app', ['--flow', 'server'], basePort);
+
+  // 1. Starts, alternating with the bare route.
+  const broker = await serve(clientApp.dir);
+  const sample = await fetch(startRequest(broker.port, clientApp.key).url, { redirect: 'manual', headers: startRequest(broker.port, clientApp.key).headers });
+  const locationLength = sample.headers.get('location')?.length ?? 0;
+  await fetch(`http://127.0.0.1:${basePort}/__location?length=${locationLength}`, { method: 'POST' });
+  const bareTarget = startRequest(basePort, 'x');
+  const startTarget = startRequest(broker.port, clientApp.key);
+  await run({ ...bareTarget, duration: 1 });
+  await run({ ...startTarget, duration: 1 });
+  const bareRounds = [];
+  const startRounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bareRounds.push(await run(bareTarget));
+    startRounds.push(await run(startTarget));
+  }
+  const startRatio = ratioOf(startRounds, bareRounds);
+  const startFailures = startRounds.reduce((total, r) => total + failuresOf(r), 0);
+
+  // 2. The flood: at least SUSTAIN_SECONDS and FLOOD starts nobody finishes.
+  const rssBefore = await rssMb(broker.child.pid);
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => void rssMb(broker.child.pid).then((mb) => (rssPeak = Math.max(rssPeak, mb))), 1000);
+  const signIns = [];
+  const during = setTimeout(() => {
+    signIns.push(signIn(broker.origin, clientApp.key, 'during-the-flood').then((result) => ['during the flood', result], (error) => ['during the flood', error]));
+  }, 20_000);
+  const floodStarted = Date.now();
+  const floodRounds = [await run({ ...startTarget, amount: FLOOD, timeout: 30 })];
+  const remaining = SUSTAIN_SECONDS - (Date.now() - floodStarted) / 1000;
+  if (remaining > 1) floodRounds.push(await run({ ...startTarget, duration: Math.ceil(remaining) }));
+  const floodSeconds = (Date.now() - floodStarted) / 1000;
+  clearTimeout(during);
+  clearInterval(sampler);
+  signIns.push(await signIn(broker.origin, clientApp.key, 'after-the-flood').then((result) => ['after the flood', result], (error) => ['after the flood', error]));
+  const settled = await Promise.all(signIns);
+  const rssEnd = await rssMb(broker.child.pid);
+  const floodSent = floodRounds.reduce((total, r) => total + r.requests.sent, 0);
+  const floodRate = floodSent / floodSeconds;
+  const floodStatuses = floodRounds.reduce((total, r) => ({ '4xx': total['4xx'] + statusCounts(r)['4xx'], '5xx': total['5xx'] + statusCounts(r)['5xx'] }), { '4xx': 0, '5xx': 0 });
+  const floodFailures = floodRounds.reduce((total, r) => total + failuresOf(r), 0);
+  const floodRatio = floodRate / rate(bareRounds);
+  broker.child.kill('SIGTERM');
+
+  // 3. The server flow's exchange, alternating with the bare route.
+  const exchanger = await serve(serverApp.dir);
+  const exchangeTarget = (codes) => {
+    let next = 0;
+    return {
+      url: `http://127.0.0.1:${exchanger.port}/auth/access_token`,
+      method: 'POST',
+      amount: codes.length,
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: `code=${codes[next++]}&key=${serverApp.key}&secret=${serverApp.secret}`,
+          }),
+        },
+      ],
+    };
+  };
+  await run(exchangeTarget(await mintCodes(exchanger.origin, serverApp.key, 1000)));
+  const exchangeBare = [];
+  const exchangeRounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const codes = await mintCodes(exchanger.origin, serverApp.key, CODES);
+    exchangeBare.push(await run(bareTarget));
+    exchangeRounds.push(await run(exchangeTarget(codes)));
+  }
+  const exchangeRatio = ratioOf(exchangeRounds, exchangeBare);
+  const exchangeOk = exchangeRounds.reduce((total, r) => total + r['2xx'], 0);
+  const exchangeSent = exchangeRounds.reduce((total, r) => total + r.requests.sent, 0);
+  exchanger.child.kill('SIGTERM');
+
+  // ---------------------------------------------------------------------------------------------
+  const signInsOk = settled.every(([, result]) => result?.status === 'success' && typeof result.data?.access_token === 'string');
+  const targets = {
+    start: startRatio.median >= 0.6 && startFailures === 0,
+    flood: floodStatuses['5xx'] === 0 && floodFailures === 0 && floodRatio >= 0.6 && floodSeconds >= SUSTAIN_SECONDS && floodSent >= FLOOD && rssEnd <= RSS_LIMIT_MB && signInsOk,
+    exchange: exchangeRatio.median >= 0.5 && exchangeOk === exchangeSent,
+  };
+  const mark = (ok) => (ok ? 'ok ' : 'MISSED');
+  console.log(`oauthd-cli serve (the config init --yes writes) against a bare fastify redirect route, ${CONNECTIONS} connections, same run`);
+  console.log(`bare fastify redirect        ${Math.round(rate(bareRounds))} req/s (${ROUNDS} rounds of ${DURATION} s; its Location as long as the broker's: ${locationLength} characters)`);
+  console.log(`${mark(targets.start)} GET /auth/:provider       ${Math.round(rate(startRounds))} req/s   ratio ${showRatio(startRatio)}   target ≥ 0.60×; failures ${startFailures}`);
+  console.log(
+    `${mark(targets.flood)} flood of unfinished starts ${floodSent} starts in ${floodSeconds.toFixed(0)} s, ${Math.round(floodRate)} req/s   ratio ${floodRatio.toFixed(2)}× the bare rounds   ` +
+      `4xx ${floodStatuses['4xx']}, 5xx ${floodStatuses['5xx']}, other failures ${floodFailures - floodStatuses['4xx'] - floodStatuses['5xx']}`,
+  );
+  console.log(`    serve RSS ${rssBefore.toFixed(0)} MiB before, ${rssPeak.toFixed(0)} MiB at most, ${rssEnd.toFixed(0)} MiB at the end (limit ${RSS_LIMIT_MB} MiB)`);
+  for (const [when, result] of settled) {
+    console.log(`    a sign-in ${when}: ${result instanceof Error ? `FAILED: ${result.message}` : result.status === 'success' ? 'completed, token delivered to the page' : `FAILED: ${JSON.stringify(result)}`}`);
+  }
+  console.log(`${mark(targets.exchange)} POST /auth/access_token  ${Math.round(rate(exchangeRounds))} req/s   ratio ${showRatio(exchangeRatio)}   target ≥ 0.50×; ${exchangeOk} × 200 for ${exchangeSent} codes (each once)`);
+  if (!Object.values(targets).every(Boolean)) process.exitCode = 1;
+} finally {
+  await cleanup();
+}

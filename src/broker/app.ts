@@ -13,6 +13,7 @@ import { corsRoutes, proxyRoutes } from './routes/proxy.js';
 import { errorPage } from './pages.js';
 import { sendPage } from '../util/html.js';
 import type { BrokerDeps } from './types.js';
+import { isStoreError } from '../store/store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,6 +69,14 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   await app.register(formbody);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isStoreError(error)) {
+      // The store is full or unreachable: nobody's fault here, and it passes; say when to retry.
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      if (request.routeOptions.config.html) {
+        return sendPage(reply, 503, (nonces) => errorPage('Try again in a moment', error.message, 'the broker cannot keep sign-in state right now', nonces));
+      }
+      return reply.code(503).send({ status: 'error', message: `${error.message}; try again in a moment` });
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const message = status === 500 ? 'internal error' : error.validation ? `bad request: ${error.message}` : error.message;
     if (status === 500) request.log.error(error);

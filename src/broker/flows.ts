@@ -3,28 +3,35 @@
  * the client flow, a back end in the server flow).
  *
  * OAuth 2 (RFC 6749 §4.1):
- *   start:    a fresh state (the flow's key in the store), a PKCE pair, a nonce when openid is asked;
- *             the flow is stored with a TTL and the browser is sent to the provider.
- *   complete: the callback's state is *taken* from the store (single use); a state we did not
- *             issue ends here, before any code is exchanged. The provider's error is reported as
- *             sent. The code is exchanged with the verifier and the exact same redirect_uri; the
- *             token response is normalized, and an id_token is verified before anything is delivered.
+ *   start:    the flow is sealed into its state (./flow-state.ts: encrypted, authenticated and
+ *             expiring, with the PKCE verifier and the nonce inside); nothing is stored, and the
+ *             browser is sent to the provider with the PKCE challenge and, when openid is asked,
+ *             the nonce.
+ *   complete: the callback's state is opened; a state this broker did not seal, or one that has
+ *             expired, ends here, before any code is exchanged. The state is then *claimed* in the
+ *             store (single use: a replayed callback finds its marker). The provider's error is
+ *             reported as sent. The code is exchanged with the verifier and the exact same
+ *             redirect_uri; the token response is normalized, and an id_token is verified before
+ *             anything is delivered.
  *
  * OAuth 1.0a (RFC 5849 §2): there is no state; the temporary credentials play its part. The flow is
- * stored under the temporary token, taken when the callback brings it back with its verifier, and
- * the verifier is traded for token credentials.
+ * stored under the temporary token (starting one costs a request to the provider, and its token
+ * secret must stay with us), taken when the callback brings it back with its verifier, and the
+ * verifier is traded for token credentials.
  */
 import { createPkce } from '../oauth/pkce.js';
 import { randomToken } from '../oauth/random.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
-import { configError, flowError, isCliError, type CliError } from '../util/errors.js';
+import { configError, flowError, isCliError, usageError, type CliError } from '../util/errors.js';
 import type { FlowFacts, FlowOutcome } from './outcome.js';
 import { checkIdToken } from './id-token-check.js';
+import { FlowSealer, MAX_STATE_LENGTH, type OpenedState } from './flow-state.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
 
-export const FLOW_KEY_PREFIX = 'flow:';
+/** The marker of an answered OAuth 2 callback, under the sealed state's id. */
+export const USED_STATE_KEY_PREFIX = 'used:';
 export const OAUTH1_FLOW_KEY_PREFIX = 'flow1:';
 export const DEFAULT_FLOW_TTL_MS = 10 * 60_000;
 export const CALLBACK_PATH = '/auth';
@@ -40,8 +47,8 @@ export type Delivery =
   | { mode: 'query'; url: string; origin: string };
 
 /**
- * What the store keeps between the authorization request and its callback: JSON, and nothing that
- * can be derived (the state is the record's key; OAuth 1.0a is told by its temporary credentials).
+ * A pending flow, as its callback sees it: opened from the sealed state (OAuth 2, with the
+ * verifier and nonce derived again) or taken from the store (OAuth 1.0a, as JSON).
  */
 export interface FlowRecord {
   appKey: string;
@@ -105,6 +112,10 @@ export async function oauth1Signer(provider: BrokerProvider, token: { access_tok
 }
 
 export class FlowEngine {
+  /** The sealer, once the store has handed over its secret (the first flow waits for it). */
+  private sealer: FlowSealer | undefined;
+  private sealing: Promise<FlowSealer> | undefined;
+
   constructor(private readonly deps: BrokerDeps) {}
 
   private now(): number {
@@ -113,6 +124,20 @@ export class FlowEngine {
 
   private ttl(): number {
     return this.deps.flowTtlMs ?? DEFAULT_FLOW_TTL_MS;
+  }
+
+  /** The store's shared secret makes the sealer: brokers on one Redis open each other's states. */
+  private async flowSealer(): Promise<FlowSealer> {
+    if (this.sealer) return this.sealer;
+    this.sealing ??= this.deps.store.sharedSecret('flow-state').then(
+      (secret) => (this.sealer = new FlowSealer(secret, this.ttl())),
+      (error: unknown) => {
+        // Not kept: the next flow asks the store again.
+        this.sealing = undefined;
+        throw error;
+      },
+    );
+    return this.sealing;
   }
 
   redirectUri(): string {
@@ -133,43 +158,36 @@ export class FlowEngine {
     });
   }
 
-  /**
-   * The stored flow, in one shape for every protocol (absent values are undefined, and JSON leaves
-   * them out): this runs for every flow started, and building it from spreads cost more than the
-   * PKCE hash.
-   */
-  private record(
-    app: BrokerApp,
-    provider: BrokerProvider,
-    options: StartOptions,
-    scopes: string[],
-    secrets: Pick<FlowRecord, 'codeVerifier' | 'nonce' | 'temporary'>,
-  ): FlowRecord {
-    return {
-      appKey: app.key,
-      provider: provider.resolved.id,
-      redirectUri: this.redirectUri(),
-      scopes,
-      codeVerifier: secrets.codeVerifier,
-      nonce: secrets.nonce,
-      temporary: secrets.temporary,
-      clientState: options.clientState,
-      delivery: options.delivery,
-    };
-  }
-
   private async startOAuth2(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
     const resolved = provider.resolved;
     const oauth2 = resolved.oauth2!;
-    const state = randomToken();
-    const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
+    const sealer = this.sealer ?? (await this.flowSealer());
     const scopes = options.scopes ?? resolved.scopes;
+    const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
     const nonce = scopes.includes('openid') ? randomToken() : undefined;
-    const record = this.record(app, provider, options, scopes, { codeVerifier: pkce?.verifier, nonce });
-    await this.deps.store.put(FLOW_KEY_PREFIX + state, record, this.ttl());
+    const now = this.now();
+    const { state } = sealer.seal(
+      {
+        appKey: app.key,
+        provider: resolved.id,
+        scopes,
+        codeVerifier: pkce?.verifier,
+        nonce,
+        clientState: options.clientState,
+        delivery: options.delivery,
+        expiresAt: now + this.ttl(),
+      },
+      now,
+    );
+    if (state.length > MAX_STATE_LENGTH) {
+      throw usageError(
+        `this flow's state would be ${state.length} characters, more than the ${MAX_STATE_LENGTH} providers are sent`,
+        'shorten opts.state, redirect_uri or the scopes asked',
+      );
+    }
     return authorizationUrl(oauth2, {
       clientId: resolved.clientId,
-      redirectUri: record.redirectUri,
+      redirectUri: this.redirectUri(),
       state,
       scopes,
       pkce,
@@ -182,7 +200,15 @@ export class FlowEngine {
     const spec = provider.resolved.oauth1!;
     const scopes = options.scopes ?? provider.resolved.scopes;
     const temporary = await oauth1.requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri());
-    const record = this.record(app, provider, options, scopes, { temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret } });
+    const record: FlowRecord = {
+      appKey: app.key,
+      provider: provider.resolved.id,
+      redirectUri: this.redirectUri(),
+      scopes,
+      temporary: { token: temporary.token, tokenSecret: temporary.tokenSecret },
+      clientState: options.clientState,
+      delivery: options.delivery,
+    };
     await this.deps.store.put(OAUTH1_FLOW_KEY_PREFIX + temporary.token, record, this.ttl());
     return oauth1.authorizationUrl(spec, temporary.token, scopes);
   }
@@ -204,8 +230,24 @@ export class FlowEngine {
         ),
       );
     }
-    const record = await this.deps.store.take<FlowRecord>(FLOW_KEY_PREFIX + params.state);
-    if (!record) return failure(stateMismatch('state'));
+    const now = this.now();
+    const opened = (this.sealer ?? (await this.flowSealer())).open(params.state, now);
+    if (!opened.ok) return failure(stateRefused(opened.reason));
+    // Single use (RFC 6749 §10.12, RFC 9700 §4.7): the first callback for a state claims it until
+    // the state expires; a replay finds the marker.
+    const sealed = opened.flow;
+    if (!(await this.deps.store.claim(USED_STATE_KEY_PREFIX + opened.id, sealed.expiresAt - now))) return failure(stateReplayed());
+    const record: FlowRecord = {
+      appKey: sealed.appKey,
+      provider: sealed.provider,
+      redirectUri: this.redirectUri(),
+      scopes: sealed.scopes,
+      codeVerifier: sealed.codeVerifier,
+      nonce: sealed.nonce,
+      temporary: undefined,
+      clientState: sealed.clientState,
+      delivery: sealed.delivery,
+    };
     const facts = factsOf(record, params.state.length);
     const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
 
@@ -266,7 +308,7 @@ export class FlowEngine {
   private async completeOAuth1(params: CallbackParams): Promise<Completion> {
     const temporaryToken = params.oauth_token ?? params.denied ?? '';
     const record = await this.deps.store.take<FlowRecord>(OAUTH1_FLOW_KEY_PREFIX + temporaryToken);
-    if (!record?.temporary) return failure(stateMismatch('oauth_token'));
+    if (!record?.temporary) return failure(oauth1TokenMismatch());
     const facts = factsOf(record, temporaryToken.length);
     const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
     const provider = await this.deps.providers.get(record.provider);
@@ -292,9 +334,33 @@ export class FlowEngine {
   }
 }
 
-function stateMismatch(what: 'state' | 'oauth_token'): CliError {
+/** A state this broker did not seal (or tampered with), or one past its lifetime. */
+function stateRefused(reason: Exclude<OpenedState, { ok: true }>['reason']): CliError {
+  if (reason === 'expired') {
+    return flowError(
+      'the sign-in took longer than the flow may live: its state has expired; nothing was exchanged',
+      'start the sign-in again (a flow lives 10 minutes; `login --timeout` sets its own)',
+      'state_expired',
+    );
+  }
   return flowError(
-    `state mismatch: the callback's ${what} does not match any pending flow (forged, replayed, or expired); nothing was exchanged`,
+    "state mismatch: the callback's state was not issued by this broker (forged, altered, or from another broker run); nothing was exchanged",
+    'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
+    'state_mismatch',
+  );
+}
+
+function stateReplayed(): CliError {
+  return flowError(
+    "state mismatch: this callback's state was already answered (a replayed or reloaded callback); nothing was exchanged",
+    'start the sign-in again; a callback URL works once',
+    'state_replayed',
+  );
+}
+
+function oauth1TokenMismatch(): CliError {
+  return flowError(
+    "state mismatch: the callback's oauth_token does not match any pending flow (forged, replayed, or expired); nothing was exchanged",
     'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
     'state_mismatch',
   );

@@ -73,6 +73,10 @@ export function providerFor(
         if (!jwksUri) {
           metadata = await discover(http, issuer);
           jwksUri = metadata.jwks_uri;
+        } else if (spec.oidc?.authorizationResponseIss === true) {
+          // The discovery document is not read (the keys' address is known), so the provider file
+          // says what it would have: the server identifies itself on the response (RFC 9207).
+          metadata = { ...metadata, authorization_response_iss_parameter_supported: true };
         }
         if (!jwksUri) return undefined;
         return { issuer, metadata, keys: remoteKeySet(http, jwksUri), acceptIssuers: (claims) => acceptedIssuers(resolved, claims) };

@@ -11,6 +11,7 @@ import type { FlowStore } from '../store/store.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { Sandbox } from '../sandbox/server.js';
 import type { FlowOutcome } from './outcome.js';
+import type { CliError } from '../util/errors.js';
 
 /** How the result of a flow reaches whoever started it. */
 export type AppFlow = 'client' | 'server' | 'cli';
@@ -82,8 +83,10 @@ export interface BrokerDeps {
   flowTtlMs?: number;
   /** The embedded authorization server, mounted at /sandbox when present. */
   sandbox?: Sandbox;
-  /** `login`: receives the outcome of flows started by the CLI app, and callbacks with an unknown state. */
+  /** `login`: receives the outcome of flows started by the CLI app. */
   onCliOutcome?: (outcome: FlowOutcome) => void;
+  /** Told of each callback that matches no flow (forged, replayed, expired); it ends no flow. */
+  onStrayCallback?: (error: CliError, state: string | undefined) => void;
   /** Sees each authorization request and response as it happens (login --trace); secrets are its business. */
   trace?: FlowTracer;
   /** Fastify's logger; off unless debugging. */

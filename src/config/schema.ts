@@ -50,7 +50,12 @@ export const StoreConfig = Type.Union([
   Type.Object(
     {
       type: Type.Literal('memory'),
-      maxEntries: Type.Optional(Type.Integer({ minimum: 100, description: 'Cap on pending flows and codes. Default 10000.' })),
+      maxEntries: Type.Optional(
+        Type.Integer({ minimum: 100, description: 'Cap on entries: answered callbacks, server-flow codes, OAuth 1.0a flows. Default 200000.' }),
+      ),
+      maxBytes: Type.Optional(
+        Type.Integer({ minimum: 65536, description: 'Cap on the bytes those entries hold. Default 33554432 (32 MiB).' }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -20,7 +20,15 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
     id,
     name,
     docs: metadata.issuer.startsWith('https://') ? metadata.issuer : 'https://openid.net/specs/openid-connect-discovery-1_0.html',
-    ...(openid ? { oidc: { issuer: metadata.issuer, jwksUri: metadata.jwks_uri as string } } : {}),
+    ...(openid
+      ? {
+          oidc: {
+            issuer: metadata.issuer,
+            jwksUri: metadata.jwks_uri as string,
+            ...(metadata.authorization_response_iss_parameter_supported === true ? { authorizationResponseIss: true } : {}),
+          },
+        }
+      : {}),
     oauth2: {
       authorizeUrl: metadata.authorization_endpoint,
       tokenUrl: metadata.token_endpoint,

@@ -314,6 +314,14 @@ export const ProviderSpec = Type.Object(
         {
           issuer: Type.String({ pattern: '^(https?://|\\{)', description: 'OpenID issuer; discovery and id_token iss.' }),
           jwksUri: Optional(Url),
+          authorizationResponseIss: Optional(
+            Type.Boolean({
+              description:
+                'The provider sends iss on every authorization response (RFC 9207; its metadata says ' +
+                'authorization_response_iss_parameter_supported). A callback without it is then refused, ' +
+                'even when the discovery document is never read because jwksUri is known.',
+            }),
+          ),
           acceptIssuers: Optional(
             Type.Array(Type.String({ minLength: 1 }), {
               description:

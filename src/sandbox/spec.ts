@@ -29,6 +29,8 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     scopes_supported: SANDBOX_SCOPES,
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    // node-oidc-provider sends iss on every authorization response (RFC 9207).
+    authorization_response_iss_parameter_supported: true,
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes = 'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed, and vanish when the process ends.';

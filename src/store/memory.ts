@@ -1,50 +1,62 @@
 /**
- * In-memory FlowStore: a Map with expiry times, bounded. Expired entries are dropped when read,
- * swept when the store is full, and swept periodically; when live entries reach the cap, `put`
- * fails loudly instead of growing without bound (a flood of unfinished flows cannot exhaust memory).
- * `take` is atomic because Node runs it in one synchronous step.
+ * In-memory FlowStore: a Map with expiry times, bounded in entries and in bytes. Expired entries
+ * are dropped when read and swept periodically; when a put would pass a bound, the store sweeps
+ * (at most once a second: a sweep walks every entry, and a full store under a flood must not pay
+ * that on every put) and, if still full, fails with StoreFullError instead of growing (the broker
+ * answers 503 with Retry-After). Nothing is evicted to make room: an entry here is a code someone
+ * will trade or a marker that keeps a state single-use, and dropping either would break a promise.
+ * `take` and `claim` are atomic because Node runs each in one synchronous step.
  */
+import { randomBytes } from 'node:crypto';
 import { StoreFullError, type FlowStore } from './store.js';
 
 interface Entry {
   json: string;
   expiresAt: number;
+  /** What the entry is counted as against maxBytes. */
+  bytes: number;
 }
 
 export interface MemoryStoreOptions {
   maxEntries?: number;
+  maxBytes?: number;
   now?: () => number;
   sweepIntervalMs?: number;
 }
 
-export const DEFAULT_MAX_ENTRIES = 10_000;
+export const DEFAULT_MAX_ENTRIES = 200_000;
+export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+/** An entry's cost beyond its key and JSON: the Map slot, the entry object, two string headers. */
+const ENTRY_OVERHEAD_BYTES = 96;
+const MIN_SWEEP_INTERVAL_MS = 1000;
 
 export class MemoryStore implements FlowStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly secrets = new Map<string, Buffer>();
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
+  private bytes = 0;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.now = options.now ?? Date.now;
     this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30_000);
     this.timer.unref();
   }
 
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {
-    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
-      this.sweep();
-      if (this.entries.size >= this.maxEntries) throw new StoreFullError(this.maxEntries);
-    }
     // JSON, as Redis would hold it: what goes in is a copy, never a shared object.
-    this.entries.set(key, { json: JSON.stringify(value), expiresAt: this.now() + ttlMs });
+    this.set(key, JSON.stringify(value), ttlMs);
   }
 
   async take<T>(key: string): Promise<T | undefined> {
     const entry = this.live(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
+    this.remove(key, entry);
     return JSON.parse(entry.json) as T;
   }
 
@@ -53,30 +65,81 @@ export class MemoryStore implements FlowStore {
     return entry === undefined ? undefined : (JSON.parse(entry.json) as T);
   }
 
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    if (this.live(key) !== undefined) return false;
+    this.set(key, '1', ttlMs);
+    return true;
+  }
+
+  async sharedSecret(name: string): Promise<Buffer> {
+    let secret = this.secrets.get(name);
+    if (secret === undefined) {
+      secret = randomBytes(32);
+      this.secrets.set(name, secret);
+    }
+    return secret;
+  }
+
   async size(): Promise<number> {
     this.sweep();
     return this.entries.size;
   }
 
+  /** Bytes counted against maxBytes (for the bench and tests). */
+  usedBytes(): number {
+    return this.bytes;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private set(key: string, json: string, ttlMs: number): void {
+    const bytes = key.length + json.length + ENTRY_OVERHEAD_BYTES;
+    if (!this.fits(key, bytes)) {
+      this.sweepAtMostOncePerSecond();
+      if (!this.fits(key, bytes)) throw new StoreFullError(`${this.entries.size} entries, ${Math.round(this.bytes / 1024)} KiB`);
+    }
+    const previous = this.entries.get(key);
+    if (previous) this.remove(key, previous);
+    this.entries.set(key, { json, expiresAt: this.now() + ttlMs, bytes });
+    this.bytes += bytes;
+  }
+
+  /** Whether `bytes` more under `key` (replacing what is there) stays within both bounds. */
+  private fits(key: string, bytes: number): boolean {
+    const previous = this.entries.get(key);
+    const entries = this.entries.size - (previous ? 1 : 0) + 1;
+    return entries <= this.maxEntries && this.bytes - (previous?.bytes ?? 0) + bytes <= this.maxBytes;
+  }
+
+  private remove(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
   }
 
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
+      this.remove(key, entry);
       return undefined;
     }
     return entry;
   }
 
+  private sweepAtMostOncePerSecond(): void {
+    if (this.now() - this.lastSweep < MIN_SWEEP_INTERVAL_MS) return;
+    this.sweep();
+  }
+
   private sweep(): void {
     const now = this.now();
+    this.lastSweep = now;
     for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(key);
+      if (entry.expiresAt <= now) this.remove(key, entry);
     }
   }
 }

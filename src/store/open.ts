@@ -13,7 +13,10 @@ export async function openStore(
   vault: () => Promise<SecretBackend>,
 ): Promise<FlowStore> {
   if (!config || config.type === 'memory') {
-    return new MemoryStore(config?.maxEntries !== undefined ? { maxEntries: config.maxEntries } : {});
+    return new MemoryStore({
+      ...(config?.maxEntries !== undefined ? { maxEntries: config.maxEntries } : {}),
+      ...(config?.maxBytes !== undefined ? { maxBytes: config.maxBytes } : {}),
+    });
   }
   const url = /^(env|keychain):/.test(config.url) ? await resolveSecret(config.url, 'the Redis URL', env, vault) : config.url;
   try {

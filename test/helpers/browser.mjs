@@ -36,6 +36,8 @@
 //   BROWSER_TIMEOUT_SECONDS  hard overall limit, default 40 (in ignore mode at least
 //                            BROWSER_IGNORE_SECONDS + 10); on expiry: close Chromium, exit 1.
 //   BROWSER_DONE_PATH        callback path, default /auth.
+//   BROWSER_VISIT_FIRST      a URL to load (until its load event) before <URL>: a foreign page
+//                            the user happens to have open, e.g. one with <img src=broker/auth?state=x>.
 //
 // Extra: requests for page resources (fonts, scripts, images) on non-loopback hosts are aborted:
 // the test machines have no internet, and oidc-provider's pages @import Google Fonts, which would
@@ -411,6 +413,10 @@ async function main() {
   if (!['approve', 'deny', 'forge-state', 'ignore', 'capture-callback'].includes(ACTION)) return finish(1, `unknown BROWSER_ACTION ${ACTION}`);
 
   const page = await openPage();
+  if (env.BROWSER_VISIT_FIRST) {
+    log(`visit first ${env.BROWSER_VISIT_FIRST}`);
+    await page.goto(env.BROWSER_VISIT_FIRST, { waitUntil: 'load', timeout: 15_000 }).catch((err) => log(`visit first: ${errorText(err)}`));
+  }
   if (ACTION === 'capture-callback') {
     // Playwright's route() never sees the hops of a server redirect, and the callback is always
     // one; Chromium's own Fetch domain does, so it pauses the callback before it is sent.

@@ -53,6 +53,7 @@ export interface FaultyOidcServerOptions {
 
 /** Requests the provider has served, by endpoint. */
 export interface FaultyOidcStats {
+  discovery: number;
   jwks: number;
   authorize: number;
   token: number;

@@ -52,7 +52,9 @@ describe('flows', () => {
   it('the client flow delivers the tokens to the exact caller origin, with the SDK state, and keeps nothing', async () => {
     broker = await testBroker();
     const state = await startPopupFlow(broker, { state: 'sdk-state', state_type: 'client' });
-    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Sealed: base64url, far more than 128 bits, and starting the flow stored nothing.
+    expect(state).toMatch(/^[A-Za-z0-9_-]{100,400}$/);
+    expect(await broker.store.size()).toBe(0);
     const response = await callback(broker, { state, code: 'provider-code' });
     expect(response.statusCode).toBe(200);
     expectHardenedHtml(response);
@@ -67,8 +69,11 @@ describe('flows', () => {
     expect(tokenRequest.get('redirect_uri')).toBe('http://127.0.0.1:6284/auth');
     expect(tokenRequest.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(broker.requests[0]?.headers.authorization).toMatch(/^Basic /);
-    // Nothing stays behind once the page has its tokens.
-    expect(await broker.store.size()).toBe(0);
+    // Nothing stays behind once the page has its tokens but the marker that keeps the state
+    // single-use (a key and no value, far smaller than any token).
+    expect(await broker.store.size()).toBe(1);
+    expect(broker.store.usedBytes()).toBeLessThan(160);
+    expect((await callback(broker, { state, code: 'provider-code' })).body).toContain('already answered');
   });
 
   it('the server flow needs a state from the back end', async () => {
@@ -224,13 +229,10 @@ describe('opts.authorize', () => {
     expect(refused.statusCode).toBe(400);
     expectHardenedHtml(refused);
     expect(refused.body).toContain('opts.authorize cannot set state, redirect_uri: the broker sets them');
-    expect(await broker.store.size()).toBe(1);
-
     // Names compare case-insensitively and trimmed: a server that folds case or trims would read these as the real ones.
     const disguised = await start({ STATE: 'attacker-known', Redirect_URI: 'https://evil.example/cb', 'response_type ': 'token' });
     expect(disguised.statusCode).toBe(400);
     expect(disguised.body).toContain('opts.authorize cannot set STATE, Redirect_URI, response_type');
-    expect(await broker.store.size()).toBe(1);
   });
 });
 
@@ -364,15 +366,77 @@ describe('malformed input: a 4xx with oauthd\'s envelope, never a 5xx', () => {
   }
 });
 
-describe('the flow store is bounded', () => {
-  it('a flood of unfinished flows gets a clear 503, not unbounded memory', async () => {
+describe('unfinished flows cost nothing; answered states are single-use', () => {
+  const start = () => broker!.app.inject({ url: `/auth/acme?k=${broker!.app_.key}`, headers: { ...HOST, origin: APP_ORIGIN } });
+
+  it('a flood of unfinished flows stores nothing, and a sign-in started during it completes', async () => {
     broker = await testBroker({ maxEntries: 100 });
-    for (let i = 0; i < 100; i++) await startPopupFlow(broker);
-    const response = await broker.app.inject({ url: `/auth/acme?k=${broker.app_.key}`, headers: { ...HOST, origin: APP_ORIGIN } });
-    expect(response.statusCode).toBe(503);
-    expect(response.body).toContain('Too many sign-ins are in progress');
-    // Once the flows expire, there is room again.
-    broker.clock.now += 11 * 60_000;
-    expect((await broker.app.inject({ url: `/auth/acme?k=${broker.app_.key}`, headers: { ...HOST, origin: APP_ORIGIN } })).statusCode).toBe(302);
+    const legit = await startPopupFlow(broker, { state: 'mine' });
+    for (let i = 0; i < 2000; i++) expect((await start()).statusCode).toBe(302);
+    expect(await broker.store.size()).toBe(0);
+    const during = await startPopupFlow(broker, { state: 'mine too' });
+    for (const state of [legit, during]) {
+      const done = await callback(broker, { state, code: 'provider-code' });
+      expect(done.statusCode).toBe(200);
+      expect(done.body).toContain('\\"access_token\\"');
+    }
+  });
+
+  it('an expired state is refused as expired, before any exchange', async () => {
+    broker = await testBroker();
+    const state = await startPopupFlow(broker);
+    broker.clock.now += 10 * 60_000 + 1000;
+    const late = await callback(broker, { state, code: 'provider-code' });
+    expect(late.statusCode).toBe(400);
+    expect(late.body).toContain('its state has expired');
+    expect(broker.requests).toHaveLength(0);
+  });
+
+  it('a state altered by one character, or sealed by another broker, is refused before any exchange', async () => {
+    broker = await testBroker();
+    const state = await startPopupFlow(broker);
+    const flipped = state.slice(0, 40) + (state[40] === 'A' ? 'B' : 'A') + state.slice(41);
+    const other = await testBroker();
+    const foreign = await startPopupFlow(other);
+    await other.close();
+    for (const forged of [flipped, foreign, state.slice(0, -1), `${state}A`]) {
+      const response = await callback(broker, { state: forged, code: 'provider-code' });
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain('state mismatch');
+    }
+    expect(broker.requests).toHaveLength(0);
+    // The genuine state still works: refusals claimed nothing.
+    expect((await callback(broker, { state, code: 'provider-code' })).statusCode).toBe(200);
+  });
+
+  it('20 racing callbacks of one state: exactly one is exchanged', async () => {
+    broker = await testBroker();
+    const state = await startPopupFlow(broker);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => callback(broker!, { state, code: 'provider-code' })));
+    expect(answers.filter((answer) => answer.body.includes('access_token'))).toHaveLength(1);
+    expect(broker.requests).toHaveLength(1);
+  });
+
+  it('a stray callback (any page can load /auth?state=x) is reported to the CLI as stray, and ends no flow', async () => {
+    broker = await testBroker();
+    const stray: string[] = [];
+    const outcomes: unknown[] = [];
+    broker.deps.onStrayCallback = (error, state) => stray.push(`${error.code} ${state}`);
+    broker.deps.onCliOutcome = (outcome) => outcomes.push(outcome);
+    const response = await callback(broker, { state: 'x', code: 'provider-code' });
+    expect(response.statusCode).toBe(400);
+    expect(stray).toEqual(['state_mismatch x']);
+    expect(outcomes).toEqual([]);
+  });
+
+  it('when the store is full, an answered callback gets 503 with Retry-After, and no exchange', async () => {
+    broker = await testBroker({ maxEntries: 100 });
+    const states = [];
+    for (let i = 0; i < 101; i++) states.push(await startPopupFlow(broker));
+    for (const state of states.slice(0, 100)) await callback(broker, { state, error: 'access_denied' });
+    const full = await callback(broker, { state: states[100] as string, code: 'provider-code' });
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBe('30');
+    expect(broker.requests).toHaveLength(0);
   });
 });

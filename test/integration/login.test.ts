@@ -3,6 +3,8 @@
 // $BROWSER, and the real vault (Secret Service in a private D-Bus session, or the 0600 file).
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
 import { oidcServerForBroker } from '../helpers/oidc-server.js';
@@ -103,13 +105,36 @@ describe.skipIf(!chromium)('login against an OpenID provider the project has nev
     expect(vault).toContain(token.access_token as string);
   });
 
-  it('a forged state in the callback ends the login: exit 1, state named, nothing exchanged or stored', async () => {
+  it('a forged state in the callback is refused with a warning naming it; the login waits on for its own, nothing exchanged or stored', async () => {
     const { dir, env } = await project();
-    const result = await runCli(['login', 'myidp', '--port', String(oidc.port)], { cwd: dir, env: { ...env, BROWSER_ACTION: 'forge-state' } });
+    const result = await runCli(['login', 'myidp', '--port', String(oidc.port), '--timeout', '6'], { cwd: dir, env: { ...env, BROWSER_ACTION: 'forge-state' } });
+    expect(result.stderr).toMatch(/warning: a callback with state "[A-Za-z0-9_-]{22}" matched no sign-in of this login \(state_mismatch\); still waiting for yours/);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('state mismatch');
+    expect(result.stderr).toContain('error: no sign-in came back within 6 s');
     expect(result.stdout).toBe('');
     for (const file of await filesUnder(dir)) expect(file.text).not.toContain('token:myidp');
+  });
+
+  it('a page on another origin that loads /auth?state=x while login waits does not end it; the real sign-in completes', async () => {
+    const { dir, env } = await project();
+    // The foreign page: any site the user has open can make the browser request the callback.
+    const foreign = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><img src="http://127.0.0.1:${oidc.port}/auth?state=x&code=y">`);
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, 'localhost', resolve));
+    try {
+      const page = `http://localhost:${(foreign.address() as AddressInfo).port}/`;
+      const result = await runCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--timeout', '30'], {
+        cwd: dir,
+        env: { ...env, BROWSER_VISIT_FIRST: page },
+      });
+      expect(result.stderr).toContain('warning: a callback with state "x" matched no sign-in of this login (state_mismatch); still waiting for yours');
+      expect(result.code, result.stderr).toBe(0);
+      expect(json(result).access_token).toEqual(expect.any(String));
+    } finally {
+      foreign.close();
+    }
   });
 
   it('the provider refusing (access_denied) is shown as the provider said it', async () => {

@@ -3,7 +3,7 @@
 // RFC 9207 iss parameter must stop the login (exit 1), name the claim with the expected and the
 // received value, show the failed check as a FAIL line, and keep nothing in the vault.
 // The built CLI runs as a child process; $BROWSER only follows redirects (the provider has no UI).
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, REPO_ROOT, runCli, type RunCliResult } from '../helpers/run-cli.js';
@@ -28,15 +28,35 @@ interface Login {
 }
 
 /** A fresh project with `myidp` added by issuer, then `login myidp --verbose` against the fault. */
-async function login(fault: Fault, options: { rotate?: boolean } = {}): Promise<Login> {
+async function login(fault: Fault, options: { rotate?: boolean; providerFile?: boolean } = {}): Promise<Login> {
   const port = await freePort();
   server = await startFaultyOidcServer({ fault, rotate: options.rotate, redirectUris: [`http://127.0.0.1:${port}/auth`] });
   const dir = (await makeTempDir()).path;
   const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), IDP_SECRET: 'test-secret', BROWSER: REDIRECT_BROWSER };
   const init = await runCli(['init', '--yes', '--json'], { cwd: dir, env });
   expect(init.code, init.stderr).toBe(0);
+  if (options.providerFile) {
+    // A provider file as the catalog's are (Apple, Microsoft): it names jwksUri, so login never
+    // reads the discovery document, and says itself that the server sends iss (RFC 9207).
+    const issuer = server.issuer;
+    const file = {
+      id: 'myidp',
+      name: 'My IdP',
+      docs: 'https://idp.example/docs',
+      oidc: { issuer, jwksUri: `${issuer}/jwks`, authorizationResponseIss: true },
+      oauth2: {
+        authorizeUrl: `${issuer}/authorize`,
+        tokenUrl: `${issuer}/token`,
+        clientAuth: 'client_secret_basic',
+        pkce: 'supported',
+        scopes: { separator: ' ', default: ['openid'] },
+      },
+    };
+    await mkdir(join(dir, 'oauthd-providers'));
+    await writeFile(join(dir, 'oauthd-providers', 'myidp.json'), JSON.stringify(file));
+  }
   const add = await runCli(
-    ['providers', 'add', 'myidp', '--issuer', server.issuer, '--client-id', CLIENT_ID, '--client-secret-env', 'IDP_SECRET'],
+    ['providers', 'add', 'myidp', ...(options.providerFile ? [] : ['--issuer', server.issuer]), '--client-id', CLIENT_ID, '--client-secret-env', 'IDP_SECRET'],
     { cwd: dir, env },
   );
   expect(add.code, add.stderr).toBe(0);
@@ -175,5 +195,11 @@ describe('login refuses an authorization response from the wrong issuer (RFC 920
 
   it('no-iss-param: the server advertises the parameter but leaves it out', async () => {
     await expectMixUp(await login('no-iss-param'), /^error: the authorization response lacks the iss parameter its server advertises \(RFC 9207 §2\.4\)/m);
+  });
+
+  it('no-iss-param through a provider file that names jwksUri (discovery never read) and says iss is sent', async () => {
+    const run = await login('no-iss-param', { providerFile: true });
+    await expectMixUp(run, /^error: the authorization response lacks the iss parameter its server advertises \(RFC 9207 §2\.4\)/m);
+    expect((await server!.stats()).discovery).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import { errorPage, loginDonePage, popupResultPage, redirectPage } from '../page
 import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
-import { StoreFullError } from '../../store/store.js';
+import { isStoreError } from '../../store/store.js';
 import { reservedExtras } from '../../oauth/oauth2.js';
 import { isCliError } from '../../util/errors.js';
 
@@ -96,24 +96,24 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
           });
           return reply.redirect(authorizeUrl, 302);
         } catch (error) {
-          if (error instanceof StoreFullError) {
-            return htmlError(reply, 503, 'Busy', 'Too many sign-ins are in progress right now.', 'try again in a minute');
-          }
-          // Starting can itself fail at the provider (OAuth 1.0a's request-token call) or on a
-          // missing secret: the one who started the flow hears about it, in its own channel.
+          // The store (OAuth 1.0a flows wait there) is full or unreachable: the central handler answers 503.
           if (!isCliError(error)) throw error;
+          // Starting can itself fail at the provider (OAuth 1.0a's request-token call), on a missing
+          // secret, or on a request too big to seal: the one who started the flow hears about it,
+          // in its own channel.
+          const status = error.kind === 'usage' ? 400 : 502;
           if (delivery.mode === 'cli') {
             deps.onCliOutcome?.({ ok: false, error });
-            return htmlError(reply, 502, 'Sign-in failed', error.message, error.hint);
+            return htmlError(reply, status, 'Sign-in failed', error.message, error.hint);
           }
-          return deliverOrPage(reply, delivery, errorResult(request.params.provider, options.state, error.message), 502);
+          return deliverOrPage(reply, delivery, errorResult(request.params.provider, options.state, error.message), status);
         }
       },
     );
 
     const callback = async (params: CallbackParams, reply: FastifyReply) => {
       const completion = await flows.complete(params);
-      return finish(completion, reply);
+      return finish(completion, reply, params.state ?? params.oauth_token);
     };
     app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) => {
       deps.trace?.authorizationResponse({ method: 'GET', url: request.url });
@@ -125,12 +125,15 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
       return callback(request.body ?? {}, reply);
     });
 
-    async function finish({ record, outcome }: Completion, reply: FastifyReply) {
-      const cliFlow = record === undefined || record.delivery.mode === 'cli';
-      if (cliFlow && deps.onCliOutcome) deps.onCliOutcome(outcome);
+    async function finish({ record, outcome }: Completion, reply: FastifyReply, state: string | undefined) {
       if (!record) {
-        return htmlError(reply, 400, 'Sign-in failed', outcome.ok ? '' : outcome.error.message, outcome.ok ? undefined : outcome.error.hint);
+        // A callback that matches no flow of ours (forged, replayed, expired: any page can load
+        // /auth?state=x) gets its error page, and ends nobody's flow.
+        const error = outcome.ok ? undefined : outcome.error;
+        if (error) deps.onStrayCallback?.(error, state);
+        return htmlError(reply, 400, 'Sign-in failed', error?.message ?? '', error?.hint);
       }
+      if (record.delivery.mode === 'cli') deps.onCliOutcome?.(outcome);
       if (record.delivery.mode === 'cli') {
         if (outcome.ok) {
           const provider = await deps.providers.get(record.provider);
@@ -140,7 +143,15 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
       }
       const brokerApp = deps.apps.get(record.appKey);
       if (!brokerApp) return htmlError(reply, 400, 'Sign-in failed', 'The app that started this sign-in is no longer configured.');
-      const result = await deliverResult(deps, brokerApp, record, outcome);
+      let result;
+      try {
+        result = await deliverResult(deps, brokerApp, record, outcome);
+      } catch (error) {
+        // The server flow's code could not be stored: the page hears it, and may try again.
+        if (!isStoreError(error)) throw error;
+        reply.header('retry-after', String(error.retryAfterSeconds));
+        return deliverOrPage(reply, record.delivery, errorResult(record.provider, record.clientState, 'the broker cannot keep the code right now (its store is unavailable); sign in again in a moment'), 503);
+      }
       return deliverOrPage(reply, record.delivery, result, 200);
     }
   };

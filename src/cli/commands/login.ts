@@ -87,6 +87,9 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         port: options.port ?? (options.device || options.clientCredentials ? 0 : (config?.broker.port ?? DEFAULT_BROKER_PORT)),
         sandbox: isSandbox,
         flowTtlMs: options.timeout * 1000 + 60_000,
+        onStrayCallback: (error, state) =>
+          // JSON quoting: the state comes from any page, and must not reach the terminal raw.
+          ui.warn(`a callback${state ? ` with state ${JSON.stringify(state.length > 24 ? `${state.slice(0, 20)}…` : state)}` : ''} matched no sign-in of this login (${error.code ?? 'refused'}); still waiting for yours`),
         ...(session ? { trace: session.transcript } : {}),
       });
     }

@@ -45,6 +45,8 @@ export interface LoginBrokerOptions {
   sandbox: boolean;
   flowTtlMs: number;
   trace?: BrokerDeps['trace'];
+  /** A callback that matches no flow of this login (any page can send one): told, never fatal. */
+  onStrayCallback?: BrokerDeps['onStrayCallback'];
 }
 
 export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
@@ -75,6 +77,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
     allowedHosts: () => allowedHosts,
     flowTtlMs: options.flowTtlMs,
     onCliOutcome: (result) => settle(result),
+    ...(options.onStrayCallback ? { onStrayCallback: options.onStrayCallback } : {}),
     ...(sandbox ? { sandbox } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
   });
