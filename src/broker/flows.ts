@@ -199,7 +199,10 @@ export class FlowEngine {
   private async startOAuth1(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
     const spec = provider.resolved.oauth1!;
     const scopes = options.scopes ?? provider.resolved.scopes;
-    const temporary = await oauth1.requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri());
+    // The provider not answering is a failed flow (502 to whoever started it), not a broker fault.
+    const temporary = await oauth1
+      .requestTemporaryCredentials(this.deps.http, spec, await oauth1Consumer(provider), this.redirectUri())
+      .catch((error: unknown) => Promise.reject(asFlowError(error, 'the temporary-credentials request failed')));
     const record: FlowRecord = {
       appKey: app.key,
       provider: provider.resolved.id,
@@ -370,9 +373,9 @@ function providerGone(provider: string): CliError {
   return flowError(`the provider ${provider} is no longer configured`, 'restore its keyset and start again', 'provider_gone');
 }
 
-function asFlowError(error: unknown): CliError {
+function asFlowError(error: unknown, what = 'the token exchange failed'): CliError {
   if (isCliError(error)) return error;
-  return flowError(`the token exchange failed: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error);
+  return flowError(`${what}: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error);
 }
 
 function failure(error: CliError): Completion {

@@ -309,6 +309,24 @@ describe('§3 a failing provider: 502 (504 when too slow) with the envelope, nev
   });
 });
 
+describe('§3 an OAuth 1.0a start whose provider does not answer', () => {
+  it('answers 502 to the page that started it (its popup gets the error), never 500, never the library\'s words', async () => {
+    const origin = `http://127.0.0.1:${await freePort()}`;
+    const spec: ProviderSpec = {
+      id: 'faulty1',
+      name: 'Faulty One',
+      docs: 'https://faulty.example/docs',
+      oauth1: { requestTokenUrl: `${origin}/request_token`, authorizeUrl: `${origin}/authorize`, accessTokenUrl: `${origin}/access_token`, signatureMethod: 'HMAC-SHA1' },
+    };
+    broker = await brokerFor(spec);
+    const started = await broker.app.inject({ url: `/auth/faulty1?k=${KEY}`, headers: { ...HOST, origin: 'http://localhost:3000' } });
+    expect(started.statusCode, started.body).toBe(502);
+    expect(started.body).toContain('the temporary-credentials request failed');
+    expect(started.body).toContain('connection refused');
+    expect(started.body).not.toMatch(LIBRARY_TEXT);
+  });
+});
+
 describe('§3 a token the provider refuses is the caller\'s: its 401/403 is passed on', () => {
   let api: Listening;
   beforeAll(async () => {
