@@ -15,7 +15,7 @@ import { configPathFor, loadConfig, readConfig } from '../config/load.js';
 import { fetchClient, HttpError, type HttpClient } from '../oauth/http.js';
 import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
-import { catalogDirs, catalogIds, unknownNameHint, findCatalogProvider } from '../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../providers/catalog.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import { describeBackend, type SecretBackend } from '../vault/backend.js';
 import { openVault, type StoreChoice } from '../vault/open.js';

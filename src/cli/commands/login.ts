@@ -23,7 +23,7 @@ import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../broker/outcome.js';
 import { fetchClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { catalogDirs, catalogIds, unknownNameHint, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';

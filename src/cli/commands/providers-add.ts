@@ -11,7 +11,7 @@ import type { DiscoveredEndpoints, Keyset } from '../../config/schema.js';
 import { vaultAccountForSecret } from '../../config/secrets.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
 import { fetchClient } from '../../oauth/http.js';
-import { catalogDirs, catalogIds, unknownNameHint, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { resolveProvider } from '../../providers/resolve.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';

@@ -15,7 +15,7 @@ import { Ui } from '../ui.js';
 import { protocolsOf } from './providers-list.js';
 import { configPathFor, DEFAULT_BROKER_PORT, readConfig } from '../../config/load.js';
 import type { Config, Keyset } from '../../config/schema.js';
-import { catalogDirs, catalogIds, unknownNameHint, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import type { ClientAuthMethod, PkceSupport, ProviderSpec } from '../../providers/schema.js';
 import { fillTemplate, templateNames } from '../../providers/template.js';
