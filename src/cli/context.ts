@@ -20,7 +20,7 @@ export interface Context {
   cwd: string;
   /** --debug: stack traces and internal detail on stderr. */
   debug: boolean;
-  /** --config FILE, when given; otherwise OAUTHD_CONFIG or ./oauthd.json. */
+  /** --config FILE, when given; otherwise $OAUTHD_CONFIG, else the nearest oauthd.json from cwd up (config/load.ts). */
   configPath: string | undefined;
   /** Platform, injectable so headless/SSH detection can be tested. */
   platform: NodeJS.Platform;

@@ -68,7 +68,7 @@ export function buildProgram(
         'a flow debugger and a catalog of providers.',
     )
     .version(version, '-V, --version', 'print the version')
-    .option('--config <file>', 'config file (default: $OAUTHD_CONFIG or ./oauthd.json)')
+    .option('--config <file>', 'config file (default: $OAUTHD_CONFIG, else the nearest oauthd.json from the working folder up)')
     .option('--debug', 'print stack traces and internal detail on stderr')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(

@@ -15,7 +15,7 @@ import { configPathFor, loadConfig, readConfig } from '../config/load.js';
 import { fetchClient, HttpError, type HttpClient } from '../oauth/http.js';
 import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
-import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../providers/catalog.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import { describeBackend, type SecretBackend } from '../vault/backend.js';
 import { openVault, type StoreChoice } from '../vault/open.js';
@@ -116,7 +116,7 @@ async function missingToken(ctx: Context, provider: string, profile: string, sto
     const known = await knownProviders(ctx);
     if (!known.has(provider)) {
       const names = [...new Set([...known, ...kept.map((token) => token.provider)])];
-      return usageError(`unknown provider "${provider}"`, `did you mean ${closestNames(provider, names).join(', ')}? (oauthd-cli token list shows the tokens kept)`);
+      return usageError(`unknown provider "${provider}"`, unknownNameHint(provider, names, 'oauthd-cli token list shows the tokens kept'));
     }
   }
   const where = stores.map(describeStore).join(' or ');

@@ -32,7 +32,8 @@ export const AppConfig = Type.Object(
     domains: Type.Array(Type.String({ minLength: 1 }), {
       description:
         'Origins allowed to use the app, with oauthd detail levels: "example.com", "https://example.com", ' +
-        '"https://example.com:8443", "https://example.com:8443/app/cb". A leading "*." must be written to allow subdomains.',
+        '"https://example.com:8443", "https://example.com:8443/app/cb". A leading "*." must be written to allow subdomains. ' +
+        'A trailing "/" alone is dropped (the origin); a path needs a scheme and matches only full URLs (redirect_uri, a full Referer), never the Origin of API calls.',
     }),
     flow: Flow,
     refreshTokensToClient: Type.Optional(

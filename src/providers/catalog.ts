@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closest } from 'fastest-levenshtein';
+import { distance } from 'fastest-levenshtein';
 import type { ProviderSpec } from './schema.js';
 import { validateProvider, type ProviderProblem } from './validate.js';
 import { JsonSyntaxError, parseJson } from '../util/json.js';
@@ -133,16 +133,49 @@ export async function findCatalogProvider(id: string, dirs: string | readonly st
   return undefined;
 }
 
-/** Names close to `id`, for "did you mean". */
+/**
+ * Names close enough to `id` to be what was meant, best first, at most `count`; none when nothing
+ * is close (a guess that is merely the least far, "nope" → "box", helps nobody). Case is ignored.
+ *
+ *   1. the same name in another case;
+ *   2. a prefix either way (`micro` → microsoft, `githubx` → github), of 2 characters or more;
+ *   3. a substring either way (`nest` → google_nest), of 3 characters or more;
+ *   4. a Levenshtein distance of at most 40% of the longer name's length (`gihtub` → github at 2,
+ *      `slak` → slack at 1), as TypeScript's and git's spelling suggestions bound theirs.
+ *
+ * Within a rank, the nearer by edit distance first, then alphabetically.
+ */
 export function closestNames(id: string, names: readonly string[], count = 3): string[] {
-  const pool = [...names];
-  const picks: string[] = [];
-  const byPrefix = pool.filter((name) => name.startsWith(id) || id.startsWith(name));
-  for (const name of byPrefix.slice(0, count)) picks.push(name);
-  while (picks.length < count && pool.length > 0) {
-    const remaining = pool.filter((name) => !picks.includes(name));
-    if (remaining.length === 0) break;
-    picks.push(closest(id, remaining));
+  const wanted = id.toLowerCase();
+  if (wanted === '') return [];
+  const ranked: Array<{ name: string; rank: number; distance: number }> = [];
+  for (const name of new Set(names)) {
+    const candidate = name.toLowerCase();
+    const rank = closeness(wanted, candidate);
+    if (rank !== undefined) ranked.push({ name, rank, distance: distance(wanted, candidate) });
   }
-  return picks;
+  ranked.sort((a, b) => a.rank - b.rank || a.distance - b.distance || a.name.localeCompare(b.name));
+  return ranked.slice(0, count).map((entry) => entry.name);
+}
+
+/** The rank of `candidate` as a correction of `wanted` (lower is closer), or undefined when it is not close. */
+function closeness(wanted: string, candidate: string): number | undefined {
+  if (wanted === candidate) return 0;
+  const [shorter, longer] = wanted.length <= candidate.length ? [wanted, candidate] : [candidate, wanted];
+  if (shorter.length >= 2 && longer.startsWith(shorter)) return 1;
+  if (shorter.length >= 3 && longer.includes(shorter)) return 2;
+  if (distance(wanted, candidate) <= Math.floor(longer.length * 0.4)) return 3;
+  return undefined;
+}
+
+/** "did you mean a, b?" for a hint, or undefined when no name is close. */
+export function didYouMean(id: string, names: readonly string[], count = 3): string | undefined {
+  const close = closestNames(id, names, count);
+  return close.length > 0 ? `did you mean ${close.join(', ')}?` : undefined;
+}
+
+/** The hint for an unknown name: "did you mean a? (then)" when something is close, else `then` alone. */
+export function unknownNameHint(id: string, names: readonly string[], then: string): string {
+  const suggestion = didYouMean(id, names);
+  return suggestion ? `${suggestion} (${then})` : then;
 }

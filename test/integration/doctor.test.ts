@@ -186,7 +186,7 @@ describe('oauthd-cli doctor', () => {
     const dir = (await makeTempDir()).path;
     const missing = await runCli(['doctor'], { cwd: dir, env: { HOME: dir, SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22' } });
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(new RegExp(`^✗ config\\s+no config file at ${escape(join(dir, 'oauthd.json'))}$`, 'm'));
+    expect(missing.stdout).toMatch(new RegExp(`^✗ config\\s+no config file: no oauthd\\.json in ${escape(dir)} nor in any folder above it$`, 'm'));
     expect(missing.stdout).toMatch(/^\s+fix: run `oauthd-cli init` in your project folder/m);
     expect(missing.stdout).toMatch(/^i browser\s+SSH session: login prints the sign-in URL .*ssh -L 6284:127\.0\.0\.1:6284/m);
 
@@ -196,8 +196,12 @@ describe('oauthd-cli doctor', () => {
     const broken = await runCli(['doctor'], { cwd: dir, env: { HOME: dir } });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/^✗ config\s+.*oauthd\.json: invalid JSON/m);
-    expect(broken.stdout).toMatch(/^✗ provider folder\s+.*mine\.json: \/ is missing the required field "oauth2"/m);
-    expect(broken.stdout).toMatch(/^\s+fix: oauthd-cli providers validate shows every problem/m);
+    // Every problem of the file, not the first and a count.
+    expect(broken.stdout).toMatch(/^✗ provider folder\s+.*mine\.json has 4 problems:$/m);
+    for (const field of ['oauth2', 'oauth1', 'name', 'docs']) {
+      expect(broken.stdout).toMatch(new RegExp(`^\\s+/ is missing the required field "${field}"$`, 'm'));
+    }
+    expect(broken.stdout).toMatch(/^\s+fix: fix each file \(oauthd-cli providers validate checks them again\)/m);
   });
 
   it('an issuer provider: discovery answers; offline, a warning instead of a hang or a failure', async () => {

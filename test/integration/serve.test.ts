@@ -76,7 +76,7 @@ describe('serve', () => {
     const dir = (await makeTempDir()).path;
     const result = await runCli(['serve'], { cwd: dir });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('no config file at');
+    expect(result.stderr).toContain(`no config file: no oauthd.json in ${dir} nor in any folder above it`);
     expect(result.stderr).toContain('oauthd-cli init');
   });
 });

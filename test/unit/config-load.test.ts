@@ -3,9 +3,15 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  checkConfigText,
   configPathFor,
   DEFAULT_CONFIG_FILE,
+  describeConfigSource,
+  findUpward,
+  InvalidConfigError,
   loadConfig,
+  locateConfig,
+  newConfigPath,
   parseConfig,
   readConfig,
   saveConfig,
@@ -99,7 +105,7 @@ describe('parseConfig', () => {
   it('a bad domain entry is named with its index and the reason', async () => {
     const error = await caughtCliError(() => parseConfig(variant((c) => (c.app.domains = ['localhost', 'ftp://example.com'])), FILE));
     expect(error.message).toBe(
-      `${FILE}: /app/domains/1 "ftp://example.com" is not a domain entry; write host, scheme://host, scheme://host:port or scheme://host:port/path`,
+      `${FILE}: /app/domains/1 "ftp://example.com" has the scheme ftp: only http and https pages use the broker`,
     );
     expect(error.hint).toBe(FIX_HINT);
     const port = await caughtCliError(() => parseConfig(variant((c) => (c.app.domains = ['https://example.com:70000'])), FILE));
@@ -111,17 +117,7 @@ describe('parseConfig', () => {
     expect(error.message).toBe(`${FILE}: /app/domains must be array`);
   });
 
-  it('counts the problems it does not show', async () => {
-    const two = await caughtCliError(() =>
-      parseConfig(
-        variant((c) => {
-          c.app.flow = 'implicit';
-          c.broker.colour = 'red';
-        }),
-        FILE,
-      ),
-    );
-    expect(two.message).toMatch(/ \(and 1 more problem\)$/);
+  it('lists every problem, one a line, after the file and their count', async () => {
     const three = await caughtCliError(() =>
       parseConfig(
         variant((c) => {
@@ -132,7 +128,39 @@ describe('parseConfig', () => {
         FILE,
       ),
     );
-    expect(three.message).toMatch(/ \(and 2 more problems\)$/);
+    expect(three).toBeInstanceOf(InvalidConfigError);
+    expect(three.kind).toBe('config');
+    expect(three.message).toBe(
+      [
+        `${FILE} has 3 problems:`,
+        '  /app/flow must be one of "client", "server"',
+        '  /broker has an unknown field "colour"',
+        '  /app/domains/0 "ftp://x" has the scheme ftp: only http and https pages use the broker',
+      ].join('\n'),
+    );
+    expect((three as InvalidConfigError).problems).toHaveLength(3);
+    expect(three.hint).toBe(FIX_HINT);
+  });
+
+  it('the client-secret hint wins when any of several problems is a literal secret', async () => {
+    const error = await caughtCliError(() =>
+      parseConfig(
+        variant((c) => {
+          c.app.flow = 'implicit';
+          c.providers.github.clientSecret = 'literal-secret';
+        }),
+        FILE,
+      ),
+    );
+    expect(error.message.split('\n')).toHaveLength(3);
+    expect(error.hint).toMatch(/^a client secret is a reference/);
+  });
+
+  it('checkConfigText: the config, or every problem (a syntax error is one, located)', () => {
+    expect(checkConfigText(JSON.stringify(validConfig()))).toEqual({ ok: true, config: validConfig() });
+    expect(checkConfigText('{ "app": ')).toEqual({ ok: false, problems: [{ path: '', message: 'invalid JSON at line 1, column 10: Unexpected end of JSON input' }] });
+    const broken = checkConfigText(variant((c) => ((c.app.flow = 'x'), (c.broker.port = -1))));
+    expect(broken.ok ? [] : broken.problems.map((problem) => problem.path)).toEqual(['/app/flow', '/broker/port']);
   });
 
   it('a document that is not an object is refused', async () => {
@@ -141,13 +169,58 @@ describe('parseConfig', () => {
   });
 });
 
-describe('configPathFor', () => {
-  it('--config beats OAUTHD_CONFIG beats ./oauthd.json, relative to the working folder', () => {
+describe('locateConfig / configPathFor', () => {
+  it('--config beats OAUTHD_CONFIG, both relative to the working folder and taken as given', async () => {
+    const dir = (await makeTempDir()).path;
     expect(DEFAULT_CONFIG_FILE).toBe('oauthd.json');
-    expect(configPathFor({ cwd: '/work', env: {}, configPath: undefined })).toBe('/work/oauthd.json');
-    expect(configPathFor({ cwd: '/work', env: { OAUTHD_CONFIG: 'conf/a.json' }, configPath: undefined })).toBe('/work/conf/a.json');
-    expect(configPathFor({ cwd: '/work', env: { OAUTHD_CONFIG: 'conf/a.json' }, configPath: 'b.json' })).toBe('/work/b.json');
-    expect(configPathFor({ cwd: '/work', env: {}, configPath: '/etc/oauthd.json' })).toBe('/etc/oauthd.json');
+    expect(locateConfig({ cwd: dir, env: { OAUTHD_CONFIG: 'conf/a.json' }, configPath: undefined })).toEqual({
+      path: path.join(dir, 'conf/a.json'),
+      source: 'env',
+    });
+    expect(configPathFor({ cwd: dir, env: { OAUTHD_CONFIG: 'conf/a.json' }, configPath: 'b.json' })).toBe(path.join(dir, 'b.json'));
+    expect(locateConfig({ cwd: dir, env: {}, configPath: '/etc/oauthd.json' })).toEqual({ path: '/etc/oauthd.json', source: 'flag' });
+  });
+
+  it('else finds the nearest oauthd.json from the working folder up, as git finds its repository', async () => {
+    const root = (await makeTempDir()).path;
+    const deep = path.join(root, 'app', 'src', 'components');
+    await mkdir(deep, { recursive: true });
+    const location = (cwd: string) => ({ cwd, env: {}, configPath: undefined });
+
+    // Nothing anywhere: ./oauthd.json, the file `init` would make.
+    expect(locateConfig(location(deep))).toEqual({ path: path.join(deep, 'oauthd.json'), source: 'none' });
+
+    await writeFile(path.join(root, 'oauthd.json'), '{}');
+    expect(locateConfig(location(deep))).toEqual({ path: path.join(root, 'oauthd.json'), source: 'found' });
+    await writeFile(path.join(root, 'app', 'oauthd.json'), '{}');
+    expect(configPathFor(location(deep))).toBe(path.join(root, 'app', 'oauthd.json'));
+    expect(configPathFor(location(path.join(root, 'app')))).toBe(path.join(root, 'app', 'oauthd.json'));
+    // A folder named oauthd.json is passed over.
+    await mkdir(path.join(root, 'app', 'src', 'oauthd.json'));
+    expect(configPathFor(location(deep))).toBe(path.join(root, 'app', 'oauthd.json'));
+    // An explicit choice is never replaced by a found file.
+    expect(locateConfig({ cwd: deep, env: { OAUTHD_CONFIG: 'mine.json' }, configPath: undefined }).path).toBe(path.join(deep, 'mine.json'));
+  });
+
+  it('findUpward stops at the filesystem root', () => {
+    expect(findUpward('/', 'no-such-file-anywhere-7f3a.json')).toBeUndefined();
+  });
+
+  it('newConfigPath: where init writes, never a parent\'s file', async () => {
+    const root = (await makeTempDir()).path;
+    const sub = path.join(root, 'sub');
+    await mkdir(sub);
+    await writeFile(path.join(root, 'oauthd.json'), '{}');
+    expect(newConfigPath({ cwd: sub, env: {}, configPath: undefined })).toBe(path.join(sub, 'oauthd.json'));
+    expect(newConfigPath({ cwd: sub, env: { OAUTHD_CONFIG: '../x.json' }, configPath: undefined })).toBe(path.join(root, 'x.json'));
+    expect(newConfigPath({ cwd: sub, env: {}, configPath: 'y.json' })).toBe(path.join(sub, 'y.json'));
+  });
+
+  it('describeConfigSource says how the file was chosen, when it is not ./oauthd.json', () => {
+    expect(describeConfigSource({ path: '/a/oauthd.json', source: 'found' }, '/a/b')).toBe('found above the working folder /a/b');
+    expect(describeConfigSource({ path: '/a/oauthd.json', source: 'found' }, '/a')).toBeUndefined();
+    expect(describeConfigSource({ path: '/a/x.json', source: 'env' }, '/a')).toBe('from $OAUTHD_CONFIG');
+    expect(describeConfigSource({ path: '/a/x.json', source: 'flag' }, '/a')).toBe('from --config');
   });
 });
 
@@ -181,7 +254,9 @@ describe('readConfig / loadConfig', () => {
     const error = await caughtCliError(() => loadConfig({ cwd: dir.path, env: {}, configPath: undefined }));
     expect(error.kind).toBe('config');
     expect(error.exitCode).toBe(2);
-    expect(error.message).toBe(`no config file at ${path.join(dir.path, 'oauthd.json')}`);
+    expect(error.message).toBe(`no config file: no oauthd.json in ${dir.path} nor in any folder above it`);
+    const named = await caughtCliError(() => loadConfig({ cwd: dir.path, env: { OAUTHD_CONFIG: 'x.json' }, configPath: undefined }));
+    expect(named.message).toBe(`no config file at ${path.join(dir.path, 'x.json')} (from $OAUTHD_CONFIG)`);
     expect(error.hint).toBe('run `oauthd-cli init` in your project folder, or point --config / OAUTHD_CONFIG at the file');
   });
 
@@ -236,7 +311,7 @@ describe('saveConfig', () => {
     const invalid = JSON.parse(variant((c) => (c.app.domains = ['ftp://example.com']))) as Config;
     const error = await caughtCliError(() => saveConfig(file, invalid));
     expect(error.message).toBe(
-      'refusing to write an invalid config: /app/domains/0 "ftp://example.com" is not a domain entry; write host, scheme://host, scheme://host:port or scheme://host:port/path',
+      'refusing to write an invalid config: /app/domains/0 "ftp://example.com" has the scheme ftp: only http and https pages use the broker',
     );
     expect(await readdir(dir.path)).toEqual([]);
   });

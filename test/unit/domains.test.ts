@@ -1,6 +1,6 @@
 // src/config/domains.ts: the domains whitelist, every detail level, exact matching only.
 import { describe, expect, it } from 'vitest';
-import { findMatchingRule, parseDomainRule, ruleMatches } from '../../src/config/domains.js';
+import { findMatchingRule, normalizeDomain, originBlindRules, parseDomainRule, ruleMatches } from '../../src/config/domains.js';
 
 /** Whether `rule` allows `url`; `hasPath` false models a bare Origin header. */
 const allows = (rule: string, url: string, hasPath = true) => ruleMatches(parseDomainRule(rule), new URL(url), hasPath);
@@ -47,20 +47,44 @@ describe('parseDomainRule', () => {
 
   it('rejects entries outside the grammar with a message naming the entry and the forms allowed', () => {
     const grammar = 'is not a domain entry; write host, scheme://host, scheme://host:port or scheme://host:port/path';
-    for (const entry of [
-      'ftp://example.com',
-      '*example.com',
-      'example.*',
-      'https://user@example.com',
-      'https://example.com/cb?x=1',
-      'https://example.com/#frag',
-      'https://',
-      'exa mple.com',
-      'bücher.example',
-      '',
-    ]) {
+    for (const entry of ['*example.com', 'example.*', 'https://', 'exa mple.com', 'bücher.example', 'javascript:alert(1)', '']) {
       expect(() => parseDomainRule(entry), entry).toThrow(new Error(`"${entry}" ${grammar}`));
     }
+  });
+
+  it('names the precise reason where the entry shows it', () => {
+    expect(() => parseDomainRule('ftp://example.com')).toThrow(new Error('"ftp://example.com" has the scheme ftp: only http and https pages use the broker'));
+    expect(() => parseDomainRule('https://user@example.com')).toThrow(
+      new Error('"https://user@example.com" has a user name: an origin has none; write the URL without "user@"'),
+    );
+    expect(() => parseDomainRule('https://example.com/cb?x=1')).toThrow(
+      new Error('"https://example.com/cb?x=1" has a query: entries match an origin or a path only; drop "?x=1"'),
+    );
+    expect(() => parseDomainRule('https://example.com/#frag')).toThrow(
+      new Error('"https://example.com/#frag" has a fragment: entries match an origin or a path only; drop "#frag"'),
+    );
+  });
+
+  it('a path is the last detail level: it needs a scheme, and a bare "/" is no path', () => {
+    expect(() => parseDomainRule('example.com/app')).toThrow(
+      new Error(
+        '"example.com/app" has a path but no scheme: a path is the most detailed level and needs the full URL; write https://example.com/app, or drop the path to allow the whole host',
+      ),
+    );
+    expect(() => parseDomainRule('*.example.com/cb')).toThrow(/has a path but no scheme/);
+    expect(parseDomainRule('http://localhost:3000/')).toEqual({
+      source: 'http://localhost:3000/',
+      scheme: 'http',
+      host: 'localhost',
+      wildcard: false,
+      port: 3000,
+      path: undefined,
+    });
+    expect(parseDomainRule('localhost:3000/')).toMatchObject({ host: 'localhost', port: 3000, path: undefined });
+    expect(parseDomainRule('HTTPS://Example.com/')).toMatchObject({ scheme: 'https', host: 'example.com', path: undefined });
+    // A deeper path keeps its trailing slash: /app/ and /app are different pages.
+    expect(parseDomainRule('https://example.com/app/').path).toBe('/app/');
+    expect(parseDomainRule('https://*.example.com/cb')).toMatchObject({ wildcard: true, path: '/cb' });
   });
 
   it('rejects empty labels and ports outside 1-65535', () => {
@@ -146,8 +170,13 @@ describe('ruleMatches', () => {
     // An Origin header carries no path: a path rule never matches it, even at the root.
     expect(allows(rule, 'https://example.com:8443', false)).toBe(false);
     expect(allows(rule, 'https://example.com:8443/app/cb', false)).toBe(false);
-    expect(allows('https://example.com/', 'https://example.com', false)).toBe(false);
-    expect(allows('https://example.com/', 'https://example.com', true)).toBe(true);
+  });
+
+  it('an entry with a trailing "/" is the origin: it matches the Origin header of API calls too', () => {
+    // Before, "http://localhost:3000/" matched the popup's Referer but no Origin: sign-in worked, /me failed.
+    expect(allows('http://localhost:3000/', 'http://localhost:3000', false)).toBe(true);
+    expect(allows('http://localhost:3000/', 'http://localhost:3000/any/page', true)).toBe(true);
+    expect(allows('http://localhost:3000/', 'http://localhost:3001', false)).toBe(false);
   });
 
   it('IPv6 literals compare with their brackets', () => {
@@ -164,5 +193,48 @@ describe('findMatchingRule', () => {
     expect(findMatchingRule(rules, new URL('http://localhost:3000'), false)?.source).toBe('localhost');
     expect(findMatchingRule(rules, new URL('https://example.com'), false)).toBeUndefined();
     expect(findMatchingRule([], new URL('https://example.com'), true)).toBeUndefined();
+  });
+});
+
+describe('normalizeDomain', () => {
+  it('drops a bare trailing "/" and the spaces around, keeps everything else as written', () => {
+    expect(normalizeDomain('http://localhost:3000/')).toBe('http://localhost:3000');
+    expect(normalizeDomain(' https://app.example.com/ ')).toBe('https://app.example.com');
+    expect(normalizeDomain('example.com/')).toBe('example.com');
+    expect(normalizeDomain('http://localhost:3000')).toBe('http://localhost:3000');
+    expect(normalizeDomain('https://example.com:8443/app/cb')).toBe('https://example.com:8443/app/cb');
+    expect(normalizeDomain('https://example.com/app/')).toBe('https://example.com/app/');
+    expect(normalizeDomain('*.Example.com')).toBe('*.Example.com');
+  });
+
+  it('refuses what parseDomainRule refuses, with the same reason', () => {
+    expect(() => normalizeDomain('example.com/app')).toThrow(/has a path but no scheme/);
+    expect(() => normalizeDomain('http://localhost:3000/?x')).toThrow(/has a query/);
+  });
+});
+
+describe('originBlindRules', () => {
+  const blind = (...entries: string[]) => originBlindRules(entries.map(parseDomainRule)).map((rule) => rule.source);
+
+  it('a path entry alone can never match an Origin header', () => {
+    expect(blind('https://example.com:8443/app/cb')).toEqual(['https://example.com:8443/app/cb']);
+    expect(blind('http://localhost:3000/index.html', 'https://b.example/cb')).toEqual(['http://localhost:3000/index.html', 'https://b.example/cb']);
+  });
+
+  it('is covered by a path-less entry that allows every origin the path entry names', () => {
+    expect(blind('https://example.com:8443/app/cb', 'https://example.com:8443')).toEqual([]);
+    expect(blind('https://example.com:8443/app/cb', 'https://example.com')).toEqual([]);
+    expect(blind('https://example.com:8443/app/cb', 'example.com')).toEqual([]);
+    expect(blind('https://a.example.com/cb', '*.example.com')).toEqual([]);
+    expect(blind('https://*.example.com/cb', '*.example.com')).toEqual([]);
+    // Not covered: another scheme, another port, another host, the parent of a wildcard.
+    expect(blind('https://example.com/cb', 'http://example.com')).toEqual(['https://example.com/cb']);
+    expect(blind('https://example.com:8443/cb', 'https://example.com:9443')).toEqual(['https://example.com:8443/cb']);
+    expect(blind('https://example.com/cb', 'example.org')).toEqual(['https://example.com/cb']);
+    expect(blind('https://*.example.com/cb', 'example.com')).toEqual(['https://*.example.com/cb']);
+  });
+
+  it('says nothing about entries without a path, nor about a bare trailing "/"', () => {
+    expect(blind('http://localhost:3000/', 'example.com', '*.example.com')).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOG_DIR, catalogIds, closestNames, findCatalogProvider, loadCatalog } from '../../src/providers/catalog.js';
+import { CATALOG_DIR, catalogIds, closestNames, didYouMean, findCatalogProvider, loadCatalog, unknownNameHint } from '../../src/providers/catalog.js';
 import { validateProvider } from '../../src/providers/validate.js';
 import { makeTempDir } from '../helpers/run-cli.js';
 import { caughtCliError } from './errors.js';
@@ -159,16 +159,35 @@ describe('catalog', () => {
     expect(catalog.broken.map((entry) => path.basename(entry.file))).toEqual(['azure.json', 'broken.json']);
   });
 
-  it('closestNames: prefixes first, then the nearest by edit distance, without repeats', async () => {
+  it('closestNames: only names that are close, best first, without repeats', async () => {
     const ids = await catalogIds();
-    expect(closestNames('gihtub', ids)[0]).toBe('github');
-    expect(closestNames('micro', ids)[0]).toBe('microsoft');
-    expect(closestNames('google', ['goto', 'google_nest', 'google', 'zoom'])).toEqual(['google_nest', 'google', 'goto']);
-    expect(closestNames('slak', ['slack', 'stack', 'spotify'], 2)).toEqual(['slack', 'stack']);
-    expect(closestNames('x', ['a'])).toEqual(['a']);
+    // Far from everything: no suggestion at all, rather than the least far ("adobe, apple, box").
+    expect(closestNames('nope', ids)).toEqual([]);
+    expect(closestNames('zzzzzz', ids)).toEqual([]);
+    expect(closestNames('x', ['a'])).toEqual([]);
     expect(closestNames('x', [])).toEqual([]);
-    const picks = closestNames('drop', ids, 5);
-    expect(picks).toHaveLength(5);
-    expect(new Set(picks).size).toBe(5);
+    expect(closestNames('', ids)).toEqual([]);
+    // A typo within 40% of the length: a transposition is two edits in a six-letter name.
+    expect(closestNames('gihtub', ids)[0]).toBe('github');
+    expect(closestNames('slak', ['slack', 'stack', 'spotify'])).toEqual(['slack', 'stack']);
+    expect(closestNames('spotfy', ['spotify', 'shopify'])).toEqual(['spotify']);
+    // A prefix either way, a substring either way; the same name in another case first.
+    expect(closestNames('micro', ids)[0]).toBe('microsoft');
+    expect(closestNames('githubx', ['github', 'gitlab'])).toEqual(['github']);
+    expect(closestNames('nest', ['google_nest', 'netlify', 'zoom'])).toEqual(['google_nest']);
+    expect(closestNames('GitHub', ['gitlab', 'github', 'github_enterprise'])).toEqual(['github', 'github_enterprise', 'gitlab']);
+    expect(closestNames('google', ['goto', 'google_nest', 'google', 'zoom'])).toEqual(['google', 'google_nest']);
+    // Short prefixes and substrings say too little: one letter never, two only as a prefix.
+    expect(closestNames('xyz', ['x', 'xero'])).toEqual([]);
+    expect(closestNames('go', ['google', 'algolia'])).toEqual(['google']);
+    expect(closestNames('github', ['github', 'github', 'gitlab'], 5)).toEqual(['github', 'gitlab']);
+    expect(closestNames('drop', ids, 2)).toHaveLength(2);
+  });
+
+  it('didYouMean and unknownNameHint: a suggestion only when something is close', () => {
+    expect(didYouMean('gihtub', ['github', 'gitlab'])).toBe('did you mean github?');
+    expect(didYouMean('nope', ['adobe', 'apple', 'box'])).toBeUndefined();
+    expect(unknownNameHint('gihtub', ['github'], 'oauthd-cli providers list')).toBe('did you mean github? (oauthd-cli providers list)');
+    expect(unknownNameHint('nope', ['adobe', 'apple', 'box'], 'oauthd-cli providers list')).toBe('oauthd-cli providers list');
   });
 });

@@ -8,8 +8,8 @@ import { basename } from 'node:path';
 import { access } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { configPathFor, DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, saveConfig, schemaReference } from '../../config/load.js';
-import { parseDomainRule } from '../../config/domains.js';
+import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, locateConfig, newConfigPath, saveConfig, schemaReference } from '../../config/load.js';
+import { normalizeDomain, originBlindRules, parseDomainRule } from '../../config/domains.js';
 import type { Config, Flow } from '../../config/schema.js';
 import { appSecretAccount } from '../../config/app-secret.js';
 import { randomToken } from '../../oauth/random.js';
@@ -36,11 +36,13 @@ export const DEFAULT_DOMAINS = ['http://localhost:3000'];
 
 export async function run(ctx: Context, options: InitOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const path = configPathFor(ctx);
+  // Always here (or where --config / $OAUTHD_CONFIG say), never a parent's file.
+  const path = newConfigPath(ctx);
   if (!options.force && (await exists(path))) {
     throw configError(`${path} already exists`, 'keep it, or replace it with `oauthd-cli init --force` (its keysets are lost)');
   }
   for (const domain of options.domain ?? []) checkDomain(domain);
+  warnAboutParentConfig(ctx, ui, path);
 
   const defaults: Answers = {
     name: options.name ?? (basename(ctx.cwd) || 'my-app'),
@@ -58,6 +60,7 @@ export async function run(ctx: Context, options: InitOptions): Promise<void> {
   } else {
     answers = await ask(defaults, options);
   }
+  answers.domains = normalizedDomains(ui, answers.domains);
 
   const key = randomToken(24);
   const secret = randomToken(32);
@@ -125,6 +128,36 @@ async function ask(defaults: Answers, options: InitOptions): Promise<Answers> {
 
 function splitList(value: string): string[] {
   return value.split(/[\s,]+/).filter(Boolean);
+}
+
+/** A parent folder's oauthd.json serves this folder today: say that the new file takes over here. */
+function warnAboutParentConfig(ctx: Context, ui: Ui, path: string): void {
+  const current = locateConfig(ctx);
+  if (current.source !== 'found' || current.path === path) return;
+  ui.warn(
+    `${current.path} already configures this folder (commands use the nearest oauthd.json above them); ` +
+      `from now on ${path} is used here and in the folders below, the other one everywhere else`,
+  );
+}
+
+/**
+ * Entries as the file keeps them: `http://localhost:3000/` is the origin `http://localhost:3000`
+ * (a page's Origin header has no path; src/config/domains.ts), and a path entry that no origin
+ * entry covers is allowed to sign in but not to call APIs: said now, not found out in the page.
+ */
+function normalizedDomains(ui: Ui, domains: string[]): string[] {
+  const entries = domains.map((domain) => {
+    const entry = normalizeDomain(domain);
+    if (entry !== domain.trim()) ui.info(`Domain ${domain} saved as ${entry}: without a path an entry is an origin, written without the trailing "/".`);
+    return entry;
+  });
+  for (const rule of originBlindRules(entries.map(parseDomainRule))) {
+    ui.warn(
+      `the domain ${rule.source} has a path: it matches a page's full URL when it signs in, but never the Origin header of its API calls (/me, /request); ` +
+        'add the origin too if the page calls APIs through the broker',
+    );
+  }
+  return entries;
 }
 
 function checkDomain(domain: string): void {

@@ -18,12 +18,12 @@ import { startLoginBroker, type LoginBroker } from '../login/broker-runtime.js';
 import { codeFlow } from '../login/code-flow.js';
 import { deviceFlow } from '../login/device-flow.js';
 import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
-import { configPathFor, DEFAULT_BROKER_PORT, loadConfig, readConfig } from '../../config/load.js';
+import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../broker/outcome.js';
 import { fetchClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
@@ -56,9 +56,10 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const ui = new Ui(ctx);
   const isSandbox = providerId === SANDBOX_ID;
   checkCombination(options, isSandbox);
-  const config = isSandbox ? (await readConfig(configPathFor(ctx)))?.config : (await loadConfig(ctx)).config;
+  const target = locateConfig(ctx);
+  const config = (await readConfig(target.path))?.config;
   const dirs = catalogDirs(ctx);
-  if (!isSandbox) await requireKeyset(config as Config, providerId, configPathFor(ctx), dirs);
+  if (!isSandbox) await requireKeyset(ctx, config, providerId, target, dirs);
 
   const session = openTraceSession(
     { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
@@ -153,13 +154,18 @@ async function providerRegistry(ctx: Context, config: Config | undefined, http: 
   return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogProvider(id, dirs) });
 }
 
-async function requireKeyset(config: Config, providerId: string, configPath: string, dirs: string[]): Promise<void> {
-  if (config.providers[providerId]) return;
+/**
+ * The provider must be known, then configured. An unknown id is said first, even without a config
+ * file: a missing file is not the real problem when the name is misspelt.
+ */
+async function requireKeyset(ctx: Context, config: Config | undefined, providerId: string, target: ConfigTarget, dirs: string[]): Promise<void> {
+  if (config?.providers[providerId]) return;
   if (await findCatalogProvider(providerId, dirs)) {
-    throw configError(`${providerId} has no keyset in ${configPath}`, `add one: oauthd-cli providers add ${providerId} --client-id … --client-secret-env …`);
+    if (!config) throw missingConfigError(target, ctx.cwd);
+    throw configError(`${providerId} has no keyset in ${target.path}`, `add one: oauthd-cli providers add ${providerId} --client-id … --client-secret-env …`);
   }
-  const names = [...new Set([SANDBOX_ID, ...Object.keys(config.providers), ...(await catalogIds(dirs))])];
-  throw usageError(`unknown provider "${providerId}"`, `did you mean ${closestNames(providerId, names).join(', ')}? (oauthd-cli providers list)`);
+  const names = [...new Set([SANDBOX_ID, ...Object.keys(config?.providers ?? {}), ...(await catalogIds(dirs))])];
+  throw usageError(`unknown provider "${providerId}"`, unknownNameHint(providerId, names, 'oauthd-cli providers list shows them all'));
 }
 
 /** The token response's deviations (always), and each security check of the flow (--verbose). */

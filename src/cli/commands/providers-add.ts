@@ -6,12 +6,12 @@
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
-import { loadConfig, saveConfig } from '../../config/load.js';
+import { locateConfig, missingConfigError, readConfig, saveConfig } from '../../config/load.js';
 import type { DiscoveredEndpoints, Keyset } from '../../config/schema.js';
 import { vaultAccountForSecret } from '../../config/secrets.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
 import { fetchClient } from '../../oauth/http.js';
-import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { resolveProvider } from '../../providers/resolve.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
@@ -41,10 +41,21 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
   if (options.clientSecretEnv !== undefined && !ENV_NAME.test(options.clientSecretEnv)) {
     throw usageError(`"${options.clientSecretEnv}" is not an environment variable name`, 'e.g. --client-secret-env GITHUB_CLIENT_SECRET');
   }
-  const { path, config } = await loadConfig(ctx);
-  const previous = config.providers[id];
+  const target = locateConfig(ctx);
+  const loaded = await readConfig(target.path);
+  const previous = loaded?.config.providers[id];
 
+  const notInCatalog = async () =>
+    usageError(
+      `"${id}" is not in the catalog`,
+      unknownNameHint(id, await catalogIds(catalogDirs(ctx)), 'any OpenID provider works with --issuer https://…'),
+    );
   let spec = await findCatalogProvider(id, catalogDirs(ctx));
+  // An unknown id is said before a missing config file: it is the real problem.
+  if (!spec && options.issuer === undefined && !previous?.discovered) throw await notInCatalog();
+  if (!loaded) throw missingConfigError(target, ctx.cwd);
+  const { path, config } = loaded;
+
   let discovered: DiscoveredEndpoints | undefined;
   if (options.issuer !== undefined) {
     ui.info(`Reading the discovery document of ${options.issuer}…`);
@@ -54,13 +65,7 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
     discovered = previous.discovered;
     spec = specFromMetadata(id, id, discovered);
   }
-  if (!spec) {
-    const names = await catalogIds(catalogDirs(ctx));
-    throw usageError(
-      `"${id}" is not in the catalog`,
-      `did you mean ${closestNames(id, names).join(', ')}? Any OpenID provider works with --issuer https://…`,
-    );
-  }
+  if (!spec) throw await notInCatalog();
 
   const clientId = options.clientId ?? previous?.clientId;
   if (!clientId) throw usageError(`${id} needs a client id`, `pass --client-id (from ${spec.register ?? 'the provider\'s developer console'})`);

@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { configPathFor, readConfig } from '../../config/load.js';
+import { locateConfig, missingConfigError, readConfig } from '../../config/load.js';
 import { catalogDirs, loadCatalog } from '../../providers/catalog.js';
 import type { ProviderSpec } from '../../providers/schema.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
@@ -24,7 +24,8 @@ export interface ProviderRow {
 
 export async function run(ctx: Context, filter: string | undefined, options: ListOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const [catalog, loaded] = await Promise.all([loadCatalog(catalogDirs(ctx)), readConfig(configPathFor(ctx))]);
+  const target = locateConfig(ctx);
+  const [catalog, loaded] = await Promise.all([loadCatalog(catalogDirs(ctx)), readConfig(target.path)]);
   const keysets = loaded?.config.providers ?? {};
   for (const broken of catalog.broken) {
     ui.warn(`${broken.file}: ${broken.problems[0]?.path || '/'} ${broken.problems[0]?.message} (skipped)`);
@@ -56,7 +57,9 @@ export async function run(ctx: Context, filter: string | undefined, options: Lis
     (row) => `${row.configured ? ui.out.green('●') : ' '} ${row.id.padEnd(width)}  ${row.name}  ${ui.out.dim(row.protocols.join(', '))}`,
   );
   ui.result(lines.join('\n') || '(no provider matches)');
-  ui.info(`${shown.length} provider(s)${filter ? ` matching "${filter}"` : ''}; ● = configured in ${loaded?.path ?? 'oauthd.json (none yet)'}`);
+  ui.info(`${shown.length} provider(s)${filter ? ` matching "${filter}"` : ''}; ● = configured${loaded ? ` in ${loaded.path}` : ''}`);
+  // Without a file only the sandbox is configured: say where the file was looked for.
+  if (!loaded) ui.info(`note: ${missingConfigError(target, ctx.cwd).message}; only the built-in sandbox is configured (oauthd-cli init makes the file)`);
 }
 
 export function protocolsOf(spec: ProviderSpec): string[] {

@@ -15,7 +15,7 @@ import { Ui } from '../ui.js';
 import { protocolsOf } from './providers-list.js';
 import { configPathFor, DEFAULT_BROKER_PORT, readConfig } from '../../config/load.js';
 import type { Config, Keyset } from '../../config/schema.js';
-import { catalogDirs, catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import type { ClientAuthMethod, PkceSupport, ProviderSpec } from '../../providers/schema.js';
 import { fillTemplate, templateNames } from '../../providers/template.js';
@@ -204,7 +204,7 @@ async function describe(ctx: Context, id: string, config: Config | undefined, or
   const names = [...new Set([SANDBOX_ID, ...Object.keys(config?.providers ?? {}), ...(await catalogIds(dirs))])];
   throw usageError(
     `unknown provider "${id}"`,
-    `did you mean ${closestNames(id, names).join(', ')}? (oauthd-cli providers list shows them all)`,
+    unknownNameHint(id, names, 'oauthd-cli providers list shows them all'),
   );
 }
 

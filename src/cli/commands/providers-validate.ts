@@ -6,12 +6,17 @@
  *
  * Without FILE it checks every folder the CLI reads providers from (the user folder and the shipped
  * catalog) and the ids across files. A FILE may also be a folder: every provider file in it.
+ *
+ * An app config given as a FILE (`oauthd.json`, or any file shaped like one: `app` and `broker`,
+ * no provider `id`) is said to be one and checked as one, against oauthd.schema.json and the
+ * domain grammar, instead of drowning in provider-schema errors.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { catalogDirs, isProblem, readProviderFile } from '../../providers/catalog.js';
+import { checkConfigText, DEFAULT_CONFIG_FILE, formatProblem } from '../../config/load.js';
 import type { ProviderProblem } from '../../providers/validate.js';
 import { configError, usageError } from '../../util/errors.js';
 
@@ -29,7 +34,18 @@ export async function run(ctx: Context, files: string[]): Promise<void> {
     return path.startsWith('..') || isAbsolute(path) ? file : path;
   };
 
-  const groups = files.length > 0 ? await givenFiles(ctx.cwd, files) : await catalogFiles(catalogDirs(ctx));
+  const given = files.length > 0 ? await givenFiles(ctx.cwd, files) : await catalogFiles(catalogDirs(ctx));
+  // App configs given among the files are checked as what they are.
+  const configs: string[] = [];
+  const groups: string[][] = [];
+  for (const group of given) {
+    const providers: string[] = [];
+    for (const file of group) (files.length > 0 && (await isAppConfig(file)) ? configs : providers).push(file);
+    if (providers.length > 0) groups.push(providers);
+  }
+  let configProblems = 0;
+  for (const file of configs) configProblems += await checkAppConfig(ctx, ui, shown, file);
+
   const checked: Checked[][] = [];
   for (const group of groups) checked.push(await Promise.all(group.map(check)));
 
@@ -61,11 +77,51 @@ export async function run(ctx: Context, files: string[]): Promise<void> {
   const count = bad.reduce((sum, entry) => sum + entry.problems.length, 0);
   if (bad.length > 0) {
     throw configError(
-      `${bad.length} of ${all.length} provider file(s) have problems (${count} in all)`,
+      `${bad.length} of ${all.length} provider file(s) have problems (${count} in all)${configProblems > 0 ? `, and the app config ${configProblems}` : ''}`,
       'fix each path above; providers/schema.json describes every field',
     );
   }
-  ui.success(`${all.length} provider file(s) valid`);
+  if (configProblems > 0) {
+    throw configError(
+      `the app config${configs.length > 1 ? 's have' : ' has'} ${configProblems} problem${configProblems > 1 ? 's' : ''}${all.length > 0 ? `; the ${all.length} provider file(s) are valid` : ''}`,
+      'fix each path above; schemas/oauthd.schema.json and docs/config.md describe every field',
+    );
+  }
+  if (all.length > 0) ui.success(`${all.length} provider file(s) valid`);
+}
+
+/**
+ * An app config rather than a provider file: named oauthd.json, or an object with `app` or
+ * `broker` and no provider `id`. A file that is not JSON is left to the provider check (its
+ * syntax error reads the same).
+ */
+async function isAppConfig(file: string): Promise<boolean> {
+  if (basename(file) === DEFAULT_CONFIG_FILE) return true;
+  try {
+    const value = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+    return ('app' in value || 'broker' in value) && !('id' in value);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks one app config as `serve` reads it; prints every problem and returns their count. */
+async function checkAppConfig(ctx: Context, ui: Ui, shown: (file: string) => string, file: string): Promise<number> {
+  ui.info(`note: ${shown(file)} is an app config (oauthd.json), not a provider file: checked as an app config`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw configError(`cannot read ${shown(file)}: ${(error as Error).message}`);
+  }
+  const checked = checkConfigText(text);
+  if (checked.ok) {
+    ui.success(`${shown(file)}: valid app config`);
+    return 0;
+  }
+  for (const problem of checked.problems) ctx.stderr.write(`${shown(file)}: ${formatProblem(problem)}\n`);
+  return checked.problems.length;
 }
 
 async function check(file: string): Promise<Checked> {

@@ -8,7 +8,6 @@ import { listen, loopbackHosts } from '../listen.js';
 import { loadConfig } from '../../config/load.js';
 import { appFromConfig } from '../../broker/app-config.js';
 import { buildBroker } from '../../broker/app.js';
-import { appRegistry } from '../../broker/types.js';
 import { configRegistry } from '../../broker/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { fetchClient } from '../../oauth/http.js';
@@ -18,6 +17,8 @@ import { createSandbox } from '../../sandbox/server.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
 import { lazyVault } from '../vault.js';
+import { reloadConfigOnChange } from '../serve/config-reload.js';
+import type { Config } from '../../config/schema.js';
 
 export interface ServeOptions {
   port?: number;
@@ -54,18 +55,22 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   for (const broken of watcher.problems()) {
     ui.warn(`${broken.file} is broken: ${broken.problems[0]?.path || '/'} ${broken.problems[0]?.message} (oauthd-cli providers validate lists every problem)`);
   }
-  const registry = configRegistry({
-    keysets: config.providers,
-    env: ctx.env,
-    http,
-    vault,
-    // The watcher's last good version of each file: an edit takes effect at the next flow, and a
-    // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
-    catalog: async (id) => watcher.get(id),
-    ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
-  });
+  const registryFor = (keysets: Config['providers']) =>
+    configRegistry({
+      keysets,
+      env: ctx.env,
+      http,
+      vault,
+      // The watcher's last good version of each file: an edit takes effect at the next flow, and a
+      // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
+      catalog: async (id) => watcher.get(id),
+      ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
+    });
+  // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.
+  const live = reloadConfigOnChange({ ui, path, config, app, buildApp: (next) => appFromConfig(next, ctx.env, vault), buildProviders: registryFor });
+  const registry = live.providers;
   const broker = await buildBroker({
-    apps: appRegistry([app]),
+    apps: live.apps,
     providers: registry,
     store,
     http,
@@ -101,6 +106,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       watcher.close();
+      live.close();
       void broker.app.close().then(() => store.close()).then(resolve);
     };
     const onInt = () => stop('SIGINT');

@@ -6,7 +6,7 @@ import type { Keyset } from '../../config/schema.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { discover, isLoopback, metadataUrls } from '../../oauth/oidc/discovery.js';
-import { catalogIds, closestNames, findCatalogProvider } from '../../providers/catalog.js';
+import { catalogIds, didYouMean, findCatalogProvider } from '../../providers/catalog.js';
 import { specFromMetadata } from '../../providers/discovered.js';
 import { resolveProvider, type ResolvedProvider } from '../../providers/resolve.js';
 import type { ProviderSpec } from '../../providers/schema.js';
@@ -41,11 +41,11 @@ export async function providerChecks(
   const origin = keyset.discovered ? 'issuer' : 'catalog';
   if (!spec && keyset.discovered) spec = specFromMetadata(id, id, keyset.discovered);
   if (!spec) {
-    const names = await catalogIds(dirs);
+    const suggestion = didYouMean(id, await catalogIds(dirs));
     return [
       check('provider', {
         status: 'fail',
-        detail: `no provider file ${id}.json in ${dirs[0]} nor in the catalog (did you mean ${closestNames(id, names).join(', ')}?)`,
+        detail: `no provider file ${id}.json in ${dirs[0]} nor in the catalog${suggestion ? ` (${suggestion})` : ''}`,
         fix: `rename the keyset in oauthd.json, add any OpenID provider with \`oauthd-cli providers add ${id} --issuer https://…\`, or write ${join(dirs[0] as string, `${id}.json`)}`,
       }),
     ];

@@ -42,7 +42,10 @@ export function render(checks: readonly CheckResult[], color: ChalkInstance): st
   const width = Math.min(28, Math.max(...checks.map((check) => check.label.length)));
   const lines: string[] = [];
   for (const check of checks) {
-    lines.push(`${MARKS[check.status](color)} ${check.label.padEnd(width)}  ${check.detail}`);
+    // A detail of several lines (every problem of a broken file) continues in the detail column.
+    const [first, ...more] = check.detail.split('\n');
+    lines.push(`${MARKS[check.status](color)} ${check.label.padEnd(width)}  ${first}`);
+    for (const line of more) lines.push(`  ${''.padEnd(width)}  ${line}`);
     if (check.fix !== undefined && check.status !== 'pass') lines.push(`  ${''.padEnd(width)}  ${color.bold('fix:')} ${check.fix}`);
   }
   return lines.join('\n');

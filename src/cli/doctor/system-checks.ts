@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { stat } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { hasDisplay, isSsh } from '../environment.js';
-import { configPathFor, DEFAULT_BROKER_HOST, readConfig, type LoadedConfig } from '../../config/load.js';
+import { DEFAULT_BROKER_HOST, describeConfigSource, locateConfig, missingConfigError, readConfig, type LoadedConfig } from '../../config/load.js';
+import { originBlindRules, parseDomainRule, type DomainRule } from '../../config/domains.js';
 import type { Config } from '../../config/schema.js';
 import { appSecretAccount } from '../../config/app-secret.js';
 import { CATALOG_DIR, catalogDirs, catalogIds, loadCatalog } from '../../providers/catalog.js';
@@ -24,8 +25,14 @@ export function nodeCheck(version: string): CheckResult {
     : { id: 'node', label: 'Node.js', status: 'fail', detail: `${version} is older than ${need}`, fix: `install Node.js ${need} or later (e.g. nvm install 22)` };
 }
 
+/**
+ * Which oauthd.json is used (found from the working folder up, or named by --config /
+ * $OAUTHD_CONFIG), every problem of a broken one, and domain entries that cannot do what a page
+ * needs.
+ */
 export async function configCheck(ctx: Context): Promise<{ check: CheckResult; loaded?: LoadedConfig }> {
-  const path = configPathFor(ctx);
+  const target = locateConfig(ctx);
+  const path = target.path;
   const base = { id: 'config', label: 'config' };
   let loaded: LoadedConfig | undefined;
   try {
@@ -34,24 +41,41 @@ export async function configCheck(ctx: Context): Promise<{ check: CheckResult; l
     return { check: failure(base, error) };
   }
   if (!loaded) {
-    return {
-      check: {
-        ...base,
-        status: 'fail',
-        detail: `no config file at ${path}`,
-        fix: 'run `oauthd-cli init` in your project folder, or point --config / OAUTHD_CONFIG at the file',
-      },
-    };
+    const missing = missingConfigError(target, ctx.cwd);
+    return { check: { ...base, status: 'fail', detail: missing.message, ...(missing.hint ? { fix: missing.hint } : {}) } };
   }
   const { app, providers } = loaded.config;
-  const summary = `${path}: app "${app.name}" (${app.flow} flow), ${plural(app.domains.length, 'domain')}, ${plural(Object.keys(providers).length, 'provider')}`;
+  const how = describeConfigSource(target, ctx.cwd);
+  const summary = `${path}${how ? ` (${how})` : ''}: app "${app.name}" (${app.flow} flow), ${plural(app.domains.length, 'domain')}, ${plural(Object.keys(providers).length, 'provider')}`;
   if (app.domains.length === 0) {
     return {
       loaded,
       check: { ...base, status: 'warn', detail: `${summary}; with no domain every page is refused`, fix: `add the origin of your front end to app.domains in ${path}, e.g. "http://localhost:3000"` },
     };
   }
+  const blind = originBlindRules(app.domains.map(parseDomainRule));
+  if (blind.length > 0) {
+    const entries = blind.map((rule) => rule.source).join(', ');
+    const origins = [...new Set(blind.map(originOf))].join(', ');
+    return {
+      loaded,
+      check: {
+        ...base,
+        status: 'warn',
+        detail:
+          `${summary}; ${entries} ${blind.length > 1 ? 'have paths' : 'has a path'}: a page there can sign in (its full URL is known then), ` +
+          'but its API calls through the broker (/me, /request) carry only an Origin header, which a path never matches, so they are refused',
+        fix: `if the page calls APIs through the broker, add ${origins} to app.domains in ${path}`,
+      },
+    };
+  }
   return { loaded, check: { ...base, status: 'pass', detail: summary } };
+}
+
+/** The entry without its path: what to add so Origin headers match too. */
+function originOf(rule: DomainRule): string {
+  const source = rule.source.trim();
+  return source.slice(0, source.length - (rule.path ?? '').length);
 }
 
 /** Where secrets rest: the keychain named by its backend, or the 0600 file with its mode checked. */
@@ -132,14 +156,17 @@ export async function providerFolderCheck(ctx: Context): Promise<CheckResult> {
     return failure(base, error);
   }
   if (catalog.broken.length > 0) {
-    const [first] = catalog.broken;
-    const problem = first?.problems[0];
+    // Every problem of every file, each file named once (as for oauthd.json).
+    const lines = catalog.broken.flatMap(({ file, problems }) => {
+      const shown = problems.map((problem) => `${problem.path || '/'} ${problem.message}`);
+      return shown.length === 1 ? [`${file}: ${shown[0]}`] : [`${file} has ${shown.length} problems:`, ...shown.map((line) => `  ${line}`)];
+    });
     const total = catalog.broken.reduce((sum, entry) => sum + entry.problems.length, 0);
     return {
       ...base,
       status: 'fail',
-      detail: `${first?.file}: ${problem?.path || '/'} ${problem?.message}${total > 1 ? ` (and ${total - 1} more problem${total > 2 ? 's' : ''} in ${plural(catalog.broken.length, 'file')})` : ''}`,
-      fix: 'oauthd-cli providers validate shows every problem with its JSON path; fix the file or move it away',
+      detail: catalog.broken.length === 1 ? lines.join('\n') : [`${plural(total, 'problem')} in ${plural(catalog.broken.length, 'file')}:`, ...lines].join('\n'),
+      fix: 'fix each file (oauthd-cli providers validate checks them again), or move it away',
     };
   }
   const shipped = new Set(await catalogIds(CATALOG_DIR));
