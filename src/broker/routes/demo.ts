@@ -102,16 +102,21 @@ function demoCsp(nonces: Nonces, broker: string): string {
   ].join('; ');
 }
 
-/** What the page runs, shown on it too: the three lines an app's own page needs. */
+/** What the page runs, shown on it too: what an app's own page needs. */
 function snippet(key: string, broker: string): string {
   return [
-    `OAuth.initialize(${JSON.stringify(key)});`,
-    `OAuth.setOAuthdURL(${JSON.stringify(broker)});`,
-    `OAuth.popup(${JSON.stringify(SANDBOX_ID)})`,
-    '  .done((result) => result.me().done((profile) => show(result, profile)))',
-    '  .fail((error) => show(error));',
+    `<script src="${DEMO_PATH}/oauth.js"></script>  <!-- oauthio-web@0.6.2, dist/oauth.min.js -->`,
+    '<script>',
+    `  OAuth.initialize(${JSON.stringify(key)});`,
+    `  OAuth.setOAuthdURL(${JSON.stringify(broker)});`,
+    `  OAuth.popup(${JSON.stringify(SANDBOX_ID)})`,
+    '    .done((result) => result.me().done((profile) => console.log(result.access_token, profile)))',
+    '    .fail((error) => console.error(error.message));',
+    '</script>',
   ].join('\n');
 }
+
+const STYLE = 'pre{background:#f6f8fa;padding:.75rem;overflow-x:auto;border-radius:6px}pre code{background:none;padding:0;word-break:normal}';
 
 function demoPage(key: string, broker: string, nonces: Nonces): string {
   const script =
@@ -133,7 +138,7 @@ function demoPage(key: string, broker: string, nonces: Nonces): string {
     `});})();`;
   return renderPage(
     'oauthd-cli demo: the client-side flow',
-    html`<main><h1>The client-side flow, in this browser</h1>
+    html`${raw(`<style nonce="${nonces.style}">${STYLE}</style>`)}<main><h1>The client-side flow, in this browser</h1>
 <p>This page is what an app's front end does: it loads oauthd's SDK (<code>oauthio-web@0.6.2</code>, served from
 <code>${DEMO_PATH}/oauth.js</code>), opens a popup on the broker, you sign in on the sandbox, and the token comes back to the page.</p>
 <p><button id="signin" type="button">Sign in with the sandbox</button></p>
