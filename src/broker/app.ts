@@ -3,23 +3,102 @@
  * `login` call listen). One plugin per route group; one error handler shapes every error: HTML
  * routes answer a page, API routes answer oauthd's JSON envelope, never a stack trace.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { FlowEngine } from './flows.js';
 import { authRoutes } from './routes/auth.js';
 import { backendRoutes } from './routes/backend.js';
 import { apiRoutes, legacyRoutes } from './routes/api.js';
 import { corsRoutes, proxyRoutes } from './routes/proxy.js';
+import { demoApp, demoRoutes, withDemoApp, DEMO_PATH } from './routes/demo.js';
 import { errorPage } from './pages.js';
 import { sendPage } from '../util/html.js';
-import type { BrokerDeps } from './types.js';
+import { SANDBOX_PATH } from '../sandbox/spec.js';
+import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers browsers with HTML pages (errors too). */
     html?: boolean;
+    /** The flow step the route is, for the request log; `{provider}` is filled from the path. */
+    step?: string;
   }
+}
+
+/**
+ * The flow step of each route, set on its config as it is registered (so the route files stay
+ * about the protocol). A route missing here logs without a step.
+ */
+const STEPS: Readonly<Record<string, string>> = {
+  '/auth/:provider': 'flow start {provider}',
+  '/auth': 'callback',
+  '/auth/access_token': 'code exchange',
+  '/auth/refresh_token/:provider': 'refresh {provider}',
+  '/auth/:provider/me': 'profile {provider}',
+  '/request/:provider/*': 'api {provider}',
+  '/api/providers': 'describe',
+  '/api/providers/:id': 'describe',
+  '/api/extended-endpoints': 'describe',
+  '/auth/iframe': 'legacy relay',
+  [DEMO_PATH]: 'demo',
+  [`${DEMO_PATH}/oauth.js`]: 'demo',
+};
+
+function stepOf(url: string, method: string | string[]): string | undefined {
+  if (method === 'OPTIONS') return 'cors preflight';
+  if (url === SANDBOX_PATH || url.startsWith(`${SANDBOX_PATH}/`)) return 'sandbox';
+  return STEPS[url];
+}
+
+/**
+ * Fastify's request logging, one line per request instead of two ("incoming request" with the
+ * whole URL, "request completed"): written when the answer has gone, with the method, the path,
+ * the status, the time and the flow step. Never the query string, a header or a body.
+ */
+class RequestLine extends LogController {
+  override incomingRequest(): void {}
+
+  /** The request's line says 404 already; fastify's own would print the URL with its query. */
+  override routeNotFound(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const provider = (request.params as { provider?: unknown } | undefined)?.provider;
+    const step = request.routeOptions.config.step?.replace('{provider}', typeof provider === 'string' ? provider : '?');
+    const line = {
+      method: request.method,
+      path: pathOf(request.originalUrl),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ...(step ? { step } : {}),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/**
+ * pino's options for the request log. Query strings carry codes, states, `k` and `opts`, the
+ * `oauthio` header carries tokens, bodies carry codes and secrets: a request is logged as its
+ * method and path only, a response as its status, and nothing else of them ever reaches a line
+ * (the serializers hold for fastify's own lines too, such as a 500's).
+ */
+function loggerOptions(log: BrokerLog) {
+  return {
+    level: log.level,
+    stream: log.stream,
+    // No pid and hostname on every line: this is a developer's terminal, not a fleet.
+    base: null,
+    serializers: {
+      req: (request: { method?: string; url?: string }) => ({ method: request.method, path: pathOf(request.url ?? '') }),
+      res: (reply: { statusCode?: number }) => ({ status: reply.statusCode }),
+    },
+  };
+}
+
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 // Every answer: not cached (RFC 9111 §5.2.2.5; the seed), no Referer leaving a broker page (codes
@@ -39,7 +118,7 @@ export interface Broker {
 
 export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.log ? { logger: loggerOptions(deps.log), logController: new RequestLine() } : { logger: false }),
     // Query strings and bodies are small in OAuth; refuse floods early.
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
@@ -49,7 +128,15 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
       void (reply as FastifyReply).code(400).send({ status: 'fail', message: `bad request: ${error.message}` });
     },
   });
+  // The demo page's own app joins the configured ones (src/broker/routes/demo.ts says why).
+  const demo = deps.demo ? demoApp(deps) : undefined;
+  if (demo) deps = { ...deps, apps: withDemoApp(deps.apps, demo) };
   const flows = new FlowEngine(deps);
+
+  app.addHook('onRoute', (route) => {
+    const step = stepOf(route.url, route.method);
+    if (step !== undefined) route.config = { ...route.config, step };
+  });
 
   // The security headers are constants, set in one hook: @fastify/helmet builds its middleware
   // chain anew on every request, which cost the broker a third of its throughput, and each page
@@ -94,5 +181,6 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   await app.register(corsRoutes(deps, apiRoutes(deps), proxyRoutes(deps)));
   await app.register(legacyRoutes());
   if (deps.sandbox) await app.register(deps.sandbox.plugin);
+  if (demo) await app.register(demoRoutes(deps, demo));
   return { app, flows };
 }

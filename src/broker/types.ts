@@ -89,6 +89,15 @@ export interface BrokerDeps {
   onStrayCallback?: (error: CliError, state: string | undefined) => void;
   /** Sees each authorization request and response as it happens (login --trace); secrets are its business. */
   trace?: FlowTracer;
-  /** Fastify's logger; off unless debugging. */
-  logger?: boolean;
+  /** Request logs (serve): fastify's logger writes pino's JSON lines to `stream`; absent, no logs. */
+  log?: BrokerLog;
+  /** Mount the demo page of the client-side flow at /demo (serve --sandbox; src/broker/routes/demo.ts). */
+  demo?: boolean;
+}
+
+export interface BrokerLog {
+  /** Receives one JSON line per entry (pino's format); `serve` prettifies it on a terminal. */
+  stream: { write(line: string): unknown };
+  /** 'debug' with --debug; 'info' (one line per request) otherwise. */
+  level: 'info' | 'debug';
 }

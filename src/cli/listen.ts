@@ -7,13 +7,21 @@ import { configError } from '../util/errors.js';
 
 export interface Bound {
   port: number;
-  /** http://host:port as browsers reach it (loopback hosts written as 127.0.0.1). */
+  /** http://host:port as browsers on this machine reach it (all interfaces written as 127.0.0.1). */
   origin: string;
+  /** http://address:port the socket is bound to, e.g. http://0.0.0.0:6284 for --host 0.0.0.0. */
+  address: string;
+  /** Whether only this machine can connect (127.0.0.0/8, ::1). */
+  loopback: boolean;
 }
 
 export async function listen(app: FastifyInstance, host: string, port: number): Promise<Bound> {
+  // Fastify logs where it listens; the command's banner says so already, so that line is muted.
+  // (Without a logger, app.log is abstract-logging's shared no-op object: it has no level to set.)
+  const level = app.log.level as string | undefined;
+  if (level !== undefined) app.log.level = 'warn';
   try {
-    await app.listen({ host, port, listenTextResolver: () => '' });
+    await app.listen({ host, port });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
@@ -25,10 +33,18 @@ export async function listen(app: FastifyInstance, host: string, port: number): 
     if (code === 'EACCES') throw configError(`not allowed to listen on ${host}:${port}`, 'use a port above 1023 with --port');
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw configError(`cannot listen on ${host}: no such local address`, 'use --host 127.0.0.1');
     throw error;
+  } finally {
+    if (level !== undefined) app.log.level = level;
   }
-  const bound = (app.server.address() as AddressInfo).port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return { port: bound, origin: `http://${shownHost}:${bound}` };
+  const { address, port: bound } = app.server.address() as AddressInfo;
+  const bracket = (name: string) => (name.includes(':') ? `[${name}]` : name);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : bracket(host);
+  return {
+    port: bound,
+    origin: `http://${shownHost}:${bound}`,
+    address: `http://${bracket(address)}:${bound}`,
+    loopback: address === '::1' || /^(::ffff:)?127\./.test(address),
+  };
 }
 
 /** Host header values a loopback broker answers to. */

@@ -144,8 +144,8 @@ export function buildProgram(
   providers
     .command('show <id>')
     .description('what to register at a provider (where, the exact redirect URI) and what a flow does there')
-    .option('--json', 'print the provider description, with redirectUri and configured, as JSON')
-    .addHelpText('after', examples(['oauthd-cli providers show github', 'oauthd-cli providers show microsoft --json | jq .oauth2']))
+    .option('--json', 'print the provider description as JSON, with redirectUri, configured and the endpoints filled (endpoints)')
+    .addHelpText('after', examples(['oauthd-cli providers show github', 'oauthd-cli providers show microsoft --json | jq .endpoints.oauth2']))
     .action(withContext(() => import('./commands/providers-show.js')));
 
   providers
@@ -185,10 +185,12 @@ export function buildProgram(
     .description('run the broker for your app (oauthd\'s routes, both flows) until Ctrl-C')
     .option('--port <n>', 'port to listen on (default: broker.port in oauthd.json, else 6284)', parsePort)
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
-    .option('--sandbox', 'also mount the embedded authorization server at /sandbox (provider "sandbox")')
+    .option('--sandbox', 'also mount the embedded authorization server at /sandbox (provider "sandbox") and a demo page at /demo')
+    .addOption(new Option('--log <format>', 'request log on stderr: one readable line per request, or JSON lines').choices(['pretty', 'json']).default('pretty'))
+    .option('--quiet', 'no request log')
     .addHelpText(
       'after',
-      examples(['oauthd-cli serve', 'oauthd-cli serve --sandbox --port 8080']),
+      examples(['oauthd-cli serve', 'oauthd-cli serve --sandbox --port 8080   # then open http://127.0.0.1:8080/demo', 'oauthd-cli serve --log json 2> broker.log']),
     )
     .action(withContext(() => import('./commands/serve.js')));
 

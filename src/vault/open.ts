@@ -1,7 +1,9 @@
 /**
- * Chooses where secrets rest: the OS keychain when one answers, else the 0600 file, said once on
- * stderr. `OAUTHD_STORE=keychain|file` (or a command's --store) forces a choice; a forced keychain
- * that does not answer is an error, not a silent fallback.
+ * Chooses where secrets rest: the OS keychain when one answers, else the 0600 file. The caller
+ * hears of the fallback with the keychain's own reason (src/cli/vault.ts says it once per data
+ * folder, in plain words; `doctor` shows the reason). `OAUTHD_STORE=keychain|file` (or a
+ * command's --store) forces a choice; a forced keychain that does not answer is an error, not a
+ * silent fallback.
  */
 import { join } from 'node:path';
 import type { SecretBackend } from './backend.js';
@@ -16,8 +18,13 @@ export interface VaultOptions {
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
   choice?: StoreChoice;
-  /** Told once when the keychain is not there and the file is used instead. */
-  notice?: (message: string) => void;
+  /**
+   * Told when no keychain answers and the file is used instead: the keychain library's reason
+   * (raw, e.g. a D-Bus error) and the file's path. Not called when the file was chosen.
+   */
+  onFallback?: (fallback: { reason: string; location: string }) => void;
+  /** Told when the keychain answered (so a later fallback is news again). */
+  onKeychain?: () => void;
 }
 
 export function secretsFilePath(env: VaultOptions['env'], platform: NodeJS.Platform): string {
@@ -29,7 +36,10 @@ export async function openVault(options: VaultOptions): Promise<SecretBackend> {
   const file = () => new FileBackend(secretsFilePath(options.env, options.platform));
   if (choice === 'file') return file();
   const keychain = await KeychainBackend.open(options.platform);
-  if (keychain instanceof KeychainBackend) return keychain;
+  if (keychain instanceof KeychainBackend) {
+    options.onKeychain?.();
+    return keychain;
+  }
   if (choice === 'keychain') {
     throw configError(
       `the OS keychain is not available: ${keychain.unavailable}`,
@@ -37,10 +47,7 @@ export async function openVault(options: VaultOptions): Promise<SecretBackend> {
     );
   }
   const fallback = file();
-  options.notice?.(
-    `No OS keychain answered (${keychain.unavailable.split('\n')[0]}); ` +
-      `secrets are kept in ${fallback.location} (mode 0600).`,
-  );
+  options.onFallback?.({ reason: keychain.unavailable.split('\n')[0] ?? keychain.unavailable, location: fallback.location });
   return fallback;
 }
 

@@ -11,6 +11,7 @@ import { freePort } from '../helpers/ports.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { startAppServer, type AppServer } from '../helpers/app-server.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
+import { CHROMIUM, signIn } from '../helpers/sandbox-pages.js';
 
 const available = requireComponent('chromium', hasChromium());
 
@@ -39,26 +40,13 @@ async function setUp(flow: 'client' | 'server', extraConfig: Record<string, unkn
   return { broker, app, key, secret };
 }
 
-/** Signs in on the sandbox pages shown in `page` (a popup, or the main page in redirect mode). */
-async function signIn(page: Page, user = 'alice'): Promise<void> {
-  await page.waitForSelector('input[name=login]');
-  await page.fill('input[name=login]', user);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-sandbox-step=consent]');
-  await page.click('form[action$="/confirm"] button[type=submit]');
-}
-
 describe.skipIf(!available)("oauthd's SDKs against the broker, in a real browser", () => {
   let browser: Browser;
   let context: BrowserContext;
   let setup: Setup | undefined;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch(CHROMIUM);
   });
   afterAll(async () => {
     await browser?.close();

@@ -86,9 +86,12 @@ function providerFile(id: string, baseUrl: string, params?: Record<string, { des
   };
 }
 
+/** A port held by something that is not a broker: it takes connections and never answers. */
 function holdPort(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    // Reading lets each socket see its peer's FIN and close, so close() below does not wait forever
+    // for the connection doctor opens to ask whether a broker is there.
+    const server = createServer((socket) => socket.resume());
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });

@@ -42,7 +42,7 @@ describe('login sandbox (no config, embedded OpenID provider)', () => {
     expect(result.stdout).toContain('Signed in to oauthd-cli sandbox');
     expect(result.stdout).toMatch(/id_token\s+verified: signature, iss, aud, exp, nonce \(sub developer\)/);
     // The fallback is said once, and the file is private.
-    expect(result.stderr.match(/No OS keychain answered/g)).toHaveLength(1);
+    expect(result.stderr.match(/No OS keychain here/g)).toHaveLength(1);
     const file = join(home.path, 'data', 'oauthd-cli', 'secrets.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(home.path, 'data', 'oauthd-cli'))).mode & 0o777).toBe(0o700);
@@ -64,7 +64,7 @@ describe('login sandbox (no config, embedded OpenID provider)', () => {
     expect(typeof token.refresh_token).toBe('string');
     expect(result.stderr).toContain('Opened $BROWSER');
     // --no-save: the vault was never opened.
-    expect(result.stderr).not.toContain('No OS keychain answered');
+    expect(result.stderr).not.toContain('No OS keychain here');
   });
 
   it('--auto-approve is refused for a real provider', async () => {
@@ -164,7 +164,7 @@ describe.skipIf(!keyring)('tokens in the OS keychain (a real Secret Service)', (
     const env = { HOME: home.path, XDG_DATA_HOME: join(home.path, 'data'), WITH_KEYRING_DIR: keyringDir.path };
     const login = await runCli(['login', 'sandbox', '--port', '0', '--auto-approve', '--json'], { cwd: home.path, env, wrap: ['test/helpers/with-keyring.sh'] });
     expect(login.code, login.stderr).toBe(0);
-    expect(login.stderr).not.toContain('No OS keychain answered');
+    expect(login.stderr).not.toContain('No OS keychain here');
     const accessToken = json(login).access_token as string;
 
     // Read it back through the Secret Service itself, with libsecret's own tool.

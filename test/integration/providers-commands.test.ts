@@ -93,7 +93,7 @@ describe('providers show', () => {
     expect(result.code, result.stderr).toBe(0);
     const described = json<Record<string, any>>(result);
     expect(described).toMatchObject({ id: 'github', register: 'https://github.com/settings/applications/new', redirectUri: 'http://127.0.0.1:6284/auth', configured: false });
-    const { redirectUri: _uri, configured: _configured, source: _source, ...spec } = described;
+    const { redirectUri: _uri, configured: _configured, source: _source, templateValues: _values, endpoints: _endpoints, ...spec } = described;
     expect(validateProvider(spec, 'github')).toEqual([]);
   });
 

@@ -67,10 +67,11 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   );
   const http = fetchClient(session ? { observe: session.transcript.observer } : {});
   // Secret references (keychain:NAME) are read where they were stored; --store only decides where
-  // this token goes, and a forced store is opened first, so a missing keychain fails before sign-in.
+  // this token goes. The token's store is opened before the sign-in: a keychain forced by --store or
+  // OAUTHD_STORE that does not answer fails now, not after the user signed in (losing the token).
   const vault = lazyVault(ctx, ui);
   const tokenVault = options.store === undefined ? vault : lazyVault(ctx, ui, options.store);
-  if (options.store !== undefined && options.save !== false) await tokenVault();
+  if (options.save !== false) await tokenVault();
   const scopes = options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
 

@@ -36,6 +36,19 @@ export interface ProviderShowJson extends Omit<ProviderSpec, '$schema'> {
   /** The keyset in oauthd.json: the client secret only as its reference (env:/keychain:). */
   keyset?: { clientId: string; clientSecret?: string; scope?: string[]; params?: Record<string, string>; issuer?: string };
   source: ProviderSource;
+  /** The values the URL templates are filled with: the client id, the parameters' defaults overlaid by the keyset's. */
+  templateValues: Record<string, string>;
+  /** Each endpoint as a flow will call it; null while a value is missing (a required parameter, a {token.*} field). */
+  endpoints: Endpoints;
+}
+
+type Filled = string | null;
+export interface Endpoints {
+  oidc?: { issuer: Filled; jwksUri?: Filled };
+  oauth2?: { authorizeUrl: Filled; tokenUrl: Filled; refreshUrl: Filled; revokeUrl?: Filled; introspectUrl?: Filled; deviceAuthorizationUrl?: Filled };
+  oauth1?: { requestTokenUrl: Filled; authorizeUrl: Filled; accessTokenUrl: Filled };
+  api?: { baseUrl: Filled };
+  profile?: { url: Filled };
 }
 
 const CLIENT_AUTH: Record<ClientAuthMethod, string> = {
@@ -63,15 +76,15 @@ export async function run(ctx: Context, id: string, options: ShowOptions): Promi
   const { spec, source, keyset } = found;
   const configured = source.kind === 'built-in' || keyset !== undefined;
 
+  const values = templateValues(spec, keyset);
   if (options.json) {
     const { $schema: _schema, ...description } = spec;
-    const output: ProviderShowJson = { ...description, redirectUri, configured, source };
+    const output: ProviderShowJson = { ...description, redirectUri, configured, source, templateValues: values, endpoints: endpoints(spec, values) };
     if (keyset && source.kind !== 'built-in') output.keyset = publicKeyset(keyset);
     ui.json(output);
     return;
   }
 
-  const values = templateValues(spec, keyset);
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(15)}${value}`);
   const more = (value: string) => lines.push(`  ${''.padEnd(15)}${value}`);
@@ -278,6 +291,29 @@ function tryFill(template: string, values: Record<string, string>): string | und
   } catch {
     return undefined;
   }
+}
+
+/** The URLs the text view shows under "= …", filled the same way (the refresh URL is the token URL unless the file names one). */
+function endpoints(spec: ProviderSpec, values: Record<string, string>): Endpoints {
+  const fill = (template: string): Filled => tryFill(template, values) ?? null;
+  const result: Endpoints = {};
+  if (spec.oidc) result.oidc = { issuer: fill(spec.oidc.issuer), ...(spec.oidc.jwksUri ? { jwksUri: fill(spec.oidc.jwksUri) } : {}) };
+  const o2 = spec.oauth2;
+  if (o2) {
+    result.oauth2 = {
+      authorizeUrl: fill(o2.authorizeUrl),
+      tokenUrl: fill(o2.tokenUrl),
+      refreshUrl: fill(o2.refreshUrl ?? o2.tokenUrl),
+      ...(o2.revoke ? { revokeUrl: fill(o2.revoke.url) } : {}),
+      ...(o2.introspectUrl ? { introspectUrl: fill(o2.introspectUrl) } : {}),
+      ...(o2.deviceAuthorizationUrl ? { deviceAuthorizationUrl: fill(o2.deviceAuthorizationUrl) } : {}),
+    };
+  }
+  const o1 = spec.oauth1;
+  if (o1) result.oauth1 = { requestTokenUrl: fill(o1.requestTokenUrl), authorizeUrl: fill(o1.authorizeUrl), accessTokenUrl: fill(o1.accessTokenUrl) };
+  if (spec.api) result.api = { baseUrl: fill(spec.api.baseUrl) };
+  if (spec.profile) result.profile = { url: fill(spec.profile.url) };
+  return result;
 }
 
 function collectTemplates(value: unknown): string[] {

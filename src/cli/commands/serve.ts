@@ -19,11 +19,16 @@ import { openStore } from '../../store/open.js';
 import { lazyVault } from '../vault.js';
 import { reloadConfigOnChange } from '../serve/config-reload.js';
 import type { Config } from '../../config/schema.js';
+import { requestLog, type LogFormat } from '../request-log.js';
+import { DEMO_PATH } from '../../broker/routes/demo.js';
 
 export interface ServeOptions {
   port?: number;
   host?: string;
   sandbox?: boolean;
+  /** Request log format (default pretty); --quiet: none. */
+  log?: LogFormat;
+  quiet?: boolean;
 }
 
 export async function run(ctx: Context, options: ServeOptions): Promise<void> {
@@ -76,8 +81,8 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     http,
     publicOrigin: () => origin,
     allowedHosts: () => allowedHosts,
-    ...(sandbox ? { sandbox } : {}),
-    logger: ctx.debug,
+    ...(sandbox ? { sandbox, demo: true } : {}),
+    ...(options.quiet && !ctx.debug ? {} : { log: await requestLog(ctx, options.log ?? 'pretty', ui.err.level > 0) }),
   });
 
   const host = options.host ?? config.broker.host;
@@ -90,12 +95,14 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   ui.info(
     [
       `oauthd-cli broker for "${config.app.name}" (${config.app.flow} flow), config ${path}`,
-      `  listening      ${bound.origin}${host === '127.0.0.1' || host === 'localhost' ? '' : '   (not loopback: reachable from the network)'}`,
+      `  listening      ${bound.address}${bound.loopback ? '' : `   (not loopback: other machines can connect; this machine: ${bound.origin})`}`,
       `  redirect URI   ${origin}/auth   ← register exactly this at every provider`,
       `  app key        ${app.key}`,
       `  domains        ${config.app.domains.join(', ') || '(none: every page will be refused)'}`,
       `  providers      ${[...providers, ...(sandbox ? [`${SANDBOX_ID} (at ${origin}/sandbox)`] : [])].join(', ') || '(none yet: oauthd-cli providers add <id>)'}`,
       `  front end      OAuth.initialize('${app.key}'); OAuth.setOAuthdURL('${origin}')`,
+      ...(sandbox ? [`  demo           ${bound.origin}${DEMO_PATH}   ← the client-side flow with the sandbox, in your browser`] : []),
+      `  request log    ${options.quiet && !ctx.debug ? 'off (--quiet)' : options.log === 'json' ? 'JSON lines on stderr' : 'one line per request on stderr (--log json for JSON, --quiet for none)'}`,
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );

@@ -84,7 +84,7 @@ export async function storeCheck(ctx: Context): Promise<{ check: CheckResult; va
   let fallbackReason: string | undefined;
   let vault: SecretBackend;
   try {
-    vault = await openVault({ env: ctx.env, platform: ctx.platform, notice: (message) => (fallbackReason = message) });
+    vault = await openVault({ env: ctx.env, platform: ctx.platform, onFallback: (fallback) => (fallbackReason = fallback.reason) });
   } catch (error) {
     return { check: failure(base, error) };
   }
@@ -98,7 +98,7 @@ export async function storeCheck(ctx: Context): Promise<{ check: CheckResult; va
     return { vault, check: { ...base, status: 'pass', detail: `OS keychain: ${vault.location} (${plural(entries, 'entry', 'entries')} of oauthd-cli)` } };
   }
 
-  const why = fallbackReason !== undefined ? `no OS keychain answered (${reasonOf(fallbackReason)})` : 'chosen by OAUTHD_STORE=file';
+  const why = fallbackReason !== undefined ? `no OS keychain answered (${fallbackReason})` : 'chosen by OAUTHD_STORE=file';
   const path = secretsFilePath(ctx.env, ctx.platform);
   const info = await stat(path).catch(() => undefined);
   if (!info) {
@@ -113,12 +113,6 @@ export async function storeCheck(ctx: Context): Promise<{ check: CheckResult; va
     };
   }
   return { vault, check: { ...base, status: 'pass', detail: `0600 file ${path} (${plural(entries, 'entry', 'entries')}); ${why}` } };
-}
-
-/** "No OS keychain answered (X); secrets are kept in …" → "X". */
-function reasonOf(notice: string): string {
-  const match = /^No OS keychain answered \((.*)\); secrets are kept in/s.exec(notice);
-  return match?.[1] ?? notice;
 }
 
 export async function appSecretCheck(ctx: Context, config: Config, vault: SecretBackend | undefined): Promise<CheckResult> {
@@ -193,6 +187,17 @@ export async function portCheck(host: string, port: number, publicUrl: string | 
   const redirectUri = `${publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`}/auth`;
   if (!error) return { ...base, status: 'pass', detail: `${host}:${port} is free (redirect URI ${redirectUri})` };
   if (error.code === 'EADDRINUSE') {
+    const broker = await askBroker(host, port);
+    if (broker) {
+      return {
+        ...base,
+        status: 'info',
+        detail:
+          `${host}:${port} is in use by an oauthd broker that answers there (serving ${broker.join(', ') || 'no provider'}): ` +
+          `this project's \`oauthd-cli serve\`, or a \`login\` waiting for its callback. Front ends can use it; ` +
+          `\`login\` needs the port while it runs (stop serve first, or login --port 0 with a redirect URI for that port)`,
+      };
+    }
     return {
       ...base,
       status: 'fail',
@@ -205,6 +210,24 @@ export async function portCheck(host: string, port: number, publicUrl: string | 
     return { ...base, status: 'fail', detail: `${host} is not an address of this machine`, fix: `set broker.host to ${DEFAULT_BROKER_HOST}` };
   }
   return { ...base, status: 'fail', detail: `cannot listen on ${host}:${port}: ${error.message}` };
+}
+
+/**
+ * Whether an oauthd broker (this CLI's serve or login) holds the port: it answers GET
+ * /api/providers, oauthd's catalog route that the front-end SDK reads, with oauthd's envelope. The
+ * provider ids it lists, or undefined for anything else (another program, no answer in time).
+ */
+async function askBroker(host: string, port: number): Promise<string[] | undefined> {
+  const loopback = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  try {
+    const response = await fetch(`http://${loopback}:${port}/api/providers`, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { status?: unknown; data?: unknown };
+    if (body.status !== 'success' || !Array.isArray(body.data)) return undefined;
+    return body.data.map((entry: { provider?: unknown }) => String(entry?.provider));
+  } catch {
+    return undefined;
+  }
 }
 
 function tryBind(host: string, port: number): Promise<NodeJS.ErrnoException | undefined> {
