@@ -31,7 +31,10 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     token_endpoint_auth_methods_supported: ['client_secret_basic'],
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
-  spec.notes = 'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed, and vanish when the process ends.';
+  spec.notes =
+    'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed. Its keys and grants stay in the data folder, so every token command can use its tokens later.';
+  // Its API is itself: `oauthd-cli request sandbox /me` calls the userinfo endpoint.
+  spec.api = { baseUrl: issuer };
   spec.oauth2!.pkce = 'required';
   spec.oauth2!.refresh = true;
   spec.oauth2!.clientCredentials = true;
