@@ -118,6 +118,10 @@ describe('a sandbox token works with every token command after the quick start',
     expect(token.id_token).toEqual(expect.any(String));
     expect(login.stderr).toContain('Approving the device code in the CLI (--auto-approve)');
     expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer' });
+
+    // With no display and no $BROWSER, as the code flow does, without being asked.
+    const headless = ok(await user.run(['login', 'sandbox', '--device', '--port', '0', '--profile', 'headless']));
+    expect(headless.stderr).toContain('No display and no $BROWSER: approving the sandbox device code in the CLI');
   });
 });
 
