@@ -5,9 +5,9 @@
 import { createServer } from 'node:net';
 import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
-import { startServe } from '../helpers/serve.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { freePort } from '../helpers/ports.js';
 
 interface Sandboxed {
@@ -15,13 +15,16 @@ interface Sandboxed {
   env: Record<string, string>;
   data: string;
   run(args: string[]): Promise<RunCliResult>;
+  /** Removes the folder (automatic inside a test; beforeAll callers call it in afterAll). */
+  cleanup(): Promise<void>;
 }
 
 /** A private HOME and data folder; `run` is the CLI in it. */
 async function home(): Promise<Sandboxed> {
-  const dir = (await makeTempDir()).path;
+  const temp = await makeTempDir();
+  const dir = temp.path;
   const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data') };
-  return { dir, env, data: join(dir, 'data', 'oauthd-cli'), run: (args) => runCli(args, { cwd: dir, env }) };
+  return { dir, env, data: join(dir, 'data', 'oauthd-cli'), run: (args) => runCli(args, { cwd: dir, env }), cleanup: temp.cleanup };
 }
 
 function ok(result: RunCliResult): RunCliResult {
@@ -51,38 +54,57 @@ function issuerPort(kept: Kept): number {
 }
 
 describe('a sandbox token works with every token command after the quick start', () => {
-  it('me, request, token refresh, introspect, revoke and logout, each in a new process, with nothing left running', async () => {
-    const user = await home();
-    ok(await user.run(['login', 'sandbox', '--port', '0']));
-    const first = await keptSandboxToken(user.data);
-    expect(first.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sandbox$/);
+  // One newcomer: `login sandbox` once, then each command in a new process, in this order.
+  let user: Sandboxed;
+  let first: Kept;
 
+  beforeAll(async () => {
+    user = await home();
+    ok(await user.run(['login', 'sandbox', '--port', '0']));
+    first = await keptSandboxToken(user.data);
+    expect(first.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sandbox$/);
+  });
+  afterAll(async () => {
+    await user?.cleanup();
+  });
+
+  it('me and request: the profile and an API call, from a sandbox started in that process', async () => {
     expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer', email: 'developer@sandbox.test' });
     expect(json(await user.run(['request', 'sandbox', '/me']))).toMatchObject({ sub: 'developer', preferred_username: 'developer' });
-    expect(json(await user.run(['token', 'introspect', 'sandbox', '--json']))).toMatchObject({ active: true, sub: 'developer', client_id: 'oauthd-cli-sandbox' });
+  });
 
+  it('token introspect: active, for whom, which client', async () => {
+    expect(json(await user.run(['token', 'introspect', 'sandbox', '--json']))).toMatchObject({ active: true, sub: 'developer', client_id: 'oauthd-cli-sandbox' });
+  });
+
+  it('token refresh: a new access token, from the same issuer, that the next command uses', async () => {
     const refresh = ok(await user.run(['token', 'refresh', 'sandbox', '--force']));
     expect(refresh.stderr).toContain('Refreshed the sandbox token');
     const refreshed = await keptSandboxToken(user.data);
     expect(refreshed.token.access_token).not.toBe(first.token.access_token);
     expect(refreshed.issuer).toBe(first.issuer);
     expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer' });
+  });
 
-    // Revoked in one process, and the sandbox of the next process knows it: the copy of the token
-    // kept aside is inactive there.
+  it('token revoke: revoked in one process, and the sandbox of the next process knows it', async () => {
     await copyFile(join(user.data, 'secrets.json'), join(user.dir, 'before-revoke.json'));
     const revoke = ok(await user.run(['token', 'revoke', 'sandbox']));
     expect(revoke.stderr).toContain(`Revoked the refresh token and the access token of sandbox (profile default) at ${first.issuer}/token/revocation`);
+    // The copy of the token kept aside is inactive there.
     await copyFile(join(user.dir, 'before-revoke.json'), join(user.data, 'secrets.json'));
     expect(json(await user.run(['token', 'introspect', 'sandbox', '--json']))).toEqual({ active: false });
     expect(json(await user.run(['token', 'introspect', 'sandbox', '--refresh-token', '--json']))).toEqual({ active: false });
+  });
 
+  it('logout: revokes at the sandbox, then deletes', async () => {
     ok(await user.run(['login', 'sandbox', '--port', '0', '--profile', 'second']));
     const logout = ok(await user.run(['logout', 'sandbox', '--profile', 'second']));
     expect(logout.stderr).toMatch(/Revoked the refresh token and the access token at http:\/\/127\.0\.0\.1:\d+\/sandbox\/token\/revocation/);
     expect(logout.stderr).toContain('Logged out of sandbox (profile second)');
   });
+});
 
+describe('the sandbox in the data folder', () => {
   it('keeps its keys and records in the data folder: 0700 folders, 0600 files, and no token value in any of them', async () => {
     const user = await home();
     const login = ok(await user.run(['login', 'sandbox', '--port', '0', '--json']));
@@ -118,38 +140,64 @@ describe('a sandbox token works with every token command after the quick start',
     expect(token.id_token).toEqual(expect.any(String));
     expect(login.stderr).toContain('Approving the device code in the CLI (--auto-approve)');
     expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer' });
+  });
 
-    // With no display and no $BROWSER, as the code flow does, without being asked.
-    const headless = ok(await user.run(['login', 'sandbox', '--device', '--port', '0', '--profile', 'headless']));
-    expect(headless.stderr).toContain('No display and no $BROWSER: approving the sandbox device code in the CLI');
+  it('login sandbox --device on a machine with no display and no $BROWSER approves by itself, as the code flow does', async () => {
+    const user = await home();
+    const login = ok(await user.run(['login', 'sandbox', '--device', '--port', '0']));
+    expect(login.stderr).toContain('No display and no $BROWSER: approving the sandbox device code in the CLI');
+    expect(login.stdout).toContain('Signed in to oauthd-cli sandbox');
   });
 });
 
-describe('a sandbox token while the issuer\'s port is taken', () => {
-  it('uses a `serve --sandbox` of the same data folder running there', async () => {
-    const user = await home();
-    const port = await freePort();
+describe('a sandbox token while `serve --sandbox` of the same data folder holds the issuer\'s port', () => {
+  let user: Sandboxed;
+  let port: number;
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    user = await home();
+    port = await freePort();
     ok(await user.run(['init', '--yes']));
     ok(await user.run(['login', 'sandbox', '--port', String(port)]));
-    const serve = await startServe({ cwd: user.dir, env: user.env, args: ['--sandbox', '--port', String(port)] });
-    try {
-      expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer' });
-      expect(json(await user.run(['token', 'introspect', 'sandbox', '--json']))).toMatchObject({ active: true });
-      ok(await user.run(['token', 'refresh', 'sandbox', '--force']));
-      expect(json(await user.run(['request', 'sandbox', '/me']))).toMatchObject({ sub: 'developer' });
-      const logout = ok(await user.run(['logout', 'sandbox']));
-      expect(logout.stderr).toContain(`Revoked the refresh token and the access token at http://127.0.0.1:${port}/sandbox/token/revocation`);
-    } finally {
-      expect(await serve.stop()).toBe(0);
-    }
+    serve = await startServe({ cwd: user.dir, env: user.env, args: ['--sandbox', '--port', String(port)] });
+  });
+  afterAll(async () => {
+    expect(await serve?.stop()).toBe(0);
+    await user?.cleanup();
   });
 
-  it('refuses, in one line naming the port, a sandbox of another data folder or anything else there', async () => {
-    const user = await home();
-    const port = await freePort();
+  it('me and token introspect use it', async () => {
+    expect(json(await user.run(['me', 'sandbox', '--json']))).toMatchObject({ id: 'developer' });
+    expect(json(await user.run(['token', 'introspect', 'sandbox', '--json']))).toMatchObject({ active: true });
+  });
+
+  it('token refresh and request use it', async () => {
+    ok(await user.run(['token', 'refresh', 'sandbox', '--force']));
+    expect(json(await user.run(['request', 'sandbox', '/me']))).toMatchObject({ sub: 'developer' });
+  });
+
+  it('logout revokes there', async () => {
+    const logout = ok(await user.run(['logout', 'sandbox']));
+    expect(logout.stderr).toContain(`Revoked the refresh token and the access token at http://127.0.0.1:${port}/sandbox/token/revocation`);
+  });
+});
+
+describe('a sandbox token while something else holds the issuer\'s port', () => {
+  let user: Sandboxed;
+  let port: number;
+
+  beforeAll(async () => {
+    user = await home();
+    port = await freePort();
     ok(await user.run(['login', 'sandbox', '--port', String(port)]));
     expect(issuerPort(await keptSandboxToken(user.data))).toBe(port);
+  });
+  afterAll(async () => {
+    await user?.cleanup();
+  });
 
+  it('a sandbox of another data folder: one line naming the port and the fix', async () => {
     const stranger = await home();
     ok(await stranger.run(['init', '--yes']));
     const serve = await startServe({ cwd: stranger.dir, env: stranger.env, args: ['--sandbox', '--port', String(port)] });
@@ -162,14 +210,15 @@ describe('a sandbox token while the issuer\'s port is taken', () => {
     } finally {
       await serve.stop();
     }
+  });
 
+  it('anything else: one line naming the port; logout still deletes the local copy and says it was not revoked', async () => {
     const blocker = createServer((socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'));
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const me = await user.run(['token', 'introspect', 'sandbox']);
-      expect(me.code).toBe(2);
-      expect(me.stderr).toContain(`error: port ${port} is in use by something that is not the sandbox http://127.0.0.1:${port}/sandbox`);
-      // logout still deletes the local copy, and says the token was not revoked.
+      const introspect = await user.run(['token', 'introspect', 'sandbox']);
+      expect(introspect.code).toBe(2);
+      expect(introspect.stderr).toContain(`error: port ${port} is in use by something that is not the sandbox http://127.0.0.1:${port}/sandbox`);
       const logout = ok(await user.run(['logout', 'sandbox']));
       expect(logout.stderr).toContain(`not revoked at the provider (port ${port} is in use`);
     } finally {
