@@ -3,7 +3,7 @@ import type { BuiltinProvider } from './registry.js';
 import type { Sandbox } from '../sandbox/server.js';
 import { sandboxSpec } from '../sandbox/spec.js';
 
-export function sandboxBuiltin(sandbox: Sandbox, brokerOrigin: () => string): BuiltinProvider {
+export function sandboxBuiltin(sandbox: Pick<Sandbox, 'clientId' | 'clientSecret'>, brokerOrigin: () => string): BuiltinProvider {
   return {
     spec: () => sandboxSpec(brokerOrigin()),
     keyset: { clientId: sandbox.clientId },

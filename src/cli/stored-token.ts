@@ -141,16 +141,15 @@ async function knownProviders(ctx: Context): Promise<Set<string>> {
 // The issuing provider
 
 /**
- * The provider that issued `stored`, as `login` built it. `action` completes "cannot be … now"
- * for tokens whose issuer no longer exists (the sandbox).
+ * The provider that issued `stored`, as `login` built it. `action` ends "the token cannot be …"
+ * in errors. The sandbox is started in this process on the port its issuer names, or reached
+ * where it already runs (./sandbox-runtime.ts).
  */
 export async function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, stored: StoredToken, action: string): Promise<BrokerProvider> {
   const id = stored.provider;
   if (id === SANDBOX_ID) {
-    throw configError(
-      `the sandbox token cannot be ${action} now: the sandbox authorization server lived inside the \`oauthd-cli login sandbox\` process that issued it, and ended with it`,
-      'run `oauthd-cli login sandbox` again for a fresh token; `oauthd-cli logout sandbox` deletes this one (token show and token print still work offline)',
-    );
+    const { issuingSandbox } = await import('./sandbox-runtime.js');
+    return issuingSandbox(ctx, http, stored.issuer, loginCommand(id, stored.profile));
   }
   const { config, path } = await loadConfig(ctx);
   const dirs = catalogDirs(ctx);

@@ -36,22 +36,30 @@ export function errorPage(message: string, nonces: Nonces, title = 'Sandbox'): s
   return renderPage(title, html`<main data-sandbox-step="message"><h1>${title}</h1><p>${message}</p></main>`, nonces);
 }
 
-/** oidc-provider's own pages (device flow, logout): it supplies the `<form>` (with its CSRF field). */
-const noNonces: Nonces = { script: '', style: '' };
+// oidc-provider's own pages (device flow, logout): it supplies the `<form>` (with its CSRF field);
+// the nonces are those of the response's CSP, which server.ts sets before oidc-provider runs.
 
-export function deviceInputPage(form: string, failed: boolean): string {
+export function deviceInputPage(form: string, failed: boolean, nonces: Nonces): string {
   return renderPage(
     'Device sign-in',
     html`<main data-sandbox-step="device-input"><h1>Device sign-in</h1>
 <p${failed ? raw(' class="error"') : ''}>${failed ? 'That code is not valid. Try again.' : 'Enter the code shown on your device.'}</p>
-${raw(form)}
-<label>Code <input name="user_code" form="op.deviceInputForm" autocomplete="off" required autofocus></label>
+${raw(withoutInlineHandlers(form))}
 <button type="submit" form="op.deviceInputForm">Continue</button></main>`,
-    noNonces,
+    nonces,
   );
 }
 
-export function deviceConfirmPage(form: string, clientId: string, userCode: string): string {
+/**
+ * oidc-provider's code field selects itself with an inline `onfocus` handler, which the page's CSP
+ * (no inline script but the nonced one) refuses, and reports as a violation; the field works the
+ * same without it.
+ */
+function withoutInlineHandlers(form: string): string {
+  return form.replace(/\son[a-z]+="[^"]*"/g, '');
+}
+
+export function deviceConfirmPage(form: string, clientId: string, userCode: string, nonces: Nonces): string {
   return renderPage(
     'Confirm device',
     html`<main data-sandbox-step="device-confirm"><h1>Confirm device</h1>
@@ -59,20 +67,25 @@ export function deviceConfirmPage(form: string, clientId: string, userCode: stri
 ${raw(form)}
 <button type="submit" form="op.deviceConfirmForm">Continue</button>
 <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes">Abort</button></main>`,
-    noNonces,
+    nonces,
   );
 }
 
-export function logoutPage(form: string): string {
+export function logoutPage(form: string, nonces: Nonces): string {
   return renderPage(
     'Sign out',
     html`<main data-sandbox-step="logout"><h1>Sign out of the sandbox?</h1>${raw(form)}
 <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
 <button type="submit" form="op.logoutForm">Stay signed in</button></main>`,
-    noNonces,
+    nonces,
   );
 }
 
-export function messagePage(title: string, message: string): string {
-  return errorPage(message, noNonces, title);
+export function messagePage(title: string, message: string, nonces: Nonces): string {
+  return errorPage(message, nonces, title);
+}
+
+/** The end of the device flow's verification (RFC 8628 §3.3): nothing more to do here. */
+export function deviceDonePage(nonces: Nonces): string {
+  return renderPage('Device signed in', html`<main data-sandbox-step="device-done"><h1>Device signed in</h1><p>Signed in. You can return to your device.</p></main>`, nonces);
 }

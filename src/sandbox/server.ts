@@ -1,19 +1,20 @@
 /**
  * The embedded authorization server: node-oidc-provider configured as a complete, quiet OpenID
- * provider (own signing keys, own storage, own sign-in and consent pages, every default it would
- * warn about replaced), mounted on the broker's fastify instance at /sandbox.
+ * provider (its keys and records in the data folder, ./state.ts and ./adapter.ts; its own
+ * sign-in and consent pages; every default it would warn about replaced), mounted on the
+ * broker's fastify instance at /sandbox.
  *
  * The issuer contains the broker's port, which is known only after `listen`; the routes are
  * registered before, and the provider is created by `start(origin)` once the port is bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { exportJWK, generateKeyPair } from 'jose';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
-import { sendPage } from '../util/html.js';
-import { memoryAdapter } from './adapter.js';
+import { pageCsp, sendPage, type Nonces } from '../util/html.js';
+import { fileAdapter } from './adapter.js';
+import { loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
-import { consentPage, deviceConfirmPage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
+import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../oauth/random.js';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
@@ -43,6 +44,8 @@ interface GrantConstructor {
 }
 
 export interface SandboxOptions {
+  /** The sandbox folder (./state.ts sandboxDir): keys and records. */
+  dir: string;
   /** Behaviour switches for tests and fault drills; all off by default. */
   rotateRefreshTokens?: boolean;
   accessTokenTtlSeconds?: number;
@@ -55,17 +58,40 @@ export interface Sandbox {
   start(brokerOrigin: string): Promise<void>;
   readonly issuer: string | undefined;
   readonly clientId: string;
-  /** A per-process client secret; the broker uses it, nothing persists it. */
+  /** The client's secret, kept in the sandbox folder: every process that opens it uses the same. */
   readonly clientSecret: string;
+  /** The `kid` of the signing key: a sandbox elsewhere that serves it reads the same folder. */
+  readonly signingKeyId: string;
 }
 
 const ONE_HOUR = 3600;
 
-export function createSandbox(options: SandboxOptions = {}): Sandbox {
+/**
+ * Every answer of oidc-provider gets the security headers the broker gives its own (set on the
+ * fastify reply by app.ts, which a hijacked reply never writes), and a page's CSP with fresh
+ * nonces and X-Frame-Options: oidc-provider writes to the raw response, and renders some pages
+ * itself (the device flow's auto-submitted form) after adding its inline script's hash to the
+ * CSP it finds there. The page functions below find this response's nonces by its request.
+ */
+const responseNonces = new WeakMap<IncomingMessage, Nonces>();
+
+function hijackWithHeaders(request: IncomingMessage, reply: FastifyReply): void {
+  const nonces = { script: randomToken(16), style: randomToken(16) };
+  responseNonces.set(request, nonces);
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+  }
+  reply.raw.setHeader('content-security-policy', pageCsp(nonces));
+  reply.raw.setHeader('x-frame-options', 'DENY');
+  reply.hijack();
+}
+
+/** Opens the sandbox kept in `options.dir` (creating its keys on first use). */
+export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const keys = await loadSandboxKeys(options.dir);
   let provider: OidcProvider | undefined;
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let issuer: string | undefined;
-  const clientSecret = randomToken();
 
   const requireProvider = (): OidcProvider => {
     if (!provider) throw new Error('the sandbox is not started yet');
@@ -90,7 +116,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
           return sendPage(reply, 400, (nonces) => errorPage('Use 1–64 letters, digits, dots, dashes, underscores or @ for the user name.', nonces));
         }
-        reply.hijack();
+        hijackWithHeaders(request.raw, reply);
         await requireProvider().interactionFinished(request.raw, reply.raw, { login: { accountId: login } }, { mergeWithLastSubmission: false });
       });
       pages.post<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid/confirm`, async (request, reply) => {
@@ -98,11 +124,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         const details = await oidc.interactionDetails(request.raw, reply.raw);
         const grant = await grantFor(oidc, details);
         const grantId = await grant.save();
-        reply.hijack();
+        hijackWithHeaders(request.raw, reply);
         await oidc.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
       });
       pages.post<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid/abort`, async (request, reply) => {
-        reply.hijack();
+        hijackWithHeaders(request.raw, reply);
         await requireProvider().interactionFinished(
           request.raw,
           reply.raw,
@@ -116,9 +142,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     await app.register(async (passthrough) => {
       passthrough.removeAllContentTypeParsers();
       passthrough.addContentTypeParser('*', (_request, _payload, done) => done(null));
-      const forward = async (request: { raw: IncomingMessage }, reply: { hijack(): void; raw: ServerResponse }) => {
+      const forward = async (request: { raw: IncomingMessage }, reply: FastifyReply) => {
         if (!handler) throw new Error('the sandbox is not started yet');
-        reply.hijack();
+        hijackWithHeaders(request.raw, reply);
         // oidc-provider derives its mount path from originalUrl (the issuer's /sandbox prefix).
         const raw = request.raw as IncomingMessage & { originalUrl?: string };
         raw.originalUrl = raw.url;
@@ -133,13 +159,14 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   return {
     plugin,
     clientId: SANDBOX_CLIENT_ID,
-    clientSecret,
+    clientSecret: keys.clientSecret,
+    signingKeyId: keys.signingKey.kid,
     get issuer() {
       return issuer;
     },
     async start(brokerOrigin: string) {
       issuer = sandboxIssuer(brokerOrigin);
-      provider = await createProvider(issuer, `${brokerOrigin}/auth`, clientSecret, options);
+      provider = await createProvider(issuer, brokerOrigin, keys, options);
       handler = provider.callback();
     },
   };
@@ -163,27 +190,42 @@ async function grantFor(oidc: OidcProvider, details: Interaction): Promise<Grant
   return grant;
 }
 
-async function createProvider(issuer: string, redirectUri: string, clientSecret: string, options: SandboxOptions): Promise<OidcProvider> {
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Where the sandbox's client (the broker) may be sent back. On loopback, RFC 8252 §7.3: the port
+ * is left out of the comparison (oidc-provider does this for `application_type: native` and a
+ * registered `http://127.0.0.1/auth`), so a sandbox whose records outlive the process accepts
+ * the broker on whatever port a later `login sandbox --port` or `serve --sandbox` binds. Any other
+ * origin (`serve --public-url`) is registered exactly.
+ */
+function redirectRegistration(brokerOrigin: string): { application_type: 'native' | 'web'; redirect_uris: string[] } {
+  const url = new URL(brokerOrigin);
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname)) {
+    return { application_type: 'native', redirect_uris: LOOPBACK_HOSTS.map((host) => `http://${host}/auth`) };
+  }
+  return { application_type: 'web', redirect_uris: [`${brokerOrigin}/auth`] };
+}
+
+async function createProvider(issuer: string, brokerOrigin: string, keys: SandboxKeys, options: SandboxOptions): Promise<OidcProvider> {
   const { default: Provider } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
   };
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: randomToken(8), alg: 'RS256', use: 'sig' };
-  type KoaContext = { type: string; body: string; oidc?: { client?: { clientId: string } } };
-  const send = (ctx: KoaContext, body: string) => {
+  type KoaContext = { type: string; body: string; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
+  const send = (ctx: KoaContext, page: (nonces: Nonces) => string) => {
     ctx.type = 'html';
-    ctx.body = body;
+    ctx.body = page(responseNonces.get(ctx.req) ?? { script: randomToken(16), style: randomToken(16) });
   };
 
   const configuration = {
-    adapter: memoryAdapter(),
-    jwks: { keys: [signingKey] },
-    cookies: { keys: [randomToken(), randomToken()] },
+    adapter: fileAdapter(recordsDir(options.dir), issuer),
+    jwks: { keys: [keys.signingKey] },
+    cookies: { keys: keys.cookieKeys },
     clients: [
       {
         client_id: SANDBOX_CLIENT_ID,
-        client_secret: clientSecret,
-        redirect_uris: [redirectUri],
+        client_secret: keys.clientSecret,
+        ...redirectRegistration(brokerOrigin),
         grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -213,22 +255,22 @@ async function createProvider(issuer: string, redirectUri: string, clientSecret:
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) =>
-          send(ctx, deviceInputPage(form, err !== undefined)),
+          send(ctx, (nonces) => deviceInputPage(form, err !== undefined, nonces)),
         userCodeConfirmSource: async (ctx: KoaContext, form: string, client: { clientId: string }, _info: unknown, userCode: string) =>
-          send(ctx, deviceConfirmPage(form, client.clientId, userCode)),
-        successSource: async (ctx: KoaContext) => send(ctx, messagePage('Device signed in', 'Signed in. You can return to your device.')),
+          send(ctx, (nonces) => deviceConfirmPage(form, client.clientId, userCode, nonces)),
+        successSource: async (ctx: KoaContext) => send(ctx, deviceDonePage),
       },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx: KoaContext, form: string) => send(ctx, logoutPage(form)),
-        postLogoutSuccessSource: async (ctx: KoaContext) => send(ctx, messagePage('Signed out', 'You are signed out of the sandbox.')),
+        logoutSource: async (ctx: KoaContext, form: string) => send(ctx, (nonces) => logoutPage(form, nonces)),
+        postLogoutSuccessSource: async (ctx: KoaContext) => send(ctx, (nonces) => messagePage('Signed out', 'You are signed out of the sandbox.', nonces)),
       },
     },
     issueRefreshToken: async () => true,
     rotateRefreshToken: () => options.rotateRefreshTokens === true,
     clientBasedCORS: () => false,
     renderError: async (ctx: KoaContext, out: { error?: string; error_description?: string }) =>
-      send(ctx, messagePage('Sandbox error', `${out.error ?? 'error'}: ${out.error_description ?? ''}`)),
+      send(ctx, (nonces) => messagePage('Sandbox error', `${out.error ?? 'error'}: ${out.error_description ?? ''}`, nonces)),
     ttl: {
       AccessToken: options.accessTokenTtlSeconds ?? ONE_HOUR,
       AuthorizationCode: 60,

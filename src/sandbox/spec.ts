@@ -33,7 +33,10 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     authorization_response_iss_parameter_supported: true,
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
-  spec.notes = 'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed, and vanish when the process ends.';
+  spec.notes =
+    'Runs inside oauthd-cli on loopback. Any user name signs in; tokens are real and signed. Its keys and grants stay in the data folder, so every token command can use its tokens later.';
+  // Its API is itself: `oauthd-cli request sandbox /me` calls the userinfo endpoint.
+  spec.api = { baseUrl: issuer };
   spec.oauth2!.pkce = 'required';
   spec.oauth2!.refresh = true;
   spec.oauth2!.clientCredentials = true;

@@ -83,6 +83,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
       broker = await startLoginBroker({
         config,
         env: ctx.env,
+        platform: ctx.platform,
         http,
         vault,
         catalogDirs: dirs,
@@ -106,7 +107,13 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.clientCredentials) {
       result = await clientCredentialsFlow(http, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access'));
     } else if (options.device) {
-      result = await deviceFlow(ctx, ui, http, provider, { scopes: scopes ?? provider.resolved.scopes, browser: options.browser, timeoutSeconds: options.timeout, quiet });
+      result = await deviceFlow(ctx, ui, http, provider, {
+        scopes: scopes ?? provider.resolved.scopes,
+        browser: options.browser,
+        autoApprove: options.autoApprove === true,
+        timeoutSeconds: options.timeout,
+        quiet,
+      });
     } else {
       result = await codeFlow(ctx, ui, broker as LoginBroker, provider, {
         providerId,

@@ -1,7 +1,7 @@
 /**
  * `oauthd-cli logout <provider>`: revoke the kept token at the provider where that is possible
  * (see token revoke), then delete the local copy. Where it is not (no revocation endpoint, OAuth
- * 1.0a, the sandbox that is gone, a project without the keyset) the copy is deleted and the command
+ * 1.0a, a project without the keyset, a sandbox that cannot start) the copy is deleted and the command
  * says that the token may stay valid at the provider. A revocation the provider refuses stops the
  * logout, so the token is not lost while still valid; --no-revoke deletes the copy only.
  */
@@ -9,7 +9,6 @@ import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
 import { describeRevoked, revocationEndpoint, revokeAtProvider } from './token-revoke.js';
-import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { deleteToken, type StoredToken } from '../../vault/tokens.js';
 import { CliError } from '../../util/errors.js';
 
@@ -32,10 +31,6 @@ export async function run(ctx: Context, provider: string, options: LogoutOptions
 
 async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): Promise<void> {
   const id = stored.provider;
-  if (id === SANDBOX_ID) {
-    ui.info('Nothing to revoke: the sandbox that issued this token ended with its `login sandbox` process.');
-    return;
-  }
   const http = tokenHttp();
   let issuer;
   try {

@@ -13,7 +13,8 @@ import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs } from '../../providers/catalog.js';
 import { watchCatalog } from '../../providers/watch.js';
-import { createSandbox } from '../../sandbox/server.js';
+import { openSandbox } from '../../sandbox/server.js';
+import { sandboxDir } from '../../sandbox/state.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
 import { lazyVault } from '../vault.js';
@@ -40,7 +41,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const app = await appFromConfig(config.app, ctx.env, vault);
   let origin = '';
   let allowedHosts = new Set<string>();
-  const sandbox = options.sandbox ? createSandbox() : undefined;
+  const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) }) : undefined;
   const watcher = await watchCatalog(
     catalogDirs(ctx),
     (id, change) => {

@@ -12,7 +12,8 @@ import type { Config } from '../../config/schema.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { randomToken } from '../../oauth/random.js';
 import { findCatalogProvider } from '../../providers/catalog.js';
-import { createSandbox } from '../../sandbox/server.js';
+import { openSandbox } from '../../sandbox/server.js';
+import { sandboxDir } from '../../sandbox/state.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { MemoryStore } from '../../store/memory.js';
 import type { SecretBackend } from '../../vault/backend.js';
@@ -38,6 +39,8 @@ export interface LoginBroker {
 export interface LoginBrokerOptions {
   config: Config | undefined;
   env: Readonly<Record<string, string | undefined>>;
+  /** With env, where the sandbox keeps its keys and records (the data folder). */
+  platform: NodeJS.Platform;
   http: HttpClient;
   vault: () => Promise<SecretBackend>;
   catalogDirs: string[];
@@ -54,7 +57,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
   const cliApp: BrokerApp = { key: randomToken(), name: 'oauthd-cli login', flow: 'cli', domains: [], refreshTokensToClient: true, codeTtlMs: 0 };
   let origin = '';
   let allowedHosts = new Set<string>();
-  const sandbox = options.sandbox ? createSandbox() : undefined;
+  const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(options.env, options.platform) }) : undefined;
   const providers = configRegistry({
     keysets: options.config?.providers ?? {},
     env: options.env,

@@ -1,13 +1,16 @@
 /**
  * `login --device`: the device authorization grant (RFC 8628). No callback, no redirect URI: the
  * CLI shows a code and a verification address, the user approves on any device, the CLI polls.
+ * For the sandbox with --auto-approve (or on a machine with no display and no $BROWSER, as the
+ * code flow does), the CLI approves on the sandbox's verification pages itself while it polls.
  */
 import { checkIdToken } from '../../broker/id-token-check.js';
 import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
-import { usageError } from '../../util/errors.js';
+import { autoApproveDevice } from '../../sandbox/auto-approve.js';
+import { flowError, usageError } from '../../util/errors.js';
 import type { Context } from '../context.js';
 import { openBrowser } from '../browser.js';
 import { hasDisplay } from '../environment.js';
@@ -18,7 +21,7 @@ export async function deviceFlow(
   ui: Ui,
   http: HttpClient,
   provider: BrokerProvider,
-  options: { scopes: string[]; browser: boolean; timeoutSeconds: number; quiet: boolean },
+  options: { scopes: string[]; browser: boolean; autoApprove: boolean; timeoutSeconds: number; quiet: boolean },
 ): Promise<FlowSuccess> {
   const resolved = provider.resolved;
   const oauth2 = resolved.oauth2;
@@ -36,19 +39,40 @@ export async function deviceFlow(
       ...(complete ? [`(or open ${complete}, which carries the code)`] : []),
     ].join('\n'),
   );
-  if (options.browser && hasDisplay(ctx)) {
+  // Ends the polling when the approval in the CLI fails: nobody else is going to approve.
+  const stop = new AbortController();
+  let approval: Promise<never> | undefined;
+  const headless = !hasDisplay(ctx) && !ctx.env.BROWSER;
+  if (resolved.origin === 'sandbox' && (options.autoApprove || (headless && options.browser))) {
+    ui.info(
+      options.autoApprove
+        ? 'Approving the device code in the CLI (--auto-approve), as user "developer".'
+        : 'No display and no $BROWSER: approving the sandbox device code in the CLI, as user "developer" (a real provider would need you).',
+    );
+    approval = autoApproveDevice(complete ?? authorization.verification_uri, authorization.user_code).then(
+      () => new Promise<never>(() => undefined),
+      (error: Error) => {
+        stop.abort();
+        throw flowError(`the automatic sandbox approval failed: ${error.message}`, 'run with --debug, or approve in a browser (drop --auto-approve)', 'auto_approve_failed');
+      },
+    );
+  } else if (options.browser && hasDisplay(ctx)) {
     await openBrowser(complete ?? authorization.verification_uri, ctx.env).catch(() => undefined);
   }
   const expiresIn = Math.min(authorization.expires_in, options.timeoutSeconds);
   const spinner = options.quiet ? undefined : ui.spinner(`Waiting for the approval (code expires in ${authorization.expires_in} s)…`);
   try {
-    const result = await pollDeviceToken(http, oauth2, client, authorization.device_code, {
+    const polling = pollDeviceToken(http, oauth2, client, authorization.device_code, {
       interval: authorization.interval,
       expiresIn,
+      sleep: (ms) => abortableSleep(ms, stop.signal),
       onPending: (poll) => {
         if (poll.slowDown) ui.info(`The provider asked to slow down: polling every ${poll.intervalSeconds} s.`);
       },
     });
+    // When the approval fails first, the polling ends at its next wait; its rejection is the approval's.
+    polling.catch(() => undefined);
+    const result = await (approval ? Promise.race([polling, approval]) : polling);
     const obtainedAt = Date.now();
     const idToken = await checkIdToken(result.token, await provider.openid(), {
       clientId: resolved.clientId,
@@ -67,4 +91,20 @@ export async function deviceFlow(
   } finally {
     spinner?.stop();
   }
+}
+
+/** setTimeout as a promise that rejects as soon as `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,0 +1,106 @@
+/**
+ * Where the sandbox keeps what outlives a process: under the user's data folder (src/vault/paths.ts),
+ *
+ *   sandbox/            0700
+ *     keys.json         0600  the signing key, the cookie keys and the client secret
+ *     records/          0700  one 0600 file per grant, session, code and token (./adapter.ts)
+ *
+ * so a token from `login sandbox` can be used, refreshed, introspected and revoked by any later
+ * command, and by a `serve --sandbox` reading the same folder.
+ *
+ * keys.json is created once, by whichever process comes first: it is written beside its final
+ * name and published with link(2), which fails when the name exists, so two processes starting
+ * at the same moment never end up with two different key sets; the loser reads the winner's.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { randomToken } from '../oauth/random.js';
+import { configError } from '../util/errors.js';
+import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
+import { dataDir } from '../vault/paths.js';
+
+export interface SandboxKeys {
+  version: 1;
+  /** The private RS256 key the id_tokens are signed with (its public half is served at /jwks). */
+  signingKey: JWK & { kid: string };
+  /** Keys of the sandbox's signed cookies (sessions, interactions). */
+  cookieKeys: string[];
+  /** The secret of the sandbox's one client, which the broker uses (client_secret_basic). */
+  clientSecret: string;
+}
+
+/** The sandbox folder inside the data folder. */
+export function sandboxDir(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string {
+  return join(dataDir(env, platform), 'sandbox');
+}
+
+export function recordsDir(dir: string): string {
+  return join(dir, 'records');
+}
+
+/** The sandbox's keys, created on first use. Also makes the folders private. */
+export async function loadSandboxKeys(dir: string): Promise<SandboxKeys> {
+  await ensurePrivateDir(dir);
+  await ensurePrivateDir(recordsDir(dir));
+  const file = join(dir, 'keys.json');
+  return (await readKeys(file)) ?? (await createKeys(file));
+}
+
+async function readKeys(file: string): Promise<SandboxKeys | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const keys = parseKeys(text);
+  if (!keys) {
+    throw configError(
+      `${file} is not the sandbox's key file`,
+      `delete the folder ${join(file, '..')} (the sandbox makes new keys; tokens it issued before stop working, log in again)`,
+    );
+  }
+  return keys;
+}
+
+function parseKeys(text: string): SandboxKeys | undefined {
+  let value: Partial<SandboxKeys> | null;
+  try {
+    value = JSON.parse(text) as Partial<SandboxKeys> | null;
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || value.version !== 1) return undefined;
+  const { signingKey, cookieKeys, clientSecret } = value;
+  if (typeof signingKey !== 'object' || signingKey === null || signingKey.kty !== 'RSA' || typeof signingKey.d !== 'string' || typeof signingKey.kid !== 'string') {
+    return undefined;
+  }
+  if (!Array.isArray(cookieKeys) || cookieKeys.length === 0 || !cookieKeys.every((key) => typeof key === 'string' && key.length >= 32)) return undefined;
+  if (typeof clientSecret !== 'string' || clientSecret.length < 32) return undefined;
+  return { version: 1, signingKey, cookieKeys, clientSecret };
+}
+
+async function createKeys(file: string): Promise<SandboxKeys> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const keys: SandboxKeys = {
+    version: 1,
+    signingKey: { ...(await exportJWK(privateKey)), kid: randomToken(8), alg: 'RS256', use: 'sig' },
+    cookieKeys: [randomToken(), randomToken()],
+    clientSecret: randomToken(),
+  };
+  const draft = `${file}.${randomBytes(6).toString('hex')}.new`;
+  await writeFileAtomic(draft, `${JSON.stringify(keys, null, 2)}\n`, 0o600);
+  try {
+    await link(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Another process published its keys first: everyone uses those.
+    return (await readKeys(file)) as SandboxKeys;
+  } finally {
+    await rm(draft, { force: true });
+  }
+  return keys;
+}
