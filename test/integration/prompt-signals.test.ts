@@ -29,7 +29,9 @@ async function newHome(): Promise<Home> {
     XDG_CACHE_HOME: join(root, '.cache'),
     NO_COLOR: '1',
   };
-  for (const name of ['BROWSER', 'DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'OAUTHD_CONFIG', 'OAUTHD_APP_SECRET', 'OAUTHD_PROVIDERS_DIR', 'OAUTHD_STORE', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'FORCE_COLOR']) {
+  // Without CI too: under CI=true the spinner would not draw (nor hide the cursor) as it does for a
+  // person at a terminal.
+  for (const name of ['BROWSER', 'DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'OAUTHD_CONFIG', 'OAUTHD_APP_SECRET', 'OAUTHD_PROVIDERS_DIR', 'OAUTHD_STORE', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'FORCE_COLOR', 'CI']) {
     delete env[name];
   }
   const app = join(root, 'app');
@@ -124,6 +126,7 @@ describe.skipIf(!hasScript)('Ctrl-C and Ctrl-D at a prompt', () => {
         });
         expectCancelled(result, code);
         // The waiting spinner hid the cursor; whoever ends the wait gives it back.
+        expect(result.output).toContain('\x1b[?25l');
         expect(result.output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(result.output.lastIndexOf('\x1b[?25l'));
 
         const tokens = await runCli(['token', 'list', '--json'], { cwd: home.app, env: home.env });

@@ -169,6 +169,7 @@ function fish(text: string): string {
  * the words typed so far (command path, index of the positional argument, --config given).
  */
 function sharedFunctions(fn: string, root: CommandSpec): string {
+  const v = fn.slice(1);
   return `${fn}_subcommands() {
   case "$1" in
 ${subcommandTable(root, '    ', (command) => `echo ${sh(command.subcommands.map((sub) => sub.name).join(' '))}`).join('\n')}
@@ -207,29 +208,29 @@ ${argumentTable(root, '    ').join('\n')}
   fi
 }
 
-# Sets ${fn.slice(1)}_path, ${fn.slice(1)}_position and ${fn.slice(1)}_config from the words before the cursor.
+# Sets ${v}_path, ${v}_position and ${v}_config from the words before the cursor.
 ${fn}_walk() {
   local word value skip=0 subs
-  ${fn.slice(1)}_path='' ${fn.slice(1)}_position=0 ${fn.slice(1)}_config=''
+  ${v}_path='' ${v}_position=0 ${v}_config=''
   for word in "$@"; do
     if (( skip )); then
       skip=0
-      [[ $value == config ]] && ${fn.slice(1)}_config=$word
+      [[ $value == config ]] && ${v}_config=$word
       continue
     fi
     case "$word" in
       --*=*) ;;
       -?*)
-        value=$(${fn}_option_value "$${fn.slice(1)}_path" "$word")
+        value=$(${fn}_option_value "$${v}_path" "$word")
         [[ $value != none ]] && skip=1
         [[ $word == --config ]] && value=config
         ;;
       *)
-        subs=" $(${fn}_subcommands "$${fn.slice(1)}_path") "
-        if (( ${fn.slice(1)}_position == 0 )) && [[ $subs == *" $word "* ]]; then
-          ${fn.slice(1)}_path=\${${fn.slice(1)}_path:+$${fn.slice(1)}_path }$word
+        subs=" $(${fn}_subcommands "$${v}_path") "
+        if (( ${v}_position == 0 )) && [[ $subs == *" $word "* ]]; then
+          ${v}_path=\${${v}_path:+$${v}_path }$word
         else
-          (( ${fn.slice(1)}_position++ ))
+          ${v}_position=$(( ${v}_position + 1 ))
         fi
         ;;
     esac
