@@ -3,7 +3,7 @@
  * `--version` must not load fastify, inquirer, the sandbox or the catalog. Each action imports its
  * command module when it runs.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import type { Context } from './context.js';
 
 /** A command module's entry point; commander supplies the arguments and the options object. */
@@ -391,6 +391,25 @@ export function buildProgram(
         ]),
     )
     .action(withContext(() => import('./commands/request.js')));
+
+  program
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish (commands, options, provider ids)')
+    .addArgument(new Argument('<shell>').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      '\nProvider ids (the catalog, your provider folders, oauthd.json) are looked up when you press TAB.\n' +
+        examples([
+          'source <(oauthd-cli completion bash)                  # in ~/.bashrc',
+          'source <(oauthd-cli completion zsh)                   # in ~/.zshrc, after compinit',
+          'oauthd-cli completion fish > ~/.config/fish/completions/oauthd-cli.fish',
+        ]),
+    )
+    .action(withContext(() => import('./commands/completion.js')));
+  // What the completion scripts call at TAB time: provider ids, one per line.
+  program
+    .command('__complete <what>', { hidden: true })
+    .action(withContext(() => import('./commands/completion.js').then((module) => ({ run: module.listIds }))));
 
   return program;
 }

@@ -106,6 +106,7 @@ async function startSignIn(
       );
     },
     (line) => ui.warn(`that is not the callback URL (it must contain code and state): ${line.slice(0, 80)}`),
+    (cancelled) => broker.settle({ ok: false, error: cancelled }),
   );
 }
 

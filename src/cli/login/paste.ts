@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { InputStream } from '../context.js';
+import { Cancelled } from '../stdin.js';
 
 /** The callback query of a pasted line, when it looks like an authorization response. */
 export function callbackQuery(line: string): string | undefined {
@@ -24,10 +25,18 @@ export function callbackQuery(line: string): string | undefined {
 
 /**
  * Reads lines from stdin until one is a callback URL, then hands its query to `deliver`. Returns a
- * stop function. A closed or empty stdin simply ends the watch.
+ * stop function. Ctrl-D at the terminal (the end of input on a TTY) means the person gave up on
+ * pasting: `cancel` gets a Cancelled (exit 1). A closed pipe is not that: the browser may still
+ * come back on its own, so the watch just ends. (Ctrl-C is a signal; main() handles it.)
  */
-export function watchPastedUrls(stdin: InputStream, deliver: (query: string) => void, complain: (line: string) => void): () => void {
+export function watchPastedUrls(
+  stdin: InputStream,
+  deliver: (query: string) => void,
+  complain: (line: string) => void,
+  cancel: (reason: Cancelled) => void = () => undefined,
+): () => void {
   const lines = createInterface({ input: stdin, terminal: false });
+  let stopped = false;
   lines.on('line', (line) => {
     if (line.trim() === '') return;
     const query = callbackQuery(line);
@@ -35,12 +44,20 @@ export function watchPastedUrls(stdin: InputStream, deliver: (query: string) => 
       complain(line);
       return;
     }
+    stopped = true;
     lines.close();
     deliver(query);
   });
-  // A closed stdin is not an error: the browser may still come back on its own.
-  lines.on('error', () => lines.close());
+  lines.on('close', () => {
+    if (!stopped && stdin.isTTY) cancel(new Cancelled(false));
+    stopped = true;
+  });
+  lines.on('error', () => {
+    stopped = true;
+    lines.close();
+  });
   return () => {
+    stopped = true;
     lines.close();
     // Once the login is over, stdin must not keep the process alive (a pipe is a socket handle).
     stdin.pause();
