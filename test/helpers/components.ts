@@ -13,6 +13,8 @@ const APT_PACKAGES: Record<string, string> = {
   'secret-service': 'gnome-keyring dbus-x11 libsecret-tools',
   keyring: 'gnome-keyring dbus-x11 libsecret-tools',
   redis: 'redis-server',
+  zsh: 'zsh',
+  fish: 'fish',
 };
 
 /** True when an executable named `command` is on PATH (no process is spawned). */

@@ -8,7 +8,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, makeTempDir, runCli, type TempDir } from '../helpers/run-cli.js';
-import { onPath } from '../helpers/components.js';
+import { onPath, requireComponent } from '../helpers/components.js';
 
 interface Setup {
   home: TempDir;
@@ -167,7 +167,7 @@ describe('completion zsh', () => {
     expect(text).toContain("'login|--store') echo 'choices:keychain file'");
   });
 
-  it.skipIf(!onPath('zsh'))('parses (zsh -n) and completes a command, an option and a provider id through compinit', async () => {
+  it.skipIf(!requireComponent('zsh', onPath('zsh')))('parses (zsh -n) and completes a command, an option and a provider id through compinit', async () => {
     const file = join(setup.home.path, 'oauthd-cli.zsh');
     await writeFile(file, await script('zsh'));
     expect((await run('zsh', ['-n', file])).code).toBe(0);
@@ -212,7 +212,7 @@ describe('completion fish', () => {
     expect(text).toContain("complete -c oauthd-cli -n '__oauthd_cli_wants provider' -a '(__oauthd_cli_providers)'");
   });
 
-  it.skipIf(!onPath('fish'))('parses (fish -n) and completes a command, an option and a provider id (complete -C)', async () => {
+  it.skipIf(!requireComponent('fish', onPath('fish')))('parses (fish -n) and completes a command, an option and a provider id (complete -C)', async () => {
     const file = join(setup.home.path, 'oauthd-cli.fish');
     await writeFile(file, await script('fish'));
     expect((await run('fish', ['-n', file])).code).toBe(0);

@@ -123,14 +123,14 @@ describe('npm pack', () => {
   it('holds the launcher, a fresh dist/, the catalog and the schemas, and nothing else', () => {
     const outside = packedFiles.filter(
       (path) =>
-        !['README.md', 'package.json', 'bin/oauthd-cli.js'].includes(path) &&
+        !['README.md', 'LICENSE', 'package.json', 'bin/oauthd-cli.js'].includes(path) &&
         !/^dist\/.+\.js$/.test(path) &&
         !/^providers\/[a-z0-9_-]+\.json$/.test(path) &&
         !/^schemas\/[a-z0-9_.-]+\.json$/.test(path),
     );
     expect(outside).toEqual([]);
     expect(packedFiles).toEqual(
-      expect.arrayContaining(['bin/oauthd-cli.js', 'dist/cli/main.js', 'dist/cli/commands/completion.js', 'providers/schema.json', 'providers/github.json', 'schemas/oauthd.schema.json']),
+      expect.arrayContaining(['LICENSE', 'bin/oauthd-cli.js', 'dist/cli/main.js', 'dist/cli/commands/completion.js', 'providers/schema.json', 'providers/github.json', 'schemas/oauthd.schema.json']),
     );
     // No tests or fixtures, no build tools or source maps (their sources are not shipped), no stale build.
     expect(packedFiles.filter((path) => /test|fixture|\.map$|^dist\/tools\/|stale/.test(path))).toEqual([]);
