@@ -55,11 +55,15 @@ function startProcess(args, options, stream, ready) {
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
-    child[stream].setEncoding('utf8').on('data', (chunk) => {
+    const watch = (chunk) => {
       out += chunk;
       const match = ready.exec(out);
-      if (match) resolve({ child, match });
-    });
+      if (!match) return;
+      // From here on the output (serve's request log) is read and dropped, as a terminal would.
+      child[stream].off('data', watch).on('data', () => undefined);
+      resolve({ child, match });
+    };
+    child[stream].setEncoding('utf8').on('data', watch);
     child[stream === 'stdout' ? 'stderr' : 'stdout'].resume();
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`)));
   });
@@ -103,7 +107,7 @@ async function project(name, initArgs, providerPort) {
 
 async function serve(dir) {
   const port = await freePort();
-  const { child } = await startProcess([CLI, 'serve', '--port', String(port)], { cwd: dir, env }, 'stderr', /Press Ctrl-C to stop\./);
+  const { child } = await startProcess([CLI, 'serve', '--port', String(port), ...(process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean)], { cwd: dir, env }, 'stderr', /Press Ctrl-C to stop\./);
   return { port, child, origin: `http://127.0.0.1:${port}` };
 }
 

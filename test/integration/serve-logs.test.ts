@@ -132,10 +132,10 @@ describe('serve: the request log', () => {
     expect(await serving.stop()).toBe(0);
     const lines = afterBanner(serving.stderr());
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: GET \/api\/providers 200 \d+ ms · describe$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d GET \/api\/providers 200 \d+ ms · describe$/);
     // No Referer nor d: the start is refused, and the line says where in the flow it was.
-    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: GET \/auth\/sandbox 403 \d+ ms · flow start sandbox$/);
-    expect(lines[2]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: GET \/no\/such\/route 404 \d+ ms$/);
+    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d GET \/auth\/sandbox 403 \d+ ms · flow start sandbox$/);
+    expect(lines[2]).toMatch(/^\d\d:\d\d:\d\d GET \/no\/such\/route 404 \d+ ms$/);
     expect(lines.join('\n')).not.toMatch(/never-logged|\x1b\[/);
 
     serving = await startServe({ cwd: p.dir, env: p.env, args: ['--sandbox', '--port', '0', '--quiet'] });

@@ -75,6 +75,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.
   const live = reloadConfigOnChange({ ui, path, config, app, buildApp: (next) => appFromConfig(next, ctx.env, vault), buildProviders: registryFor });
   const registry = live.providers;
+  const requests = options.quiet && !ctx.debug ? undefined : requestLog(ctx, options.log ?? 'pretty', ui.err);
   const broker = await buildBroker({
     apps: live.apps,
     providers: registry,
@@ -83,7 +84,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     publicOrigin: () => origin,
     allowedHosts: () => allowedHosts,
     ...(sandbox ? { sandbox, demo: true } : {}),
-    ...(options.quiet && !ctx.debug ? {} : { log: await requestLog(ctx, options.log ?? 'pretty', ui.err.level > 0) }),
+    ...(requests ? { log: requests.log } : {}),
   });
 
   const host = options.host ?? config.broker.host;
@@ -93,6 +94,26 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   await sandbox?.start(origin);
 
   const providers = Object.keys(config.providers);
+  // Ctrl-C and SIGTERM are taken before the banner says "Press Ctrl-C": whoever reads it may signal
+  // at once, and a signal with no listener yet would end the process without stopping the broker.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      ui.info(`\n${signal}: stopping the broker…`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      watcher.close();
+      live.close();
+      void broker.app
+        .close()
+        .then(() => store.close())
+        .then(() => requests?.flush())
+        .then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
   ui.info(
     [
       `oauthd-cli broker for "${config.app.name}" (${config.app.flow} flow), config ${path}`,
@@ -108,18 +129,5 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      ui.info(`\n${signal}: stopping the broker…`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      watcher.close();
-      live.close();
-      void broker.app.close().then(() => store.close()).then(resolve);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
+  await stopped;
 }
