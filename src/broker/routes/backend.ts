@@ -11,7 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
-import { CODE_KEY_PREFIX, type PendingExchange } from '../results.js';
+import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 
 const Credentials = {
@@ -45,7 +45,9 @@ export function backendRoutes(deps: BrokerDeps) {
       const { code, key, secret } = request.body;
       const brokerApp = await authenticate(key, secret);
       if (!brokerApp) return fail(reply, 401, 'invalid app key or secret');
-      const pending = await deps.store.take<PendingExchange>(CODE_KEY_PREFIX + code);
+      // The code is looked up under this app's key (results.ts codeKey): another app's code is not
+      // found, so it is not taken either, and stays good for the app it was issued to.
+      const pending = await deps.store.take<PendingExchange>(codeKey(brokerApp.key, code));
       // Unknown, expired, already used, or issued to another app: the same answer for all four.
       if (!pending || pending.appKey !== brokerApp.key) {
         return fail(reply, 400, 'invalid or expired code (codes are single-use and live a short time)');
