@@ -26,6 +26,12 @@ function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ status: 'error', message });
 }
 
+/** For the central error handler (app.ts): 503, naming the store's complaint when it is a user-facing one. */
+function appSecretUnreadable(error: unknown): Error & { statusCode: number } {
+  const why = isCliError(error) ? `: ${error.message}` : '';
+  return Object.assign(new Error(`the broker cannot read the app secret right now${why}`), { statusCode: 503, cause: error });
+}
+
 export function backendRoutes(deps: BrokerDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     // RFC 6749 §5.1: a response with tokens carries Pragma: no-cache beside Cache-Control: no-store.
@@ -34,11 +40,20 @@ export function backendRoutes(deps: BrokerDeps) {
       done();
     });
 
-    /** The app, when key and secret match; undefined otherwise (one answer for both, no oracle). */
+    /**
+     * The app, when key and secret match; undefined otherwise (one answer for both, no oracle).
+     * A secret store that cannot be read is the broker's fault, not the caller's: 503.
+     */
     async function authenticate(key: string, secret: string): Promise<BrokerApp | undefined> {
       const brokerApp = deps.apps.get(key);
       if (!brokerApp?.verifySecret) return undefined;
-      return (await brokerApp.verifySecret(secret)) ? brokerApp : undefined;
+      let valid: boolean;
+      try {
+        valid = await brokerApp.verifySecret(secret);
+      } catch (error) {
+        throw appSecretUnreadable(error);
+      }
+      return valid ? brokerApp : undefined;
     }
 
     app.post<{ Body: Static<typeof AccessTokenBody> }>('/auth/access_token', { schema: { body: AccessTokenBody } }, async (request, reply) => {
