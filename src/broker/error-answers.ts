@@ -73,8 +73,18 @@ const MAX_DRAINED_BODY = 16 * 1024 * 1024;
 export function keepReadingAfter(error: AnyError, reply: FastifyReply, request: FastifyRequest): void {
   if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE' || request.raw.complete) return;
   const announced = Number(request.headers['content-length']);
-  if (Number.isSafeInteger(announced) && announced <= MAX_DRAINED_BODY) reply.removeHeader('connection');
+  if (!Number.isSafeInteger(announced) || announced > MAX_DRAINED_BODY) return;
+  reply.removeHeader('connection');
+  const socket = request.raw.socket;
+  answeredWhileReading.add(socket);
+  request.raw.once('end', () => answeredWhileReading.delete(socket));
 }
+
+/**
+ * Sockets whose request has its answer (a 413) while its body is still being read: if that body
+ * then stalls, the request timeout closes the socket without a second answer.
+ */
+const answeredWhileReading = new WeakSet<object>();
 
 /** A whole HTTP/1.1 answer in the broker's envelope, for sockets no route holds. */
 function socketAnswer(status: number, message: string, headers: Record<string, string>, extra: string[] = []): string {
@@ -114,7 +124,7 @@ export function clientErrorAnswer(headers: Record<string, string>) {
           ? [431, 'the request headers are too large']
           : [400, 'malformed HTTP request'];
     const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-    if (socket.writable && !current?.headersSent) socket.write(socketAnswer(status, message, headers));
+    if (socket.writable && !current?.headersSent && !answeredWhileReading.has(socket)) socket.write(socketAnswer(status, message, headers));
     socket.destroy(error);
   };
 }

@@ -30,6 +30,25 @@ function headerOf(head: string, name: string): string | undefined {
   return new RegExp(`\\r\\n${name}:\\s*([^\\r\\n]*)`, 'i').exec(head)?.[1];
 }
 
+/** Every byte a socket receives until the server closes it (or `timeoutMs`). */
+function everything(port: number, bytes: string, timeoutMs: number): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false });
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true });
+    });
+    socket.write(bytes);
+  });
+}
+
 describe('requests node:http answers before any route', () => {
   it('CONNECT gets 405 in the envelope, not a dropped connection', async () => {
     const { port } = await listening();
@@ -55,10 +74,15 @@ describe('requests node:http answers before any route', () => {
   it(`a request that stops arriving (body shorter than its Content-Length, unfinished headers) gets 408 after ${REQUEST_TIMEOUT_MS / 1000} s`, async () => {
     const { port } = await listening();
     const started = Date.now();
-    const [body, head] = await Promise.all([
+    const [body, head, afterOversized] = await Promise.all([
       rawRequest(port, `POST /auth/access_token HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"code":"x"}`, { timeoutMs: REQUEST_TIMEOUT_MS + 5_000 }),
       rawRequest(port, `GET /api/providers HTTP/1.1\r\nHost: ${HOST}\r\nX-Slow: y`, { timeoutMs: REQUEST_TIMEOUT_MS + 5_000 }),
+      // Answered 413 at once, then its body stalls: the socket closes, with no second answer.
+      everything(port, `POST /auth/access_token HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"code":`, REQUEST_TIMEOUT_MS + 5_000),
     ]);
+    expect(afterOversized.closed).toBe(true);
+    expect(afterOversized.text.match(/HTTP\/1\.1 \d{3} /g)).toEqual(['HTTP/1.1 413 ']);
+    expect(afterOversized.text).toMatch(/^HTTP\/1\.1 413 /);
     for (const answer of [body, head]) {
       expect(answer.timedOut).toBe(false);
       expect(answer.status).toBe(408);
