@@ -21,7 +21,11 @@ export async function appFromConfig(
     refreshTokensToClient: app.refreshTokensToClient ?? false,
     codeTtlMs: (app.codeTtlSeconds ?? DEFAULT_CODE_TTL_SECONDS) * 1000,
     async verifySecret(candidate) {
-      secret ??= loadAppSecret(app.key, env, vault);
+      // A failed read (a locked keychain) is not kept: the next request tries again.
+      secret ??= loadAppSecret(app.key, env, vault).catch((error: unknown) => {
+        secret = undefined;
+        throw error;
+      });
       const expected = await secret;
       return expected !== undefined && secretsEqual(candidate, expected);
     },

@@ -14,6 +14,8 @@ import { demoApp, demoRoutes, withDemoApp, DEMO_PATH } from './routes/demo.js';
 import { errorPage } from './pages.js';
 import { sendPage } from '../util/html.js';
 import { SANDBOX_PATH } from '../sandbox/spec.js';
+import { clientErrorAnswer, connectRefusal, errorMessage, errorStatus, keepReadingAfter, REQUEST_TIMEOUT_OPTIONS } from './error-answers.js';
+import type { Duplex } from 'node:stream';
 import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
 
@@ -123,14 +125,20 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
-    // Errors fastify raises before routing (a malformed URL, a bad header) get the envelope too.
+    // A request that stops arriving gets 408 instead of holding its socket; one node cannot parse
+    // gets 400, in the broker's envelope (error-answers.ts).
+    ...REQUEST_TIMEOUT_OPTIONS,
+    clientErrorHandler: clientErrorAnswer(SECURITY_HEADERS),
+    // Errors fastify raises before routing (a malformed URL) get the envelope and the security
+    // headers too: the onRequest hook below does not run for them.
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).code(400).send({ status: 'fail', message: `bad request: ${error.message}` });
+      void (reply as FastifyReply).headers(SECURITY_HEADERS).code(400).send({ status: 'fail', message: `bad request: ${error.message}` });
     },
   });
   // The demo page's own app joins the configured ones (src/broker/routes/demo.ts says why).
   const demo = deps.demo ? demoApp(deps) : undefined;
   if (demo) deps = { ...deps, apps: withDemoApp(deps.apps, demo) };
+  app.server.on('connect', (_request: unknown, socket: Duplex) => socket.end(connectRefusal(SECURITY_HEADERS)));
   const flows = new FlowEngine(deps);
 
   app.addHook('onRoute', (route) => {
@@ -155,6 +163,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
 
   await app.register(formbody);
 
+  // Never a 5xx for the caller's fault: a client error keeps its 4xx; 500 only for a bug (error-answers.ts).
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isStoreError(error)) {
       // The store is full or unreachable: nobody's fault here, and it passes; say when to retry.
@@ -164,13 +173,14 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
       }
       return reply.code(503).send({ status: 'error', message: `${error.message}; try again in a moment` });
     }
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const message = status === 500 ? 'internal error' : error.validation ? `bad request: ${error.message}` : error.message;
+    const status = errorStatus(error);
+    const message = errorMessage(error, status);
     if (status === 500) request.log.error(error);
+    else keepReadingAfter(error, reply, request);
     if (request.routeOptions.config.html) {
-      return sendPage(reply, status, (nonces) => errorPage('Bad request', message, undefined, nonces));
+      return sendPage(reply, status, (nonces) => errorPage(status < 500 ? 'Bad request' : status === 500 ? 'Internal error' : 'Sign-in unavailable', message, undefined, nonces));
     }
-    return reply.code(status).send({ status: status === 500 ? 'error' : 'fail', message });
+    return reply.code(status).send({ status: status < 500 ? 'fail' : 'error', message });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ status: 'fail', message: `no route ${request.method} ${request.url.split('?')[0]}` }),

@@ -15,6 +15,14 @@ import type { BrokerApp, BrokerDeps } from './types.js';
 
 export const CODE_KEY_PREFIX = 'code:';
 
+/**
+ * Where a server-flow code waits: under the app's key as well as the code, so that a back end
+ * holding another app's key and secret takes nothing (and so burns nothing) when it presents a
+ * code that is not its own. The app key is compared by the store's lookup, before the atomic take.
+ * App keys are [A-Za-z0-9_-] (config/schema.ts) and codes base64url: the colon cannot be forged.
+ */
+export const codeKey = (appKey: string, code: string) => `${CODE_KEY_PREFIX}${appKey}:${code}`;
+
 export interface OauthdResult {
   status: 'success' | 'error';
   provider: string;
@@ -49,7 +57,7 @@ export async function deliverResult(deps: BrokerDeps, app: BrokerApp, record: Fl
       ...(record.clientState !== undefined ? { state: record.clientState } : {}),
       ...(outcome.idToken ? { idTokenClaims: outcome.idToken.claims } : {}),
     };
-    await deps.store.put(CODE_KEY_PREFIX + code, pending, app.codeTtlMs);
+    await deps.store.put(codeKey(app.key, code), pending, app.codeTtlMs);
     return success(record, { code });
   }
   if (record.delivery.mode === 'query') {

@@ -1,7 +1,15 @@
 /**
  * Secret references. The config never holds a secret; it holds where to find one:
  *   env:VAR        the environment variable VAR, read at run time
- *   keychain:NAME  the entry `secret:NAME` in the vault (OS keychain, or the 0600 file fallback)
+ *   keychain:NAME  the entry `ref:NAME` in the vault (OS keychain, or the 0600 file fallback)
+ *
+ * Namespaces. The vault holds three kinds of entry, each under its own fixed prefix:
+ *   ref:<NAME>                  what a `keychain:` reference names (client secrets, a Redis URL)
+ *   app-secret:<app key>        the app secret (app-secret.ts)
+ *   token:<provider>:<profile>  tokens (vault/tokens.ts)
+ * A reference only ever picks the part after `ref:`, so no NAME reaches the app secret or a token:
+ * a keyset saying "keychain:app:<key>" must not send the app secret to a provider's token URL.
+ * Likewise `env:OAUTHD_APP_SECRET`, the app secret's variable, is no reference's to read.
  */
 import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
@@ -11,6 +19,9 @@ export type SecretRef = { kind: 'env'; name: string } | { kind: 'keychain'; name
 
 const REF = new RegExp(SECRET_REF_PATTERN);
 
+/** The app secret's variable (app-secret.ts). Case-blind: Windows reads environment names so. */
+const APP_SECRET_VARIABLE = /^OAUTHD_APP_SECRET$/i;
+
 export function parseSecretRef(reference: string): SecretRef {
   if (!REF.test(reference)) {
     throw configError(
@@ -19,10 +30,26 @@ export function parseSecretRef(reference: string): SecretRef {
     );
   }
   const colon = reference.indexOf(':');
-  return { kind: reference.slice(0, colon) as SecretRef['kind'], name: reference.slice(colon + 1) };
+  const ref = { kind: reference.slice(0, colon) as SecretRef['kind'], name: reference.slice(colon + 1) };
+  if (ref.kind === 'env' && APP_SECRET_VARIABLE.test(ref.name)) {
+    throw configError(
+      `${reference} names the app secret, which is only for your back end's calls to the broker`,
+      'give the provider its own variable (env:MYPROVIDER_CLIENT_SECRET) or store its secret with `providers add <id> --client-secret-stdin`',
+    );
+  }
+  return ref;
 }
 
-export const vaultAccountForSecret = (name: string) => `secret:${name}`;
+export const vaultAccountForSecret = (name: string) => `ref:${name}`;
+
+/**
+ * Before the namespaces above, `providers add --client-secret-stdin` stored a secret at
+ * `secret:<provider id>`, beside the app secret at `secret:app:<key>`. Such entries are still read,
+ * but only for a NAME of the provider-id grammar (oauthd.json's provider keys): it has no colon,
+ * so the old name can never be `secret:app:…`, in any letter case.
+ */
+const LEGACY_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+export const legacyAccountForSecret = (name: string): string | undefined => (LEGACY_NAME.test(name) ? `secret:${name}` : undefined);
 
 /** Resolves a reference; `what` names the secret in errors ("the client secret of github"). */
 export async function resolveSecret(
@@ -40,7 +67,8 @@ export async function resolveSecret(
     return value;
   }
   const vault = await openVault();
-  const value = await vault.get(vaultAccountForSecret(ref.name));
+  const legacy = legacyAccountForSecret(ref.name);
+  const value = (await vault.get(vaultAccountForSecret(ref.name))) ?? (legacy !== undefined ? await vault.get(legacy) : undefined);
   if (value === undefined) {
     throw configError(
       `${what} should be in the ${vault.kind === 'keychain' ? 'OS keychain' : `file ${vault.location}`} as "${ref.name}", but it is not there`,

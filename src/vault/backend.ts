@@ -2,7 +2,7 @@
  * Where secrets rest: client secrets, the app secret and tokens. One interface, two backends:
  * the OS keychain (through the keytar API of @napi-rs/keyring) and a 0600 JSON file for machines
  * where no keychain answers. Every entry lives under the service name `oauthd-cli`; the account
- * name says what it is (`secret:<name>`, `token:<provider>:<profile>`).
+ * name says what it is (`ref:<name>`, `app-secret:<key>`, `token:<provider>:<profile>`; config/secrets.ts).
  */
 export const SERVICE = 'oauthd-cli';
 

@@ -4,7 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_ORIGIN, APP_SECRET, callback, jsonResponse, startPopupFlow, testBroker, type TestBroker } from '../helpers/broker.js';
-import { CODE_KEY_PREFIX } from '../../src/broker/results.js';
+import { codeKey } from '../../src/broker/results.js';
 
 let broker: TestBroker | undefined;
 afterEach(async () => {
@@ -159,7 +159,7 @@ describe('server-flow codes', () => {
     const wrongSecret = await broker.app.inject({ method: 'POST', url: '/auth/access_token', headers: HOST, payload: { code, key: broker.app_.key, secret: 'guess' } });
     expect(wrongSecret.statusCode).toBe(401);
     // A wrong secret does not burn the code.
-    expect(await broker.store.peek(CODE_KEY_PREFIX + code)).toBeDefined();
+    expect(await broker.store.peek(codeKey(broker.app_.key, code))).toBeDefined();
     const wrongKey = await broker.app.inject({ method: 'POST', url: '/auth/access_token', headers: HOST, payload: { code, key: 'other-app', secret: APP_SECRET } });
     expect(wrongKey.statusCode).toBe(401);
   });

@@ -53,16 +53,16 @@ describe('resolveSecret', () => {
     }
   });
 
-  it('keychain: reads the entry secret:NAME from the vault (0600 file backend)', async () => {
+  it('keychain: reads the entry ref:NAME from the vault (0600 file backend)', async () => {
     const vault = await fileVault();
     await vault.set(vaultAccountForSecret('github'), 'from-the-vault');
-    expect(vaultAccountForSecret('github')).toBe('secret:github');
+    expect(vaultAccountForSecret('github')).toBe('ref:github');
     expect(await resolveSecret('keychain:github', WHAT, {}, async () => vault)).toBe('from-the-vault');
   });
 
   it('keychain: a missing entry is a config error naming the entry and where it was looked for', async () => {
     const vault = await fileVault();
-    await vault.set('secret:gitlab', 'other');
+    await vault.set(vaultAccountForSecret('gitlab'), 'other');
     const error = await caughtCliError(() => resolveSecret('keychain:github', WHAT, {}, async () => vault));
     expect(error.kind).toBe('config');
     expect(error.message).toBe(`the client secret of github should be in the file ${vault.location} as "github", but it is not there`);

@@ -12,7 +12,7 @@ import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
 import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
-import { CODE_KEY_PREFIX, type PendingExchange } from '../results.js';
+import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 
 const Credentials = {
@@ -30,6 +30,12 @@ function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ status: 'error', message });
 }
 
+/** For the central error handler (app.ts): 503, naming the store's complaint when it is a user-facing one. */
+function appSecretUnreadable(error: unknown): Error & { statusCode: number } {
+  const why = isCliError(error) ? `: ${error.message}` : '';
+  return Object.assign(new Error(`the broker cannot read the app secret right now${why}`), { statusCode: 503, cause: error });
+}
+
 export function backendRoutes(deps: BrokerDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     // RFC 6749 §5.1: a response with tokens carries Pragma: no-cache beside Cache-Control: no-store.
@@ -38,18 +44,29 @@ export function backendRoutes(deps: BrokerDeps) {
       done();
     });
 
-    /** The app, when key and secret match; undefined otherwise (one answer for both, no oracle). */
+    /**
+     * The app, when key and secret match; undefined otherwise (one answer for both, no oracle).
+     * A secret store that cannot be read is the broker's fault, not the caller's: 503.
+     */
     async function authenticate(key: string, secret: string): Promise<BrokerApp | undefined> {
       const brokerApp = deps.apps.get(key);
       if (!brokerApp?.verifySecret) return undefined;
-      return (await brokerApp.verifySecret(secret)) ? brokerApp : undefined;
+      let valid: boolean;
+      try {
+        valid = await brokerApp.verifySecret(secret);
+      } catch (error) {
+        throw appSecretUnreadable(error);
+      }
+      return valid ? brokerApp : undefined;
     }
 
     app.post<{ Body: Static<typeof AccessTokenBody> }>('/auth/access_token', { schema: { body: AccessTokenBody } }, async (request, reply) => {
       const { code, key, secret } = request.body;
       const brokerApp = await authenticate(key, secret);
       if (!brokerApp) return fail(reply, 401, 'invalid app key or secret');
-      const pending = await deps.store.take<PendingExchange>(CODE_KEY_PREFIX + code);
+      // The code is looked up under this app's key (results.ts codeKey): another app's code is not
+      // found, so it is not taken either, and stays good for the app it was issued to.
+      const pending = await deps.store.take<PendingExchange>(codeKey(brokerApp.key, code));
       // Unknown, expired, already used, or issued to another app: the same answer for all four.
       if (!pending || pending.appKey !== brokerApp.key) {
         return fail(reply, 400, 'invalid or expired code (codes are single-use and live a short time)');

@@ -6,7 +6,7 @@ import { hasDisplay, isSsh } from '../environment.js';
 import { DEFAULT_BROKER_HOST, describeConfigSource, locateConfig, missingConfigError, readConfig, type LoadedConfig } from '../../config/load.js';
 import { originBlindRules, parseDomainRule, type DomainRule } from '../../config/domains.js';
 import type { Config } from '../../config/schema.js';
-import { appSecretAccount } from '../../config/app-secret.js';
+import { storedAppSecret } from '../../config/app-secret.js';
 import { CATALOG_DIR, catalogDirs, catalogIds, loadCatalog } from '../../providers/catalog.js';
 import { openVault, secretsFilePath } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
@@ -121,7 +121,7 @@ export async function appSecretCheck(ctx: Context, config: Config, vault: Secret
   if (!vault) return { ...base, status: 'fail', detail: 'cannot be read: the store did not open (see the store line)', fix: 'fix the store, or set OAUTHD_APP_SECRET' };
   let present: boolean;
   try {
-    present = (await vault.get(appSecretAccount(config.app.key))) !== undefined;
+    present = (await storedAppSecret(vault, config.app.key)) !== undefined;
   } catch (error) {
     return failure(base, error);
   }
