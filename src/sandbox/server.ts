@@ -111,32 +111,47 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
           details.prompt.name === 'login' ? signInPage(details.uid, clientId, nonces) : consentPage(details.uid, clientId, requestedScopes(details), nonces),
         );
       });
-      pages.post<{ Params: { uid: string }; Body: { login?: string } }>(`${SANDBOX_PATH}/interaction/:uid/login`, async (request, reply) => {
-        const login = (request.body?.login ?? '').trim();
+      pages.post<{ Params: { uid: string }; Body: { login?: unknown } }>(`${SANDBOX_PATH}/interaction/:uid/login`, async (request, reply) => {
+        const login = typeof request.body?.login === 'string' ? request.body.login.trim() : '';
         if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
           return sendPage(reply, 400, (nonces) => errorPage('Use 1–64 letters, digits, dots, dashes, underscores or @ for the user name.', nonces));
         }
-        hijackWithHeaders(request.raw, reply);
-        await requireProvider().interactionFinished(request.raw, reply.raw, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+        await requireProvider().interactionDetails(request.raw, reply.raw);
+        return finishInteraction(request.raw, reply, { login: { accountId: login } }, false);
       });
       pages.post<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid/confirm`, async (request, reply) => {
         const oidc = requireProvider();
         const details = await oidc.interactionDetails(request.raw, reply.raw);
         const grant = await grantFor(oidc, details);
         const grantId = await grant.save();
-        hijackWithHeaders(request.raw, reply);
-        await oidc.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        return finishInteraction(request.raw, reply, { consent: { grantId } }, true);
       });
       pages.post<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid/abort`, async (request, reply) => {
-        hijackWithHeaders(request.raw, reply);
-        await requireProvider().interactionFinished(
-          request.raw,
-          reply.raw,
-          { error: 'access_denied', error_description: 'The user denied the request in the sandbox.' },
-          { mergeWithLastSubmission: false },
-        );
+        await requireProvider().interactionDetails(request.raw, reply.raw);
+        return finishInteraction(request.raw, reply, { error: 'access_denied', error_description: 'The user denied the request in the sandbox.' }, false);
       });
     });
+
+    /**
+     * Hands the interaction back to oidc-provider, which answers on the raw response. The
+     * interaction was looked up first (interactionDetails: an unknown or expired one is a 400 page
+     * before this point); whatever still fails after the hijack is answered here, since no fastify
+     * handler can see it any more, and a request must never be left without an answer.
+     */
+    async function finishInteraction(raw: IncomingMessage, reply: FastifyReply, result: object, merge: boolean): Promise<void> {
+      hijackWithHeaders(raw, reply);
+      try {
+        await requireProvider().interactionFinished(raw, reply.raw, result, { mergeWithLastSubmission: merge });
+      } catch {
+        if (reply.raw.headersSent) {
+          reply.raw.end();
+          return;
+        }
+        reply.raw.statusCode = 400;
+        reply.raw.setHeader('content-type', 'text/html; charset=utf-8');
+        reply.raw.end(errorPage('This sign-in has expired or was already answered; start it again.', responseNonces.get(raw) ?? { script: '', style: '' }));
+      }
+    }
 
     // Everything else under /sandbox is oidc-provider itself, reading its own request bodies.
     await app.register(async (passthrough) => {
@@ -211,7 +226,7 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
   const { default: Provider } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
   };
-  type KoaContext = { type: string; body: string; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
+  type KoaContext = { type: string; body: string; status: number; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
   const send = (ctx: KoaContext, page: (nonces: Nonces) => string) => {
     ctx.type = 'html';
     ctx.body = page(responseNonces.get(ctx.req) ?? { script: randomToken(16), style: randomToken(16) });
@@ -254,8 +269,12 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
       userinfo: { enabled: true },
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) =>
-          send(ctx, (nonces) => deviceInputPage(form, err !== undefined, nonces)),
+        userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) => {
+          // A wrong code, a stale xsrf field or a missing session is the user's input, not a server
+          // fault; oidc-provider leaves 500 on errors that carry no status of their own.
+          if (err !== undefined && ctx.status >= 500) ctx.status = 400;
+          send(ctx, (nonces) => deviceInputPage(form, err !== undefined, nonces));
+        },
         userCodeConfirmSource: async (ctx: KoaContext, form: string, client: { clientId: string }, _info: unknown, userCode: string) =>
           send(ctx, (nonces) => deviceConfirmPage(form, client.clientId, userCode, nonces)),
         successSource: async (ctx: KoaContext) => send(ctx, deviceDonePage),

@@ -1,6 +1,7 @@
 // `oauthd-cli serve` as an app developer runs it: the summary, loopback binding, graceful stop,
 // and provider files picked up without a restart (oauthd issues #108, #156).
 import { mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir, runCli } from '../helpers/run-cli.js';
@@ -78,5 +79,30 @@ describe('serve', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`no config file: no oauthd.json in ${dir} nor in any folder above it`);
     expect(result.stderr).toContain('oauthd-cli init');
+  });
+});
+
+describe('serve stops within a bound whatever its clients do', () => {
+  it('SIGTERM: a request whose body stalls and an idle connection opened meanwhile do not hold the exit', async () => {
+    const dir = (await makeTempDir()).path;
+    const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data') };
+    await runCli(['init', '--yes'], { cwd: dir, env });
+    const serving = await startServe({ cwd: dir, env, args: ['--port', '0', '--quiet'] });
+    const { port } = new URL(serving.origin);
+    // A back end that announced 100 bytes and sent 10, and keeps its socket open.
+    const stalled = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.write(`POST /auth/access_token HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncode=abcde`);
+    stalled.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const began = Date.now();
+    const exited = serving.stop();
+    // A connection accepted while stopping, left idle.
+    const idle = connect(Number(port), '127.0.0.1');
+    idle.on('error', () => undefined);
+    expect(await exited).toBe(0);
+    expect(Date.now() - began).toBeLessThan(8000);
+    stalled.destroy();
+    idle.destroy();
   });
 });

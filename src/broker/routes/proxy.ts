@@ -9,7 +9,7 @@
  * and a browser's Origin must be on that app's whitelist. CORS answers only whitelisted origins
  * (never a reflected `*`); server-side callers, which send no Origin, are served on the strength of
  * the token they hold. A provider that fails gets the caller a 502 (504 when it is too slow); one
- * that refuses the token (401/403) passes that status on.
+ * that refuses the token (400/401/403, RFC 6750 §3.1) passes that status on.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
@@ -34,6 +34,8 @@ const DROPPED_HEADERS = new Set([
   'authorization', 'cookie', 'origin', 'referer', 'oauthio', 'content-length', 'accept-encoding',
 ]);
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** Visible ASCII (RFC 9110 §5.5 field-vchar within US-ASCII): what a token sent in a header may hold. */
+const HEADER_SAFE = /^[\x21-\x7e]*$/;
 
 interface Caller {
   app: BrokerApp;
@@ -101,6 +103,14 @@ export function proxyRoutes(deps: BrokerDeps) {
       // OAuth 1.0a token credentials come as oauthv=1&oauth_token=…&oauth_token_secret=….
       const oauthToken = fields.get('oauth_token');
       const tokenSecret = fields.get('oauth_token_secret');
+      // A token is sent on in a header (RFC 6750 §2.1, RFC 5849 §3.5.1): one a header cannot carry
+      // (a control character, CR/LF, a character beyond ASCII) is the caller's mistake, said as such.
+      for (const [name, value] of [['access_token', fields.get('access_token')], ['oauth_token', oauthToken], ['oauth_token_secret', tokenSecret]] as const) {
+        if (value !== null && !HEADER_SAFE.test(value)) {
+          fail(reply, 400, `the ${name} in the oauthio header holds characters no token has (only visible ASCII, no spaces)`);
+          return undefined;
+        }
+      }
       if (oauthToken && tokenSecret && provider.resolved.oauth1) {
         return { app: brokerApp, provider, token: { access_token: oauthToken, token_secret: tokenSecret, token_type: OAUTH1_TOKEN_TYPE, extra: {} } };
       }
@@ -137,9 +147,11 @@ export function proxyRoutes(deps: BrokerDeps) {
           // The caller's fault: a token field naming a foreign origin, or missing.
           if (error.code === 'token_origin_refused') return fail(reply, 403, error.message);
           if (error.code === 'template_value_missing') return fail(reply, 400, error.message);
-          // The provider refused this token (expired, revoked, junk): the caller's token, the caller's status.
+          // The provider refused this token (expired, revoked, junk): the caller's token, the caller's
+          // status. RFC 6750 §3.1: invalid_request 400 (a token the Authorization header cannot
+          // carry), invalid_token 401, insufficient_scope 403; the token is all the caller sent.
           const status = upstream.lastStatus();
-          if (status === 401 || status === 403) return fail(reply, status, error.message);
+          if (status === 400 || status === 401 || status === 403) return fail(reply, status, error.message);
           return fail(reply, error.kind === 'flow' ? 502 : 400, error.message);
         }
       },

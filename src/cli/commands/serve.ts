@@ -23,6 +23,9 @@ import type { Config } from '../../config/schema.js';
 import { requestLog, type LogFormat } from '../request-log.js';
 import { DEMO_PATH } from '../../broker/routes/demo.js';
 
+/** How long a stopping serve lets requests in progress finish. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export interface ServeOptions {
   port?: number;
   host?: string;
@@ -103,6 +106,10 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       process.off('SIGTERM', onTerm);
       watcher.close();
       live.close();
+      // Idle connections close at once; a request still arriving (a stalled body) gets a few
+      // seconds, then every connection is closed: stopping never waits on a client.
+      const force = setTimeout(() => broker.app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      force.unref();
       void broker.app
         .close()
         .then(() => store.close())
