@@ -163,12 +163,14 @@ async function mintCodes(origin, key, count, parallel = 32) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** Requests per second over the whole run (autocannon's per-second average misreads runs under a few seconds). */
+const perSecond = (result) => result.requests.total / result.duration;
 const ratioOf = (results, bareResults) => {
-  const each = results.map((r, round) => r.requests.average / bareResults[round].requests.average).sort((a, b) => a - b);
+  const each = results.map((r, round) => perSecond(r) / perSecond(bareResults[round])).sort((a, b) => a - b);
   return { median: median(each), low: each[0], high: each.at(-1) };
 };
 const showRatio = ({ median: m, low, high }) => `${m.toFixed(2)}× (rounds ${low.toFixed(2)}–${high.toFixed(2)})`;
-const rate = (results) => results.reduce((total, r) => total + r.requests.average, 0) / results.length;
+const rate = (results) => results.reduce((total, r) => total + perSecond(r), 0) / results.length;
 
 // ---------------------------------------------------------------------------------------------
 

@@ -7,38 +7,51 @@
  * flood of sign-ins nobody finishes costs no memory. Only an answered callback is remembered: a
  * marker that keeps the state single-use until it expires (FlowEngine.complete).
  *
- * Encrypt-then-MAC, AES-256-CTR and HMAC-SHA256 (the pairing of RFC 7518 §5.2, with CTR):
+ * Encrypt-then-MAC:
  *
- *   header = version (1 byte) ‖ key epoch (4) ‖ stream nonce (12) ‖ keystream offset (6)
- *   state  = base64url(header ‖ ciphertext ‖ HMAC-SHA256(k_mac, header ‖ ciphertext)[0..16])
+ *   body  = version (1 byte) ‖ key epoch (4) ‖ stream nonce (12) ‖ keystream offset (6) ‖ ciphertext
+ *   state = base64url(body) ‖ base64url(SHA3-256(k_mac ‖ body))[0..22]      (the tag: 132 bits)
  *
- * Keys change every hour (the epoch: hours since 1970), each derived from the shared secret with
- * HKDF (RFC 5869); a state is opened only under the keys of the epochs its lifetime spans. The
- * ciphertext is the payload XORed with the next bytes of one AES-CTR keystream per epoch (a random
- * nonce ‖ a 32-bit block counter, NIST SP 800-38A §B.2): each state takes bytes no other state
- * took, and records where they began, so opening regenerates exactly them. Why a stream and not
- * a cipher per state (AES-GCM): a cipher object per flow start cost the broker about 40 µs of CPU
- * per start under load — more than the rest of a start — and a stream's next bytes cost one call.
+ * - Keys change every hour (the epoch: hours since 1970), each derived from the shared secret with
+ *   HKDF (RFC 5869); a state is opened only under the keys of the hours its lifetime spans.
+ * - Encryption is AES-256-CTR (NIST SP 800-38A): one keystream per hour (a random nonce ‖ a 32-bit
+ *   block counter, a new nonce before it could wrap), generated 64 KiB at a time. Each state takes
+ *   the next keystream bytes no other state took and records where they began: the first cover
+ *   the record (XOR), the next 32 are the PKCE code_verifier and, when openid is asked, the 32
+ *   after them the nonce. Those are never sent; opening regenerates them from the offset. A
+ *   keystream of a block cipher under a secret key is pseudorandom, so the verifier is 32 random
+ *   bytes to anyone without the key (RFC 7636 §4.1, §7.1), and nothing the provider or the browser
+ *   sees (state, code_challenge, nonce) reveals it.
+ * - The MAC is SHA-3 keyed by prefix: SHA-3 has no length extension (FIPS 202), which makes
+ *   H(k ‖ message) a sound MAC (the construction NIST's KMAC, SP 800-185, builds on). The tag is
+ *   checked, in constant time, before anything is decrypted.
  *
- * The PKCE verifier (RFC 7636 §4.1: 32 random bytes) and the OpenID nonce travel inside the
- * ciphertext, so nothing the provider or the browser sees (state, code_challenge, nonce) reveals
- * the verifier (§7.1).
+ * Why not AES-GCM with a cipher per state (the first version): measured in `serve` under load, a
+ * cipher object, its output buffers and a two-hash HMAC per flow start cost more CPU than all the
+ * rest of the start. Here a start costs a JSON string, an XOR over the keystream already made, and
+ * one hash call.
  */
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 import type { Delivery } from './flows.js';
 
-const VERSION = 2;
+const VERSION = 3;
 const EPOCH_MS = 3600_000;
 const NONCE_BYTES = 12;
 const OFFSET_BYTES = 6;
-const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + 4 + NONCE_BYTES + OFFSET_BYTES;
+const MAC_KEY_BYTES = 32;
+/** The tag's length in base64url characters: 22 × 6 = 132 bits. */
+const TAG_CHARS = 22;
+const SECRET_BYTES = 32;
+/** Keystream made per call to the cipher. */
+const CHUNK_BYTES = 64 * 1024;
 /** A stream starts over (a new nonce) before its 32-bit block counter could wrap. */
 const MAX_STREAM_BYTES = 2 ** 31 * 16;
+const ZEROS = Buffer.alloc(CHUNK_BYTES);
 
 /**
  * The longest state the broker sends: providers pass state through untouched, but some cap its
- * length (X documents 500 characters). A typical sealed state is 220–320 characters; it grows only
+ * length (X documents 500 characters). A typical sealed state is 150–280 characters; it grows only
  * with what the page asks for (a long opts.state, a long redirect_uri, many scopes).
  */
 export const MAX_STATE_LENGTH = 2048;
@@ -48,28 +61,42 @@ export interface SealedFlow {
   appKey: string;
   provider: string;
   scopes: string[];
-  /** The PKCE code_verifier, when the request carried a challenge. */
-  codeVerifier: string | undefined;
-  /** The OpenID nonce, when openid was asked. */
-  nonce: string | undefined;
+  /** Whether the authorization request carries a PKCE challenge / an OpenID nonce. */
+  pkce: boolean;
+  openid: boolean;
   clientState: string | undefined;
   delivery: Delivery;
   /** Milliseconds since the epoch (kept to the second). */
   expiresAt: number;
 }
 
+/** The secrets a state derives (its code_verifier and nonce, 43 characters of base64url each). */
+export interface FlowSecrets {
+  codeVerifier: string | undefined;
+  nonce: string | undefined;
+}
+
 export type OpenedState =
-  | { ok: true; id: string; flow: SealedFlow }
+  | { ok: true; id: string; flow: SealedFlow; secrets: FlowSecrets }
   | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 /** JSON array inside the ciphertext: short, and in a fixed order. */
-type Payload = [number, string, string, string, string | null, string | null, string | null, string, string | null];
+type Payload = [number, string, string, string, number, string | null, string, string | null];
 
 /** One epoch's keys, and the keystream that epoch's states are cut from. */
 interface EpochKeys {
   encryption: Buffer;
-  mac: HmacKey;
-  stream: { nonce: Buffer; cipher: Cipher; offset: number } | undefined;
+  mac: Buffer;
+  stream: Keystream | undefined;
+}
+
+interface Keystream {
+  nonce: Buffer;
+  cipher: Cipher;
+  /** Keystream made and not yet taken: `chunk[used..]`, which begins at stream offset `offset`. */
+  chunk: Buffer;
+  used: number;
+  offset: number;
 }
 
 export class FlowSealer {
@@ -84,60 +111,87 @@ export class FlowSealer {
     private readonly maxLifetimeMs: number,
   ) {}
 
-  /** A new state for `flow`: its id (the single-use marker's key: its tag, unique per state) and the text. */
-  seal(flow: SealedFlow, now: number): { id: string; state: string } {
+  /** A new state for `flow`: its id (the single-use marker's key: its tag), the text, its secrets. */
+  seal(flow: SealedFlow, now: number): { id: string; state: string; secrets: FlowSecrets } {
     const epoch = Math.floor(now / EPOCH_MS);
     const keys = this.keys(epoch);
-    const payload: Payload = [
+    const json = JSON.stringify([
       Math.ceil(flow.expiresAt / 1000),
       flow.appKey,
       flow.provider,
       flow.scopes.join(' '),
-      flow.codeVerifier ?? null,
-      flow.nonce ?? null,
+      (flow.pkce ? 1 : 0) | (flow.openid ? 2 : 0),
       flow.clientState ?? null,
       ...deliveryFields(flow.delivery),
-    ];
-    const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
-    let stream = keys.stream;
-    if (stream === undefined || stream.offset + plaintext.length > MAX_STREAM_BYTES) {
-      const nonce = randomBytes(NONCE_BYTES);
-      stream = keys.stream = { nonce, cipher: createCipheriv('aes-256-ctr', keys.encryption, counterBlock(nonce, 0)), offset: 0 };
-    }
-    const sealed = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES);
-    sealed[0] = VERSION;
-    sealed.writeUInt32BE(epoch, 1);
-    stream.nonce.copy(sealed, 5);
-    sealed.writeUIntBE(stream.offset, 5 + NONCE_BYTES, OFFSET_BYTES);
-    stream.cipher.update(plaintext).copy(sealed, HEADER_BYTES);
-    stream.offset += plaintext.length;
-    const tag = hmacSha256(keys.mac, sealed.subarray(0, HEADER_BYTES + plaintext.length));
-    tag.copy(sealed, HEADER_BYTES + plaintext.length, 0, TAG_BYTES);
-    return { id: tag.toString('base64url', 0, TAG_BYTES), state: sealed.toString('base64url') };
+    ] satisfies Payload);
+    const length = Buffer.byteLength(json, 'utf8');
+    const secretBytes = (flow.pkce ? SECRET_BYTES : 0) + (flow.openid ? SECRET_BYTES : 0);
+    const { stream, keystream, at } = this.take(keys, length + secretBytes);
+    // One buffer: the MAC key, then the body (the MAC's input is their concatenation).
+    const sealed = Buffer.allocUnsafe(MAC_KEY_BYTES + HEADER_BYTES + length);
+    keys.mac.copy(sealed, 0);
+    let cursor = MAC_KEY_BYTES;
+    sealed[cursor] = VERSION;
+    sealed.writeUInt32BE(epoch, cursor + 1);
+    stream.nonce.copy(sealed, cursor + 5);
+    sealed.writeUIntBE(at, cursor + 5 + NONCE_BYTES, OFFSET_BYTES);
+    cursor += HEADER_BYTES;
+    sealed.write(json, cursor, 'utf8');
+    for (let i = 0; i < length; i++) sealed[cursor + i] = (sealed[cursor + i] as number) ^ (keystream[i] as number);
+    const tag = hash('sha3-256', sealed, 'base64url').slice(0, TAG_CHARS);
+    return {
+      id: tag,
+      state: sealed.toString('base64url', MAC_KEY_BYTES) + tag,
+      secrets: secretsFrom(keystream.subarray(length), flow.pkce, flow.openid),
+    };
   }
 
   /** The flow a state carries, if this broker (or one sharing its secret) sealed it and it has not expired at `now`. */
   open(state: string, now: number): OpenedState {
-    if (!/^[A-Za-z0-9_-]+$/.test(state)) return { ok: false, reason: 'malformed' };
-    const bytes = Buffer.from(state, 'base64url');
-    if (bytes.length < HEADER_BYTES + TAG_BYTES + 2 || bytes[0] !== VERSION) return { ok: false, reason: 'malformed' };
-    const epoch = bytes.readUInt32BE(1);
+    if (!/^[A-Za-z0-9_-]+$/.test(state) || state.length < TAG_CHARS + 40) return { ok: false, reason: 'malformed' };
+    const tag = state.slice(-TAG_CHARS);
+    const body = Buffer.from(state.slice(0, -TAG_CHARS), 'base64url');
+    if (body.length < HEADER_BYTES + 2 || body[0] !== VERSION) return { ok: false, reason: 'malformed' };
+    const epoch = body.readUInt32BE(1);
     // Only the epochs a live state can come from: no key is derived for any other.
     if (epoch > Math.floor(now / EPOCH_MS) || epoch < Math.floor((now - this.maxLifetimeMs) / EPOCH_MS)) return { ok: false, reason: 'forged' };
     const keys = this.keys(epoch);
-    const signed = bytes.subarray(0, bytes.length - TAG_BYTES);
-    const tag = bytes.subarray(bytes.length - TAG_BYTES);
-    // Verified before anything is decrypted, in constant time (encrypt-then-MAC).
-    if (!timingSafeEqual(hmacSha256(keys.mac, signed).subarray(0, TAG_BYTES), tag)) return { ok: false, reason: 'forged' };
-    const nonce = bytes.subarray(5, 5 + NONCE_BYTES);
-    const offset = bytes.readUIntBE(5 + NONCE_BYTES, OFFSET_BYTES);
-    const decipher = createDecipheriv('aes-256-ctr', keys.encryption, counterBlock(nonce, Math.floor(offset / 16)));
+    const expected = hash('sha3-256', Buffer.concat([keys.mac, body]), 'base64url').slice(0, TAG_CHARS);
+    // Checked before anything is decrypted, in constant time (encrypt-then-MAC).
+    if (!timingSafeEqual(Buffer.from(expected), Buffer.from(tag))) return { ok: false, reason: 'forged' };
+    const nonce = body.subarray(5, 5 + NONCE_BYTES);
+    const offset = body.readUIntBE(5 + NONCE_BYTES, OFFSET_BYTES);
+    const ciphertext = body.subarray(HEADER_BYTES);
+    // The keystream from `offset` on: the record's bytes, then the secrets'.
     const skipped = offset % 16;
-    const text = decipher.update(Buffer.concat([Buffer.alloc(skipped), bytes.subarray(HEADER_BYTES, bytes.length - TAG_BYTES)])).subarray(skipped).toString('utf8');
-    const flow = parsePayload(text);
+    const decipher = createDecipheriv('aes-256-ctr', keys.encryption, counterBlock(nonce, Math.floor(offset / 16)));
+    const keystream = decipher.update(Buffer.alloc(skipped + ciphertext.length + 2 * SECRET_BYTES)).subarray(skipped);
+    for (let i = 0; i < ciphertext.length; i++) ciphertext[i] = (ciphertext[i] as number) ^ (keystream[i] as number);
+    const flow = parsePayload(ciphertext.toString('utf8'));
     if (!flow) return { ok: false, reason: 'forged' };
     if (flow.expiresAt <= now) return { ok: false, reason: 'expired' };
-    return { ok: true, id: tag.toString('base64url'), flow };
+    return { ok: true, id: tag, flow, secrets: secretsFrom(keystream.subarray(ciphertext.length), flow.pkce, flow.openid) };
+  }
+
+  /** The next `length` bytes of the epoch's keystream, and where they begin in it. */
+  private take(keys: EpochKeys, length: number): { stream: Keystream; keystream: Buffer; at: number } {
+    let stream = keys.stream;
+    if (stream === undefined || stream.offset + stream.used + length > MAX_STREAM_BYTES) {
+      const nonce = randomBytes(NONCE_BYTES);
+      const cipher = createCipheriv('aes-256-ctr', keys.encryption, counterBlock(nonce, 0));
+      stream = keys.stream = { nonce, cipher, chunk: Buffer.alloc(0), used: 0, offset: 0 };
+    }
+    if (stream.used + length > stream.chunk.length) {
+      // The rest of this chunk, then a new one after it: the keystream goes on without a gap.
+      const rest = stream.chunk.subarray(stream.used);
+      stream.offset += stream.used;
+      stream.chunk = Buffer.concat([rest, stream.cipher.update(ZEROS)]);
+      stream.used = 0;
+    }
+    const at = stream.offset + stream.used;
+    const keystream = stream.chunk.subarray(stream.used, stream.used + length);
+    stream.used += length;
+    return { stream, keystream, at };
   }
 
   /** An epoch's keys, derived once (RFC 5869); those of epochs no live state can use are dropped. */
@@ -145,7 +199,7 @@ export class FlowSealer {
     let keys = this.epochs.get(epoch);
     if (keys === undefined) {
       const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', this.secret, Buffer.alloc(0), `oauthd-cli flow state ${purpose}, epoch ${epoch}`, 32));
-      keys = { encryption: derive('encryption'), mac: hmacKey(derive('mac')), stream: undefined };
+      keys = { encryption: derive('encryption'), mac: derive('mac'), stream: undefined };
       const oldest = Math.floor((epoch * EPOCH_MS - this.maxLifetimeMs) / EPOCH_MS) - 1;
       for (const known of this.epochs.keys()) if (known < oldest) this.epochs.delete(known);
       this.epochs.set(epoch, keys);
@@ -154,39 +208,20 @@ export class FlowSealer {
   }
 }
 
+/** The verifier and the nonce from the keystream bytes after a record (32 each, as the flow uses them). */
+function secretsFrom(bytes: Buffer, pkce: boolean, openid: boolean): FlowSecrets {
+  return {
+    codeVerifier: pkce ? bytes.toString('base64url', 0, SECRET_BYTES) : undefined,
+    nonce: openid ? bytes.toString('base64url', pkce ? SECRET_BYTES : 0, (pkce ? SECRET_BYTES : 0) + SECRET_BYTES) : undefined,
+  };
+}
+
 /** The AES-CTR counter block of `block` in the stream `nonce`: nonce ‖ 32-bit big-endian block number. */
 function counterBlock(nonce: Buffer, block: number): Buffer {
   const counter = Buffer.alloc(16);
   nonce.copy(counter, 0);
   counter.writeUInt32BE(block, NONCE_BYTES);
   return counter;
-}
-
-/** HMAC's key pads (RFC 2104 §2: the key, zero-filled to the hash's 64-byte block, XOR ipad / opad). */
-export interface HmacKey {
-  inner: Buffer;
-  outer: Buffer;
-}
-
-export function hmacKey(key: Buffer): HmacKey {
-  if (key.length > 64) throw new Error('an HMAC-SHA256 key here is at most 64 bytes');
-  const inner = Buffer.alloc(64, 0x36);
-  const outer = Buffer.alloc(64, 0x5c);
-  for (let i = 0; i < key.length; i++) {
-    inner[i] = (inner[i] as number) ^ (key[i] as number);
-    outer[i] = (outer[i] as number) ^ (key[i] as number);
-  }
-  return { inner, outer };
-}
-
-/**
- * HMAC-SHA256 (RFC 2104): H(K ⊕ opad ‖ H(K ⊕ ipad ‖ message)), with two one-shot crypto.hash calls.
- * crypto.createHmac computes the same (the unit test compares them, and RFC 4231's vectors); its
- * object per call is what a flow start cannot afford.
- */
-export function hmacSha256(key: HmacKey, message: Buffer): Buffer {
-  const inner = hash('sha256', Buffer.concat([key.inner, message]), 'buffer') as unknown as Buffer;
-  return hash('sha256', Buffer.concat([key.outer, inner]), 'buffer') as unknown as Buffer;
 }
 
 function deliveryFields(delivery: Delivery): [string, string | null] {
@@ -209,18 +244,18 @@ function parsePayload(text: string): SealedFlow | undefined {
     return undefined;
   }
   // Only this module writes payloads; a shape it did not write means a key it did not hold.
-  if (!Array.isArray(value) || value.length !== 9) return undefined;
-  const [expires, appKey, provider, scopes, codeVerifier, nonce, clientState, mode, target] = value as Payload;
+  if (!Array.isArray(value) || value.length !== 8) return undefined;
+  const [expires, appKey, provider, scopes, flags, clientState, mode, target] = value as Payload;
   const delivery = deliveryFrom(mode, target);
-  if (typeof expires !== 'number' || typeof appKey !== 'string' || typeof provider !== 'string' || typeof scopes !== 'string' || !delivery) {
+  if (typeof expires !== 'number' || typeof appKey !== 'string' || typeof provider !== 'string' || typeof scopes !== 'string' || typeof flags !== 'number' || !delivery) {
     return undefined;
   }
   return {
     appKey,
     provider,
     scopes: scopes === '' ? [] : scopes.split(' '),
-    codeVerifier: codeVerifier ?? undefined,
-    nonce: nonce ?? undefined,
+    pkce: (flags & 1) !== 0,
+    openid: (flags & 2) !== 0,
     clientState: clientState ?? undefined,
     delivery,
     expiresAt: expires * 1000,

@@ -19,8 +19,7 @@
  * secret must stay with us), taken when the callback brings it back with its verifier, and the
  * verifier is traded for token credentials.
  */
-import { createPkce } from '../oauth/pkce.js';
-import { randomToken } from '../oauth/random.js';
+import { pkceFor } from '../oauth/pkce.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
@@ -163,16 +162,14 @@ export class FlowEngine {
     const oauth2 = resolved.oauth2!;
     const sealer = this.sealer ?? (await this.flowSealer());
     const scopes = options.scopes ?? resolved.scopes;
-    const pkce = oauth2.pkce === 'unsupported' ? undefined : createPkce();
-    const nonce = scopes.includes('openid') ? randomToken() : undefined;
     const now = this.now();
-    const { state } = sealer.seal(
+    const { state, secrets } = sealer.seal(
       {
         appKey: app.key,
         provider: resolved.id,
         scopes,
-        codeVerifier: pkce?.verifier,
-        nonce,
+        pkce: oauth2.pkce !== 'unsupported',
+        openid: scopes.includes('openid'),
         clientState: options.clientState,
         delivery: options.delivery,
         expiresAt: now + this.ttl(),
@@ -190,8 +187,8 @@ export class FlowEngine {
       redirectUri: this.redirectUri(),
       state,
       scopes,
-      pkce,
-      nonce,
+      pkce: secrets.codeVerifier === undefined ? undefined : pkceFor(secrets.codeVerifier),
+      nonce: secrets.nonce,
       extra: options.extraAuthorize,
     });
   }
@@ -245,8 +242,8 @@ export class FlowEngine {
       provider: sealed.provider,
       redirectUri: this.redirectUri(),
       scopes: sealed.scopes,
-      codeVerifier: sealed.codeVerifier,
-      nonce: sealed.nonce,
+      codeVerifier: opened.secrets.codeVerifier,
+      nonce: opened.secrets.nonce,
       temporary: undefined,
       clientState: sealed.clientState,
       delivery: sealed.delivery,

@@ -15,7 +15,11 @@ export interface Pkce {
 
 export function createPkce(): Pkce {
   // 32 random octets encode to 43 base64url characters: the minimum length, 256 bits of entropy.
-  const verifier = randomToken(32);
+  return pkceFor(randomToken(32));
+}
+
+/** The S256 pair of a verifier made elsewhere (the broker's sealed state derives its own). */
+export function pkceFor(verifier: string): Pkce {
   return { verifier, challenge: s256(verifier), method: 'S256' };
 }
 
