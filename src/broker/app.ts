@@ -3,7 +3,7 @@
  * `login` call listen). One plugin per route group; one error handler shapes every error: HTML
  * routes answer a page, API routes answer oauthd's JSON envelope, never a stack trace.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { FlowEngine } from './flows.js';
 import { authRoutes } from './routes/auth.js';
@@ -18,6 +18,7 @@ import { clientErrorAnswer, connectRefusal, errorMessage, errorStatus, keepReadi
 import type { Duplex } from 'node:stream';
 import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
+import { RequestBudget } from './request-budget.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -59,6 +60,8 @@ function stepOf(url: string, method: string | string[]): string | undefined {
  * the status, the time and the flow step. Never the query string, a header or a body.
  */
 class RequestLine extends LogController {
+  private budget: RequestBudget | undefined;
+
   override incomingRequest(): void {}
 
   /** The request's line says 404 already; fastify's own would print the URL with its query. */
@@ -74,6 +77,11 @@ class RequestLine extends LogController {
       ms: Math.round(reply.elapsedTime),
       ...(step ? { step } : {}),
     };
+    // A flood is summarized, a line per route and status each second (request-budget.ts).
+    this.budget ??= new RequestBudget((held) => {
+      request.server.log.warn({ held, count: held.reduce((total, entry) => total + entry.count, 0) }, 'requests summarized');
+    });
+    if (!this.budget.admit(line)) return;
     if (error) reply.log.error({ ...line, err: error }, 'request');
     else reply.log.info(line, 'request');
   }
@@ -120,7 +128,15 @@ export interface Broker {
 
 export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   const app = Fastify({
-    ...(deps.log ? { logger: loggerOptions(deps.log), logController: new RequestLine() } : { logger: false }),
+    ...(deps.log
+      ? {
+          logger: loggerOptions(deps.log),
+          logController: new RequestLine(),
+          // No child logger per request: a line is one per request already, and pino's child()
+          // on every request cost more than the line (its reqId binding is all it would add).
+          childLoggerFactory: (logger: FastifyBaseLogger) => logger,
+        }
+      : { logger: false }),
     // Query strings and bodies are small in OAuth; refuse floods early.
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },

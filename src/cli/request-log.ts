@@ -44,7 +44,7 @@ export function shortLine(json: string, chalk: ChalkInstance): string {
   } catch {
     return json;
   }
-  const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) : '';
+  const time = typeof entry.time === 'number' ? clockTime(entry.time) : '';
   const level = typeof entry.level === 'number' ? entry.level : 30;
   if (entry.msg === 'request') {
     const status = Number(entry.status);
@@ -53,10 +53,28 @@ export function shortLine(json: string, chalk: ChalkInstance): string {
     const error = isErrorLike(entry.err) ? chalk.red(` (${entry.err.message})`) : '';
     return `${chalk.dim(time)} ${String(entry.method)} ${String(entry.path)} ${shown} ${String(entry.ms)} ms${step}${error}\n`;
   }
+  if (entry.msg === 'requests summarized' && Array.isArray(entry.held)) {
+    const groups = (entry.held as Array<Record<string, unknown>>).map(
+      (group) => `${String(group.method)} ${String(group.path)} ${String(group.status)} ×${Number(group.count).toLocaleString('en')}${typeof group.step === 'string' ? ` · ${group.step}` : ''}`,
+    );
+    return `${chalk.dim(time)} ${chalk.yellow(`+ ${Number(entry.count).toLocaleString('en')} more requests that second`)}: ${groups.join('; ')}\n`;
+  }
   const name = LEVELS[level] ?? String(level);
   const label = level >= 50 ? chalk.red(name) : level >= 40 ? chalk.yellow(name) : name;
   const error = isErrorLike(entry.err) ? `: ${entry.err.message}` : '';
   return `${chalk.dim(time)} ${label} ${String(entry.msg ?? '')}${error}\n`;
+}
+
+/** "14:02:07", local time; formatted once a second (Date's formatting is the costly part of a line). */
+let shownSecond = -1;
+let shownTime = '';
+function clockTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== shownSecond) {
+    shownSecond = second;
+    shownTime = new Date(ms).toTimeString().slice(0, 8);
+  }
+  return shownTime;
 }
 
 function isErrorLike(value: unknown): value is { message: string } {

@@ -146,6 +146,24 @@ describe('serve: the request log', () => {
   });
 });
 
+describe('serve: the request log under a flood', () => {
+  it('prints the first lines of a second and sums the rest up in one line, with every request counted', async () => {
+    const p = await project('client');
+    serving = await startServe({ cwd: p.dir, env: p.env, args: ['--port', '0'] });
+    const flood = 300;
+    await Promise.all(Array.from({ length: flood }, () => fetch(`${serving!.origin}/api/providers`).then((response) => response.arrayBuffer())));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await serving.stop()).toBe(0);
+    const lines = afterBanner(serving.stderr());
+    const single = lines.filter((line) => / GET \/api\/providers 200 \d+ ms · describe$/.test(line));
+    const summaries = lines.map((line) => /\+ ([\d,]+) more requests that second: GET \/api\/providers 200 ×([\d,]+) · describe$/.exec(line)).filter((match) => match !== null);
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(single.length).toBeLessThanOrEqual(20 * (summaries.length + 1));
+    const summed = summaries.reduce((total, match) => total + Number((match[2] as string).replace(/,/g, '')), 0);
+    expect(single.length + summed).toBe(flood);
+  });
+});
+
 describe('serve: where it listens', () => {
   it('--host 0.0.0.0 shows the address it is bound to, and where this machine reaches it', async () => {
     const p = await project('client');
