@@ -99,7 +99,7 @@ describe('login --verbose against a sound provider', () => {
     expect(run.result.stderr).not.toContain('FAIL');
     expect(run.result.stdout).toContain('Signed in');
     expect(await storedTokens(run.dir)).not.toEqual([]);
-    expect(await server!.stats()).toEqual({ jwks: 1, authorize: 1, token: 1 });
+    expect(await server!.stats()).toEqual({ discovery: 1, jwks: 1, authorize: 1, token: 1 });
   });
 
   it.each([
