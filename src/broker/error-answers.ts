@@ -6,12 +6,17 @@
  * (415 unsupported media type, 413 body too large, 400 malformed JSON or a failed schema), and
  * any error carrying a 4xx status. 500 is left for true bugs: logged, and said as "internal error"
  * only, never with the error's text or stack. An error that is no bug but no client's fault
- * either (a provider down, the secret store unreadable) answers 502/503/504.
+ * either (a provider down, the secret store unreadable) answers 502/503/504. A flow's error (a
+ * protocol error, a provider that cannot work as configured) answers by whose fault it is
+ * (faultOf), here and in the routes that answer it themselves (upstream.ts).
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isCliError } from '../util/errors.js';
+import { RequestRefusedError } from '../oauth/errors.js';
+import { ProviderConfigurationError } from '../providers/errors.js';
+import { CliError } from '../util/errors.js';
+import { isFlowError, type FlowError } from './outcome.js';
 
 /**
  * Longest time a client may take to send one whole request (head and body) before it is answered
@@ -33,19 +38,38 @@ export const REQUEST_TIMEOUT_OPTIONS = {
 
 type AnyError = FastifyError & { status?: unknown };
 
-/** What a CliError that no route caught means for the caller (src/util/errors.ts kinds). */
-const CLI_ERROR_STATUS = {
-  usage: 400, // the request asked for something that cannot be done
-  flow: 502, // a provider failed or refused
-  config: 503, // the broker's own configuration or secret store cannot serve it now
-} as const;
+/**
+ * Whose fault a flow's error is, as the broker answers it:
+ *   caller:   the request asks for what cannot be sent (a token to a foreign origin, a state too
+ *             long for providers);
+ *   broker:   its own configuration cannot serve it now (a provider that cannot work as described;
+ *             a CliError, which reaches the broker only from the config layer: a secret reference
+ *             it cannot read, src/config/secrets.ts);
+ *   provider: the provider refused, answered what cannot be read, or could not be reached.
+ */
+export type Fault = 'caller' | 'broker' | 'provider';
+
+export function faultOf(error: FlowError): Fault {
+  if (error instanceof RequestRefusedError) return 'caller';
+  if (error instanceof ProviderConfigurationError || error instanceof CliError) return 'broker';
+  return 'provider';
+}
+
+/** What a flow's error that no route answered means for the caller. */
+const FAULT_STATUS: Record<Fault, number> = {
+  caller: 400,
+  provider: 502,
+  broker: 503,
+};
 
 /**
  * The status an error answers with: its own when it is a client error (4xx) or an upstream or
- * store fault it declares (502, 503, 504); a CliError by its kind; anything else is a bug (500).
+ * store fault it declares (502, 503, 504); a flow's error by whose fault it is; anything else is a
+ * bug (500).
  */
 export function errorStatus(error: AnyError): number {
-  if (isCliError(error)) return CLI_ERROR_STATUS[error.kind];
+  const thrown: unknown = error;
+  if (isFlowError(thrown)) return FAULT_STATUS[faultOf(thrown)];
   for (const candidate of [error.statusCode, error.status]) {
     if (typeof candidate !== 'number' || !Number.isInteger(candidate)) continue;
     if ((candidate >= 400 && candidate < 500) || candidate === 502 || candidate === 503 || candidate === 504) return candidate;

@@ -23,8 +23,14 @@ import { pkceFor } from '../oauth/pkce.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
-import { configError, flowError, isCliError, usageError, type CliError } from '../util/errors.js';
-import type { FlowFacts, FlowOutcome } from './outcome.js';
+import {
+  CallbackRejectedError,
+  ExchangeFailedError,
+  ProviderConfigurationError,
+  ProviderError,
+  RequestRefusedError,
+} from '../oauth/errors.js';
+import { isFlowError, type FlowError, type FlowFacts, type FlowOutcome } from './outcome.js';
 import { checkIdToken } from './id-token-check.js';
 import { FlowSealer, MAX_STATE_LENGTH, type OpenedState } from './flow-state.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
@@ -94,7 +100,11 @@ export interface Completion {
 export async function oauth1Consumer(provider: BrokerProvider): Promise<oauth1.ConsumerCredentials> {
   const secret = await provider.clientSecret();
   if (secret === undefined) {
-    throw configError(`${provider.resolved.id} needs a client secret for OAuth 1.0a`, `add one: oauthd-cli providers add ${provider.resolved.id} --client-secret-env VAR`);
+    throw new ProviderConfigurationError(
+      `${provider.resolved.id} needs a client secret for OAuth 1.0a`,
+      { kind: 'client-secret-missing', grant: 'oauth1' },
+      provider.resolved.id,
+    );
   }
   return provider.resolved.oauth1?.signatureMethod === 'RSA-SHA1'
     ? { key: provider.resolved.clientId, secret: '', privateKeyPem: secret }
@@ -148,7 +158,10 @@ export class FlowEngine {
     let started: Promise<string>;
     if (provider.resolved.oauth2) started = this.startOAuth2(app, provider, options);
     else if (provider.resolved.oauth1) started = this.startOAuth1(app, provider, options);
-    else return Promise.reject(configError(`${provider.resolved.id} describes neither OAuth 2 nor OAuth 1.0a`, 'fix its provider file'));
+    else {
+      const id = provider.resolved.id;
+      return Promise.reject(new ProviderConfigurationError(`${id} describes neither OAuth 2 nor OAuth 1.0a`, { kind: 'no-protocol' }, id));
+    }
     const trace = this.deps.trace;
     if (!trace) return started;
     return started.then((url) => {
@@ -177,10 +190,9 @@ export class FlowEngine {
       now,
     );
     if (state.length > MAX_STATE_LENGTH) {
-      throw usageError(
-        `this flow's state would be ${state.length} characters, more than the ${MAX_STATE_LENGTH} providers are sent`,
-        'shorten opts.state, redirect_uri or the scopes asked',
-      );
+      throw new RequestRefusedError(`this flow's state would be ${state.length} characters, more than the ${MAX_STATE_LENGTH} providers are sent`, {
+        code: 'state_too_long',
+      });
     }
     return authorizationUrl(oauth2, {
       clientId: resolved.clientId,
@@ -223,10 +235,10 @@ export class FlowEngine {
   private async completeOAuth2(params: CallbackParams): Promise<Completion> {
     if (!params.state) {
       return failure(
-        flowError(
+        new CallbackRejectedError(
           'the callback carries no state; it cannot be matched to a flow this broker started',
-          params.error ? `the provider said: ${describeProviderError(params)}` : 'start the sign-in again from your app or `oauthd-cli login`',
           'state_missing',
+          params.error ? describeProviderError(params) : undefined,
         ),
       );
     }
@@ -249,14 +261,21 @@ export class FlowEngine {
       delivery: sealed.delivery,
     };
     const facts = factsOf(record, params.state.length);
-    const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
+    const fail = (error: FlowError): Completion => ({ record, outcome: { ok: false, error, facts } });
 
     if (params.error) {
-      return fail(flowError(`the provider refused: ${describeProviderError(params)}`, providerErrorHint(params.error), params.error));
+      // §4.1.2.1: the provider's error response, as sent.
+      return fail(
+        new ProviderError(`the provider refused: ${describeProviderError(params)}`, {
+          endpoint: 'authorization',
+          code: params.error,
+          error: params.error,
+          error_description: params.error_description,
+          error_uri: params.error_uri,
+        }),
+      );
     }
-    if (!params.code) {
-      return fail(flowError('the callback carries neither a code nor an error', 'the provider sent an incomplete authorization response', 'code_missing'));
-    }
+    if (!params.code) return fail(new CallbackRejectedError('the callback carries neither a code nor an error', 'code_missing'));
     const provider = await this.deps.providers.get(record.provider);
     if (!provider?.resolved.oauth2) return fail(providerGone(record.provider));
     try {
@@ -264,18 +283,13 @@ export class FlowEngine {
       // RFC 9207 §2.4: when the server identifies itself in the response, it must be the one we asked.
       if (params.iss !== undefined && openid && params.iss !== openid.issuer) {
         return fail(
-          flowError(
-            `mix-up: the authorization response comes from issuer "${params.iss}", expected "${openid.issuer}" (RFC 9207)`,
-            'another provider answered this flow; nothing was exchanged',
-            'issuer_mismatch',
-          ),
+          new CallbackRejectedError(`mix-up: the authorization response comes from issuer "${params.iss}", expected "${openid.issuer}" (RFC 9207)`, 'issuer_mismatch'),
         );
       }
       if (params.iss === undefined && openid?.metadata.authorization_response_iss_parameter_supported === true) {
         return fail(
-          flowError(
+          new CallbackRejectedError(
             'the authorization response lacks the iss parameter its server advertises (RFC 9207 §2.4); nothing was exchanged',
-            'something between the provider and the broker stripped it, or the provider misdescribes itself; start again',
             'issuer_missing',
           ),
         );
@@ -310,7 +324,7 @@ export class FlowEngine {
     const record = await this.deps.store.take<FlowRecord>(OAUTH1_FLOW_KEY_PREFIX + temporaryToken);
     if (!record?.temporary) return failure(oauth1TokenMismatch());
     const facts = factsOf(record, temporaryToken.length);
-    const fail = (error: CliError): Completion => ({ record, outcome: { ok: false, error, facts } });
+    const fail = (error: FlowError): Completion => ({ record, outcome: { ok: false, error, facts } });
     const provider = await this.deps.providers.get(record.provider);
     if (!provider?.resolved.oauth1) return fail(providerGone(record.provider));
     try {
@@ -335,47 +349,40 @@ export class FlowEngine {
 }
 
 /** A state this broker did not seal (or tampered with), or one past its lifetime. */
-function stateRefused(reason: Exclude<OpenedState, { ok: true }>['reason']): CliError {
+function stateRefused(reason: Exclude<OpenedState, { ok: true }>['reason']): CallbackRejectedError {
   if (reason === 'expired') {
-    return flowError(
-      'the sign-in took longer than the flow may live: its state has expired; nothing was exchanged',
-      'start the sign-in again (a flow lives 10 minutes; `login --timeout` sets its own)',
-      'state_expired',
-    );
+    return new CallbackRejectedError('the sign-in took longer than the flow may live: its state has expired; nothing was exchanged', 'state_expired');
   }
-  return flowError(
+  return new CallbackRejectedError(
     "state mismatch: the callback's state was not issued by this broker (forged, altered, or from another broker run); nothing was exchanged",
-    'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
     'state_mismatch',
   );
 }
 
-function stateReplayed(): CliError {
-  return flowError(
+function stateReplayed(): CallbackRejectedError {
+  return new CallbackRejectedError(
     "state mismatch: this callback's state was already answered (a replayed or reloaded callback); nothing was exchanged",
-    'start the sign-in again; a callback URL works once',
     'state_replayed',
   );
 }
 
-function oauth1TokenMismatch(): CliError {
-  return flowError(
+function oauth1TokenMismatch(): CallbackRejectedError {
+  return new CallbackRejectedError(
     "state mismatch: the callback's oauth_token does not match any pending flow (forged, replayed, or expired); nothing was exchanged",
-    'start the sign-in again; if this repeats, something between the browser and the broker alters the callback',
     'state_mismatch',
   );
 }
 
-function providerGone(provider: string): CliError {
-  return flowError(`the provider ${provider} is no longer configured`, 'restore its keyset and start again', 'provider_gone');
+function providerGone(provider: string): CallbackRejectedError {
+  return new CallbackRejectedError(`the provider ${provider} is no longer configured`, 'provider_gone');
 }
 
-function asFlowError(error: unknown, what = 'the token exchange failed'): CliError {
-  if (isCliError(error)) return error;
-  return flowError(`${what}: ${(error as Error).message}`, 'run with --debug for details', 'exchange_failed', error);
+/** What a step threw, as a flow's error: a protocol or configuration error as it is, anything else named by the step. */
+function asFlowError(error: unknown, what = 'the token exchange failed'): FlowError {
+  return isFlowError(error) ? error : new ExchangeFailedError(what, error);
 }
 
-function failure(error: CliError): Completion {
+function failure(error: FlowError): Completion {
   return { outcome: { ok: false, error } };
 }
 
@@ -398,19 +405,4 @@ export function describeProviderError(params: CallbackParams): string {
   if (params.error_description) text += ` — ${params.error_description}`;
   if (params.error_uri) text += ` (see ${params.error_uri})`;
   return text;
-}
-
-function providerErrorHint(error: string): string {
-  switch (error) {
-    case 'access_denied':
-      return 'the user (or a policy) declined the request';
-    case 'invalid_scope':
-      return 'ask for scopes the app is allowed: check --scope and the app settings at the provider';
-    case 'unauthorized_client':
-      return 'the app may not use the authorization-code flow; check its settings at the provider';
-    case 'invalid_request':
-      return 'often a redirect_uri that is not registered exactly; register the one `oauthd-cli serve` or `login` prints';
-    default:
-      return 'see the provider\'s documentation for this error';
-  }
 }

@@ -5,7 +5,7 @@
  */
 import { validateIdToken } from '../oauth/oidc/id-token.js';
 import type { TokenSet } from '../oauth/token-response.js';
-import { flowError } from '../util/errors.js';
+import { TokenRejectedError } from '../oauth/errors.js';
 import type { FlowSuccess } from './outcome.js';
 import type { OpenIdRuntime } from './types.js';
 
@@ -22,13 +22,13 @@ export interface IdTokenExpectation {
 export async function checkIdToken(token: TokenSet, openid: OpenIdRuntime | undefined, expect: IdTokenExpectation): Promise<FlowSuccess['idToken']> {
   if (token.id_token === undefined) {
     if (expect.openidAsked && openid) {
-      throw flowError('openid was asked but no id_token came back', 'check that the client may use the openid scope', 'id_token_missing');
+      throw new TokenRejectedError('openid was asked but no id_token came back', 'id_token_missing');
     }
     return undefined;
   }
   if (!openid) {
     if (expect.nonce !== undefined) {
-      throw flowError('an id_token came back, but no issuer is known to verify it', 'add the provider with --issuer so its keys can be found', 'id_token_unverifiable');
+      throw new TokenRejectedError('an id_token came back, but no issuer is known to verify it', 'id_token_unverifiable');
     }
     return undefined;
   }

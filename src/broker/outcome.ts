@@ -1,7 +1,19 @@
 /** The end of a flow, as the broker hands it to whoever started it. */
+import { ProtocolError, ProviderConfigurationError } from '../oauth/errors.js';
 import type { IdTokenCheck } from '../oauth/oidc/id-token.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
-import type { CliError } from '../util/errors.js';
+import { CliError } from '../util/errors.js';
+
+/**
+ * What a failed flow ends with: a protocol error (src/oauth/errors.ts), a provider that cannot work
+ * as configured (src/providers/errors.ts), or a CliError: a secret the config layer cannot read, or
+ * the CLI's own end of a login (cancelled, timed out).
+ */
+export type FlowError = ProtocolError | ProviderConfigurationError | CliError;
+
+export function isFlowError(error: unknown): error is FlowError {
+  return error instanceof ProtocolError || error instanceof ProviderConfigurationError || error instanceof CliError;
+}
 
 export interface FlowFacts {
   provider: string;
@@ -45,7 +57,7 @@ export interface FlowSuccess {
 
 export interface FlowFailure {
   ok: false;
-  error: CliError;
+  error: FlowError;
   facts?: FlowFacts;
 }
 

@@ -10,8 +10,7 @@ import type { ResolvedProvider } from '../providers/resolve.js';
 import type { FlowStore } from '../store/store.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { Sandbox } from '../sandbox/server.js';
-import type { FlowOutcome } from './outcome.js';
-import type { CliError } from '../util/errors.js';
+import type { FlowError, FlowOutcome } from './outcome.js';
 
 /** How the result of a flow reaches whoever started it. */
 export type AppFlow = 'client' | 'server' | 'cli';
@@ -86,7 +85,13 @@ export interface BrokerDeps {
   /** `login`: receives the outcome of flows started by the CLI app. */
   onCliOutcome?: (outcome: FlowOutcome) => void;
   /** Told of each callback that matches no flow (forged, replayed, expired); it ends no flow. */
-  onStrayCallback?: (error: CliError, state: string | undefined) => void;
+  onStrayCallback?: (error: FlowError, state: string | undefined) => void;
+  /**
+   * The advice printed under a failed sign-in's message on the broker's pages: the CLI's hint for
+   * the error (src/cli/errors.ts), since a sign-in page is read by the person at the terminal.
+   * Without it, the message stands alone.
+   */
+  hintFor?: (error: FlowError) => string | undefined;
   /** Sees each authorization request and response as it happens (login --trace); secrets are its business. */
   trace?: FlowTracer;
   /** Request logs (serve): fastify's logger writes pino's JSON lines to `stream`; absent, no logs. */

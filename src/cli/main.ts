@@ -8,7 +8,7 @@ import { buildProgram } from './program.js';
 import { processContext, type Context, type OutputStream } from './context.js';
 import { packageVersion } from './version.js';
 import { asCancelled, INTERRUPTED } from './stdin.js';
-import { isCliError } from '../util/errors.js';
+import { asCliError } from './errors.js';
 
 export async function main(argv: string[], base: Context = processContext()): Promise<number> {
   let debug = argv.includes('--debug');
@@ -47,11 +47,13 @@ export function report(error: unknown, ctx: Pick<Context, 'stderr'>, debug: bool
     ctx.stderr.write('cancelled\n');
     return cancelled.status;
   }
-  if (isCliError(error)) {
-    ctx.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) ctx.stderr.write(`hint: ${error.hint}\n`);
-    if (debug && error.cause) ctx.stderr.write(`${describeCause(error.cause)}\n`);
-    return error.exitCode;
+  // A CliError, or a protocol error in the CLI's words (./errors.ts).
+  const explained = asCliError(error);
+  if (explained) {
+    ctx.stderr.write(`error: ${explained.message}\n`);
+    if (explained.hint) ctx.stderr.write(`hint: ${explained.hint}\n`);
+    if (debug && explained.cause) ctx.stderr.write(`${describeCause(explained.cause)}\n`);
+    return explained.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   ctx.stderr.write(`error: ${message.split('\n')[0]}\n`);

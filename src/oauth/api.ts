@@ -20,8 +20,8 @@ import {
   tokenOriginPatterns,
   type OriginPattern,
 } from '../providers/token-origins.js';
-import { CliError, configError, flowError } from '../util/errors.js';
 import { lowerCaseKeys } from '../util/headers.js';
+import { ProviderConfigurationError, RequestRefusedError } from './errors.js';
 import type { TokenSet } from './token-response.js';
 
 /** RFC 6750 §2.3: the query parameter is access_token unless the provider says otherwise. */
@@ -56,8 +56,8 @@ export function tokenTemplateValues(provider: ResolvedProvider, token: TokenSet)
 }
 
 /**
- * fillTemplate with errors a user can act on: a missing parameter is configuration, a missing token
- * field a flow problem. A URL whose origin a token field decides is built only when the field names
+ * fillTemplate with errors that say whose they are: a missing parameter is the provider's
+ * configuration, a missing token field the token's (the request is refused). A URL whose origin a token field decides is built only when the field names
  * an origin the provider file allows: a refused value is never put in a URL, let alone sent.
  */
 export function fillProviderTemplate(
@@ -84,13 +84,9 @@ export function fillProviderTemplate(
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     if (error.missing.startsWith('token.')) {
-      throw flowError(
-        `${provider.id}: ${error.message}`,
-        `{${error.missing}} comes from the token response; log in again, or check tokenResponse in the provider file`,
-        'template_value_missing',
-      );
+      throw new RequestRefusedError(`${provider.id}: ${error.message}`, { code: 'template_value_missing', field: error.missing });
     }
-    throw configError(`${provider.id}: ${error.message}`, `set it with: oauthd-cli providers add ${provider.id} --param ${error.missing}=…`);
+    throw new ProviderConfigurationError(`${provider.id}: ${error.message}`, { kind: 'missing-param', param: error.missing }, provider.id);
   }
 }
 
@@ -99,25 +95,25 @@ function originPatterns(provider: ResolvedProvider, field: string): OriginPatter
     return tokenOriginPatterns(provider.spec, provider.params, field);
   } catch (error) {
     if (!(error instanceof OriginPatternError)) throw error;
-    throw configError(`${provider.id}: ${error.message}`, 'fix tokenOrigins in the provider file, or the keyset parameter it uses');
+    throw new ProviderConfigurationError(`${provider.id}: ${error.message}`, { kind: 'token-origins' }, provider.id);
   }
 }
 
 /** A token field naming an origin the provider file does not allow (the value may be anyone's: shown, never followed). */
-function tokenOriginRefused(provider: ResolvedProvider, field: string, value: string, reason: string): CliError {
+function tokenOriginRefused(provider: ResolvedProvider, field: string, value: string, reason: string): RequestRefusedError {
   const shown = JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
-  return flowError(
-    `refusing to send a ${provider.name} token to ${shown} from {token.${field}}: ${reason}`,
-    `sign in again; if ${provider.name} really answers with this origin, add it to tokenOrigins.${field} in the provider file`,
-    'token_origin_refused',
-  );
+  return new RequestRefusedError(`refusing to send a ${provider.name} token to ${shown} from {token.${field}}: ${reason}`, {
+    code: 'token_origin_refused',
+    field,
+    providerName: provider.name,
+  });
 }
 
 /** The API's base URL, filled (`{token.instance_url}`), without a trailing slash. */
 export function apiBaseUrl(provider: ResolvedProvider, token: TokenSet): string {
   const api = provider.spec.api;
   if (!api) {
-    throw configError(`${provider.id} describes no API (its provider file has no "api" block)`, 'add api.baseUrl to the provider file');
+    throw new ProviderConfigurationError(`${provider.id} describes no API (its provider file has no "api" block)`, { kind: 'no-api' }, provider.id);
   }
   return fillProviderTemplate(provider, api.baseUrl, tokenTemplateValues(provider, token)).replace(/\/+$/, '');
 }
@@ -140,9 +136,7 @@ export function apiRequestTarget(provider: ResolvedProvider, token: TokenSet, pa
   const basePath = baseUrl.pathname.replace(/\/+$/, '');
   const shown = JSON.stringify(pathOrUrl.length > 200 ? `${pathOrUrl.slice(0, 200)}…` : pathOrUrl);
   const refuse = (why: string) =>
-    new CliError('usage', `refusing to send a ${provider.name} token to ${shown}: ${why}`, `give a path under ${base}, or a URL under it`, {
-      code: 'foreign_origin',
-    });
+    new RequestRefusedError(`refusing to send a ${provider.name} token to ${shown}: ${why}`, { code: 'foreign_origin', apiBase: base });
 
   if (/[\x00-\x1f\x7f]/.test(pathOrUrl)) throw refuse('it contains control characters');
   if (/^\s*[\\/]{2}/.test(pathOrUrl) || /^\s*\/\\/.test(pathOrUrl)) throw refuse('a URL without a scheme can point to any host');

@@ -1,7 +1,7 @@
 /**
  * The client credentials grant (RFC 6749 §4.4): a token for the client itself, no user involved.
  */
-import { configError } from '../util/errors.js';
+import { ProviderConfigurationError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import type { ReadTokenResult } from './token-response.js';
@@ -16,10 +16,10 @@ export function clientCredentialsGrant(
   // §4.4: "The client credentials grant type MUST only be used by confidential clients."
   if (client.clientSecret === undefined) {
     return Promise.reject(
-      configError(
-        'the client_credentials grant needs a client secret, and this keyset has none',
-        'give the keyset its secret: oauthd-cli providers add <provider> --client-secret-stdin (or --client-secret-env VAR)',
-      ),
+      new ProviderConfigurationError('the client_credentials grant needs a client secret, and this keyset has none', {
+        kind: 'client-secret-missing',
+        grant: 'client_credentials',
+      }),
     );
   }
   const grant: Record<string, string> = { grant_type: 'client_credentials' };

@@ -5,10 +5,10 @@
  * user has decided or the device code expires.
  */
 import type { ClientAuthMethod } from '../providers/schema.js';
-import { flowError, isCliError, type CliError } from '../util/errors.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import { authenticateClient, encodeFields } from './client-auth.js';
-import { failureSummary, parseBody, providerError, readObject, reportsFailure, type JsonObject } from './endpoint-response.js';
+import { parseBody, readObject, refusal, reportsFailure, type JsonObject } from './endpoint-response.js';
+import { InvalidResponseError, ProviderError } from './errors.js';
 import type { HttpClient, HttpResponse } from './http.js';
 import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import type { ReadTokenResult } from './token-response.js';
@@ -66,8 +66,10 @@ export async function requestDeviceAuthorization(
     purpose: 'device authorization request',
   });
   const parsed = parseBody(response);
-  if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) throw refused(response, parsed);
-  return readDeviceAuthorization(readObject(response, ENDPOINT_NAME));
+  if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) {
+    throw refusal(response, parsed, 'device_authorization', ENDPOINT_NAME, 'http_error');
+  }
+  return readDeviceAuthorization(readObject(response, 'device_authorization', ENDPOINT_NAME));
 }
 
 /** §3.2: device_code, user_code, verification_uri and expires_in are REQUIRED. */
@@ -88,16 +90,19 @@ export function readDeviceAuthorization(body: JsonObject): DeviceAuthorization {
   if (verificationUri === undefined) missing.push('verification_uri');
   if (expiresIn === undefined) missing.push('expires_in');
   if (deviceCode === undefined || userCode === undefined || verificationUri === undefined || expiresIn === undefined) {
-    throw flowError(
-      `the ${ENDPOINT_NAME} answered without ${missing.join(', ')} (RFC 8628 §3.2 requires them)`,
-      `fields received: ${Object.keys(body).join(', ') || 'none'}; run with --trace to see the response`,
-      'invalid_device_authorization',
-    );
+    throw new InvalidResponseError(`the ${ENDPOINT_NAME} answered without ${missing.join(', ')} (RFC 8628 §3.2 requires them)`, {
+      endpoint: 'device_authorization',
+      code: 'invalid_device_authorization',
+      received: Object.keys(body).join(', ') || 'none',
+    });
   }
   // The user is sent to these pages: nothing but a web page will do.
   for (const [name, value] of [['verification_uri', verificationUri], ['verification_uri_complete', verificationUriComplete]] as const) {
     if (value !== undefined && !isWebUrl(value)) {
-      throw flowError(`the ${ENDPOINT_NAME} gave a ${name} that is not an http(s) URL: "${value.slice(0, 100)}"`, 'the provider is misconfigured; run with --trace to see the response', 'invalid_device_authorization');
+      throw new InvalidResponseError(`the ${ENDPOINT_NAME} gave a ${name} that is not an http(s) URL: "${value.slice(0, 100)}"`, {
+        endpoint: 'device_authorization',
+        code: 'invalid_device_authorization',
+      });
     }
   }
   const authorization: DeviceAuthorization = {
@@ -159,7 +164,8 @@ export async function pollDeviceToken(
     try {
       return await requestToken(http, tokenEndpoint, client, grant, 'token request (device_code)');
     } catch (error) {
-      if (!isCliError(error)) throw error;
+      // §3.5: the polling answers are §5.2 error responses; anything else ends the polling as it is.
+      if (!(error instanceof ProviderError)) throw error;
       const pending = (slowDown: boolean) =>
         options.onPending?.({ attempt, intervalSeconds: interval, slowDown, secondsLeft: Math.max(0, Math.round((deadline - now()) / 1000)) });
       switch (error.code) {
@@ -173,12 +179,15 @@ export async function pollDeviceToken(
         case 'expired_token':
           throw expired(options.expiresIn, error);
         case 'access_denied':
-          throw flowError(
-            'the authorization request was denied at the verification page',
-            'start again and approve the request, or sign in with an account allowed to use this app',
-            'access_denied',
-            error,
-          );
+          throw new ProviderError('the authorization request was denied at the verification page', {
+            endpoint: 'token',
+            code: 'access_denied',
+            error: 'access_denied',
+            error_description: error.error_description,
+            status: error.status,
+            response: error.response,
+            cause: error,
+          });
         default:
           // Already one line naming the provider's error (token-response.ts).
           throw error;
@@ -187,31 +196,19 @@ export async function pollDeviceToken(
   }
 }
 
-function expired(expiresIn: number, cause?: CliError): CliError {
-  return flowError(
-    `the device code expired before the sign-in was completed (it lived ${describeDuration(expiresIn)})`,
-    'start again, and enter the user code at the verification page before it expires',
-    'expired_token',
+/**
+ * §3.5 expired_token: said by the server, or known before asking again, from the expires_in of the
+ * device authorization (the same answer, one wasted request earlier).
+ */
+function expired(expiresIn: number, cause?: ProviderError): ProviderError {
+  return new ProviderError(`the device code expired before the sign-in was completed (it lived ${describeDuration(expiresIn)})`, {
+    endpoint: 'token',
+    code: 'expired_token',
+    error: cause?.error,
+    status: cause?.status,
+    response: cause?.response,
     cause,
-  );
-}
-
-/** RFC 6749 §5.2 codes the device endpoint shares (RFC 8628 §3.2), and what usually causes them. */
-const ERROR_HINTS: Record<string, string> = {
-  invalid_client: 'the client id or secret is wrong, or the provider wants the other client authentication method (clientAuth basic/post)',
-  unauthorized_client: 'this client may not use the device flow; enable it in the app settings at the provider',
-  invalid_scope: 'a requested scope is unknown or not allowed for this app; check --scope',
-  invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
-};
-
-function refused(response: HttpResponse, body: unknown): CliError {
-  const { code } = providerError(body);
-  const hint =
-    (code !== undefined ? ERROR_HINTS[code] : undefined) ??
-    (response.status === 404
-      ? 'the provider offers no device flow at this URL; check deviceAuthorizationUrl in the provider file'
-      : 'run with --trace to see the request and the response');
-  return flowError(`the ${ENDPOINT_NAME} refused: ${failureSummary(response, body)}`, hint, code ?? 'http_error');
+  });
 }
 
 function seconds(value: unknown): number | undefined {

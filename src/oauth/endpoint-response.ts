@@ -5,7 +5,7 @@
  * each API's own shape elsewhere; either way they become one readable line, never "Unexpected
  * token < in JSON". (The token endpoint has its own, stricter reader: token-response.ts.)
  */
-import { flowError } from '../util/errors.js';
+import { InvalidResponseError, ProviderError, type Endpoint } from './errors.js';
 import type { HttpResponse } from './http.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -34,27 +34,30 @@ export function parseBody(response: HttpResponse): unknown {
 }
 
 /** A successful answer that must be a JSON object (or form fields); anything else is a clear error. */
-export function readObject(response: HttpResponse, endpointName: string): JsonObject {
+export function readObject(response: HttpResponse, endpoint: Endpoint, endpointName: string): JsonObject {
   const body = parseBody(response);
   if (isJsonObject(body)) return body;
-  throw flowError(
-    `the ${endpointName} answered HTTP ${response.status} with ${describeText(response.text)}, not a JSON object`,
-    'run with --trace to see the response',
-    'unreadable_response',
-  );
+  throw new InvalidResponseError(`the ${endpointName} answered HTTP ${response.status} with ${describeText(response.text)}, not a JSON object`, {
+    endpoint,
+    code: 'unreadable_response',
+    status: response.status,
+    response,
+  });
 }
 
-export interface ProviderError {
+export interface ReportedError {
   /** The RFC 6749 §5.2 `error` code, when there is one. */
   code?: string;
   /** What the provider says in words: error_description, or an API's own message field. */
   description?: string;
+  /** §5.2 `error_uri`: a page about the error. */
+  uri?: string;
 }
 
 /** The error a provider reports, in RFC 6749 §5.2 form or the common API shapes. */
-export function providerError(body: unknown): ProviderError {
+export function providerError(body: unknown): ReportedError {
   if (!isJsonObject(body)) return {};
-  const result: ProviderError = {};
+  const result: ReportedError = {};
   if (typeof body.error === 'string' && body.error !== '') result.code = body.error;
   const nested = isJsonObject(body.error) ? body.error : undefined; // {"error": {"message": ...}} (Graph API, Google APIs)
   const first = Array.isArray(body.errors) && isJsonObject(body.errors[0]) ? body.errors[0] : undefined;
@@ -62,7 +65,25 @@ export function providerError(body: unknown): ProviderError {
     (value): value is string => typeof value === 'string' && value !== '',
   );
   if (description !== undefined) result.description = description;
+  if (typeof body.error_uri === 'string' && body.error_uri !== '') result.uri = body.error_uri;
   return result;
+}
+
+/**
+ * "the revocation endpoint refused: invalid_client — Bad secret [HTTP 401]": a refusal as a
+ * ProviderError, with the server's error when it named one and `fallbackCode` when it did not.
+ */
+export function refusal(response: HttpResponse, body: unknown, endpoint: Endpoint, endpointName: string, fallbackCode: string): ProviderError {
+  const { code, description, uri } = providerError(body);
+  return new ProviderError(`the ${endpointName} refused: ${failureSummary(response, body)}`, {
+    endpoint,
+    code: code ?? fallbackCode,
+    error: code,
+    error_description: description,
+    error_uri: uri,
+    status: response.status,
+    response,
+  });
 }
 
 /**

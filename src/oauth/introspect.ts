@@ -3,10 +3,10 @@
  * it grants.
  */
 import type { ClientAuthMethod } from '../providers/schema.js';
-import { flowError, type CliError } from '../util/errors.js';
 import { authenticateClient, encodeFields } from './client-auth.js';
-import { failureSummary, parseBody, providerError, readObject } from './endpoint-response.js';
-import type { HttpClient, HttpResponse } from './http.js';
+import { parseBody, readObject, refusal } from './endpoint-response.js';
+import { InvalidResponseError } from './errors.js';
+import type { HttpClient } from './http.js';
 import type { ClientCredentials } from './oauth2.js';
 import type { TokenTypeHint } from './revoke.js';
 
@@ -49,30 +49,19 @@ export async function introspectToken(
   authenticateClient(clientAuth, client, headers, fields);
   const body = encodeFields(fields, 'form', headers);
   const response = await http({ method: 'POST', url, headers, body, purpose: 'token introspection' });
-  if (response.status !== 200) throw introspectionError(response);
-  return readIntrospection(readObject(response, ENDPOINT_NAME));
+  if (response.status !== 200) throw refusal(response, parseBody(response), 'introspection', ENDPOINT_NAME, 'introspection_failed');
+  return readIntrospection(readObject(response, 'introspection', ENDPOINT_NAME));
 }
 
 /** §2.2: `active` is REQUIRED and a boolean; without it the answer says nothing. */
 export function readIntrospection(body: Record<string, unknown>): IntrospectionResponse {
   if (typeof body.active !== 'boolean') {
     const received = body.active === undefined ? 'no "active" field' : `"active": ${JSON.stringify(body.active).slice(0, 40)}`;
-    throw flowError(
-      `the ${ENDPOINT_NAME} answered with ${received}; RFC 7662 §2.2 requires a boolean`,
-      `fields received: ${Object.keys(body).join(', ') || 'none'}; the URL may not be an RFC 7662 endpoint (introspectUrl in the provider file)`,
-      'invalid_introspection_response',
-    );
+    throw new InvalidResponseError(`the ${ENDPOINT_NAME} answered with ${received}; RFC 7662 §2.2 requires a boolean`, {
+      endpoint: 'introspection',
+      code: 'invalid_introspection_response',
+      received: Object.keys(body).join(', ') || 'none',
+    });
   }
   return { ...body, active: body.active };
-}
-
-function introspectionError(response: HttpResponse): CliError {
-  const body = parseBody(response);
-  const { code } = providerError(body);
-  const hint =
-    response.status === 401 || response.status === 403 || code === 'invalid_client'
-      ? // §2.1: the caller must be authorized; a client that may not introspect is refused too.
-        'the server refused the client credentials, or this client may not introspect tokens; check the client secret and the app settings'
-      : 'run with --trace to see the request and the response';
-  return flowError(`the ${ENDPOINT_NAME} refused: ${failureSummary(response, body)}`, hint, code ?? 'introspection_failed');
 }

@@ -19,7 +19,7 @@
 import { createHmac, createPrivateKey, createSign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import type { OAuth1Spec } from '../providers/schema.js';
-import { configError, flowError, type CliError } from '../util/errors.js';
+import { CallbackRejectedError, InvalidResponseError, ProviderConfigurationError, ProviderError, type Endpoint } from './errors.js';
 import { header, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import { randomToken } from './random.js';
 import type { Deviation } from './token-response.js';
@@ -177,21 +177,19 @@ function signingFunction(method: SignatureMethod, consumer: ConsumerCredentials)
 }
 
 function rsaPrivateKey(pem: string | undefined): KeyObject {
-  const hint =
-    "the keyset's client secret must hold the PEM private key (-----BEGIN PRIVATE KEY----- or " +
-    '-----BEGIN RSA PRIVATE KEY-----) whose public key is registered at the provider';
+  const unusable = (message: string) => new ProviderConfigurationError(message, { kind: 'rsa-key' });
   if (pem === undefined || pem.trim() === '') {
-    throw configError('RSA-SHA1 signing needs the consumer RSA private key, and none was given', hint);
+    throw unusable('RSA-SHA1 signing needs the consumer RSA private key, and none was given');
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch {
     // Never echo the key, nor the parser's message (it may quote it).
-    throw configError('the RSA-SHA1 consumer private key is not a readable PEM private key', hint);
+    throw unusable('the RSA-SHA1 consumer private key is not a readable PEM private key');
   }
   if (key.asymmetricKeyType !== 'rsa') {
-    throw configError(`the RSA-SHA1 consumer private key is a ${key.asymmetricKeyType ?? 'non-RSA'} key, not an RSA key`, hint);
+    throw unusable(`the RSA-SHA1 consumer private key is a ${key.asymmetricKeyType ?? 'non-RSA'} key, not an RSA key`);
   }
   return key;
 }
@@ -253,7 +251,7 @@ export async function requestTemporaryCredentials(
     { oauth_callback: callbackUrl },
     'request-token request (RFC 5849 §2.1)',
   );
-  const { fields, deviations } = readCredentialsResponse(response, 'request-token endpoint', spec.signatureMethod);
+  const { fields, deviations } = readCredentialsResponse(response, 'temporary_credentials', 'request-token endpoint', spec.signatureMethod);
   const confirmed = fields.oauth_callback_confirmed;
   if (confirmed === undefined) {
     deviations.push({
@@ -263,10 +261,9 @@ export async function requestTemporaryCredentials(
       expected: false,
     });
   } else if (confirmed !== 'true') {
-    throw flowError(
+    throw new InvalidResponseError(
       `the request-token endpoint answered oauth_callback_confirmed=${JSON.stringify(confirmed.slice(0, 40))}: it did not accept the callback URL`,
-      `register the callback URL (${callbackUrl}) in the app settings at the provider`,
-      'callback_not_confirmed',
+      { endpoint: 'temporary_credentials', code: 'callback_not_confirmed', status: response.status, response, expected: callbackUrl },
     );
   }
   return { token: fields.oauth_token!, tokenSecret: fields.oauth_token_secret!, callbackConfirmed: confirmed === 'true', deviations };
@@ -301,21 +298,19 @@ export function authorizationUrl(
 export function readAuthorizationCallback(params: URLSearchParams, temporaryToken: string): string {
   const denied = params.get('denied');
   if (denied !== null) {
-    throw flowError('the user denied access at the provider', 'start the login again and approve the app', 'access_denied');
+    throw new ProviderError('the user denied access at the provider', { endpoint: 'resource_owner_authorization', code: 'access_denied', error: 'access_denied' });
   }
   const token = params.get('oauth_token');
   if (token === null || !sameString(token, temporaryToken)) {
-    throw flowError(
+    throw new CallbackRejectedError(
       token === null ? 'the callback carries no oauth_token' : 'the callback carries the oauth_token of another login',
-      'start the login again; if it keeps happening, the provider redirects to this callback for another app',
       'token_mismatch',
     );
   }
   const verifier = params.get('oauth_verifier');
   if (verifier === null || verifier === '') {
-    throw flowError(
+    throw new CallbackRejectedError(
       'the callback carries no oauth_verifier (RFC 5849 §2.2 makes it REQUIRED; OAuth 1.0 providers omit it)',
-      'this provider does not speak OAuth 1.0a; it cannot be used safely',
       'no_verifier',
     );
   }
@@ -343,7 +338,7 @@ export async function requestTokenCredentials(
     { oauth_verifier: verifier },
     'access-token request (RFC 5849 §2.3)',
   );
-  const { fields, deviations } = readCredentialsResponse(response, 'access-token endpoint', spec.signatureMethod);
+  const { fields, deviations } = readCredentialsResponse(response, 'token_credentials', 'access-token endpoint', spec.signatureMethod);
   const extra: Record<string, string> = {};
   for (const [name, value] of Object.entries(fields)) {
     if (name !== 'oauth_token' && name !== 'oauth_token_secret') extra[name] = value;
@@ -375,30 +370,6 @@ async function signedFormPost(
 // ---------------------------------------------------------------------------------------------
 // Reading the answers (§2.1, §2.3; errors per the OAuth Problem Reporting extension)
 
-/** oauth_problem values (OAuth Problem Reporting extension) and what usually causes them. */
-const PROBLEM_HINTS: Record<string, string> = {
-  signature_invalid:
-    'the consumer secret is wrong, or the provider expects another signatureMethod; check the client secret and the provider file',
-  signature_method_rejected: 'the provider does not accept this signature method; fix signatureMethod in the provider file',
-  consumer_key_unknown: 'the provider does not know this consumer key; check the client id',
-  consumer_key_rejected: 'the provider refuses this consumer key (app disabled or blocked); check the app at the provider',
-  consumer_key_refused: 'the provider refuses this consumer key for now (throttled); try again later',
-  timestamp_refused: "this machine's clock is off; synchronize it (NTP) and try again",
-  nonce_used: 'the provider saw this request before (replayed nonce); start the login again',
-  token_used: 'the request token was used already; start the login again',
-  token_expired: 'the request token expired (the login took too long); start the login again',
-  token_revoked: 'the token was revoked at the provider; log in again',
-  token_rejected: 'the provider does not know this token; start the login again',
-  verifier_invalid: 'the oauth_verifier does not belong to this request token; start the login again',
-  parameter_absent: 'the provider misses a parameter it requires; check requestTokenParams in the provider file',
-  parameter_rejected: 'the provider refuses a parameter; check requestTokenParams in the provider file',
-  version_rejected: 'the provider does not accept oauth_version 1.0',
-  permission_denied: 'the user or the provider refused the access asked',
-  permission_unknown: 'the provider does not know the access asked; check authorizeParams and scopes',
-  user_refused: 'the user refused access; start the login again and approve the app',
-  additional_authorization_required: 'the token does not grant this; log in again asking for more access',
-};
-
 /** Problem Reporting details worth showing next to oauth_problem. */
 const PROBLEM_DETAILS = ['oauth_parameters_absent', 'oauth_parameters_rejected', 'oauth_acceptable_timestamps', 'oauth_acceptable_versions'];
 
@@ -408,30 +379,35 @@ interface CredentialsAnswer {
   deviations: Deviation[];
 }
 
-function readCredentialsResponse(response: HttpResponse, endpointName: string, method: SignatureMethod): CredentialsAnswer {
+type CredentialsEndpoint = Extract<Endpoint, 'temporary_credentials' | 'token_credentials'>;
+
+function readCredentialsResponse(response: HttpResponse, endpoint: CredentialsEndpoint, endpointName: string, method: SignatureMethod): CredentialsAnswer {
   const deviations: Deviation[] = [];
-  const fields = parseCredentialsBody(response, endpointName, deviations);
+  const fields = parseCredentialsBody(response, endpoint, endpointName, deviations);
   const problem = fields.oauth_problem ?? problemFromWwwAuthenticate(response);
   const success = response.status >= 200 && response.status < 300;
-  if (problem !== undefined) throw problemError(response, endpointName, problem, fields);
-  if (!success) throw httpError(response, endpointName, fields);
+  if (problem !== undefined) throw problemError(response, endpoint, endpointName, problem, fields);
+  if (!success) throw httpError(response, endpoint, endpointName, fields);
 
   if (fields.oauth_token === undefined || fields.oauth_token === '') {
-    throw flowError(
-      `the ${endpointName} answered HTTP ${response.status} without an oauth_token`,
+    throw new InvalidResponseError(`the ${endpointName} answered HTTP ${response.status} without an oauth_token`, {
+      endpoint,
+      code: 'no_oauth_token',
+      status: response.status,
+      response,
       // Names only: the values may hold a token secret.
-      `fields received: ${Object.keys(fields).join(', ') || 'none'}; run with --trace to see the response`,
-      'no_oauth_token',
-    );
+      received: Object.keys(fields).join(', ') || 'none',
+    });
   }
   if (fields.oauth_token_secret === undefined) {
     // §4.1: RSA-SHA1 never uses the token secret, so a provider may well leave it out.
     if (method !== 'RSA-SHA1') {
-      throw flowError(
-        `the ${endpointName} answered without an oauth_token_secret (RFC 5849 §2.1/§2.3: REQUIRED)`,
-        'run with --trace to see the response',
-        'no_token_secret',
-      );
+      throw new InvalidResponseError(`the ${endpointName} answered without an oauth_token_secret (RFC 5849 §2.1/§2.3: REQUIRED)`, {
+        endpoint,
+        code: 'no_token_secret',
+        status: response.status,
+        response,
+      });
     }
     deviations.push({
       code: 'missing-token-secret',
@@ -445,18 +421,19 @@ function readCredentialsResponse(response: HttpResponse, endpointName: string, m
 }
 
 /** Form-encoded per §2.1/§2.3, whatever the Content-Type claims; JSON tolerated with a deviation. */
-function parseCredentialsBody(response: HttpResponse, endpointName: string, deviations: Deviation[]): Record<string, string> {
+function parseCredentialsBody(response: HttpResponse, endpoint: CredentialsEndpoint, endpointName: string, deviations: Deviation[]): Record<string, string> {
   const contentType = (header(response, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const text = response.text.trim();
   const success = response.status >= 200 && response.status < 300;
   if (text === '') return {};
   if (text.startsWith('<')) {
     if (!success) return {};
-    throw flowError(
-      `the ${endpointName} answered HTTP ${response.status} with an HTML page, not credentials: "${htmlSnippet(text)}"`,
-      `check the URL (${response.url}) in the provider file`,
-      'html_response',
-    );
+    throw new InvalidResponseError(`the ${endpointName} answered HTTP ${response.status} with an HTML page, not credentials: "${htmlSnippet(text)}"`, {
+      endpoint,
+      code: 'html_response',
+      status: response.status,
+      response,
+    });
   }
   if (text.startsWith('{')) {
     let parsed: unknown;
@@ -515,18 +492,22 @@ function problemFromWwwAuthenticate(response: HttpResponse): string | undefined 
   }
 }
 
-function problemError(response: HttpResponse, endpointName: string, problem: string, fields: Record<string, string>): CliError {
+function problemError(response: HttpResponse, endpoint: CredentialsEndpoint, endpointName: string, problem: string, fields: Record<string, string>): ProviderError {
   const advice = fields.oauth_problem_advice;
   const details = PROBLEM_DETAILS.filter((name) => fields[name] !== undefined).map((name) => `${name}=${fields[name]!.slice(0, 80)}`);
   const extra = [advice ? ` — ${advice.slice(0, 160)}` : '', details.length > 0 ? ` (${details.join(', ')})` : ''].join('');
-  return flowError(
-    `the ${endpointName} refused: oauth_problem=${problem.slice(0, 60)}${extra} [HTTP ${response.status}]`,
-    PROBLEM_HINTS[problem] ?? 'run with --trace to see the request and the response',
-    problem,
-  );
+  return new ProviderError(`the ${endpointName} refused: oauth_problem=${problem.slice(0, 60)}${extra} [HTTP ${response.status}]`, {
+    endpoint,
+    code: problem,
+    error: problem,
+    error_description: advice,
+    status: response.status,
+    response,
+  });
 }
 
-function httpError(response: HttpResponse, endpointName: string, fields: Record<string, string>): CliError {
+/** A failure status without oauth_problem: no `error` of the Problem Reporting kind to name. */
+function httpError(response: HttpResponse, endpoint: CredentialsEndpoint, endpointName: string, fields: Record<string, string>): ProviderError {
   const message = fields.error_description ?? fields.message ?? fields.error;
   const summary =
     message !== undefined
@@ -536,16 +517,13 @@ function httpError(response: HttpResponse, endpointName: string, fields: Record<
         : response.text.trim().startsWith('<')
           ? `an HTML page "${htmlSnippet(response.text)}"`
           : response.statusText || 'no details';
-  return flowError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, statusHint(response.status), 'http_error');
-}
-
-function statusHint(status: number): string {
-  if (status >= 500) return 'the provider failed; try again later, or run with --trace to see the response';
-  if (status === 404) return 'the URL is wrong; check requestTokenUrl/accessTokenUrl in the provider file';
-  if (status === 401 || status === 403) {
-    return 'the consumer key or secret was refused, or the signature method is not the one the provider expects';
-  }
-  return 'run with --trace to see the request and the response';
+  return new ProviderError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, {
+    endpoint,
+    code: 'http_error',
+    error_description: message,
+    status: response.status,
+    response,
+  });
 }
 
 function htmlSnippet(html: string): string {

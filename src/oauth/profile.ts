@@ -6,11 +6,11 @@
  */
 import type { ResolvedProvider } from '../providers/resolve.js';
 import type { ProfileField } from '../providers/schema.js';
-import { configError, flowError } from '../util/errors.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import { getPath } from '../util/json.js';
 import { fillProviderTemplate, tokenTemplateValues, withToken } from './api.js';
-import { failureSummary, parseBody, providerError, reportsFailure } from './endpoint-response.js';
+import { parseBody, refusal, reportsFailure } from './endpoint-response.js';
+import { InvalidResponseError, ProviderConfigurationError } from './errors.js';
 import type { HttpClient } from './http.js';
 import type { TokenSet } from './token-response.js';
 
@@ -42,10 +42,10 @@ export type RequestSigner = (request: { method: string; url: string; headers: Re
 export async function fetchProfile(http: HttpClient, provider: ResolvedProvider, token: TokenSet, sign?: RequestSigner): Promise<Profile> {
   const spec = provider.spec.profile;
   if (!spec) {
-    throw configError(`${provider.id} has no profile endpoint in its provider file`, 'add a "profile" block (url and map) to the provider file');
+    throw new ProviderConfigurationError(`${provider.id} has no profile endpoint in its provider file`, { kind: 'no-profile' }, provider.id);
   }
   if (token.token_secret !== undefined && !sign) {
-    throw configError(`${provider.id} uses OAuth 1.0a; its profile call must be signed with the client credentials`, 'call fetchProfile with a signer');
+    throw new ProviderConfigurationError(`${provider.id} uses OAuth 1.0a; its profile call must be signed with the client credentials`, { kind: 'unsigned-profile' }, provider.id);
   }
   const values = tokenTemplateValues(provider, token);
   const url = new URL(fillProviderTemplate(provider, spec.url, values));
@@ -65,10 +65,15 @@ export async function fetchProfile(http: HttpClient, provider: ResolvedProvider,
 
   const endpoint = `profile endpoint of ${provider.name}`;
   if (response.status < 200 || response.status >= 300 || reportsFailure(body)) {
-    throw flowError(`the ${endpoint} refused: ${failureSummary(response, body)}`, statusHint(response.status), providerError(body).code ?? 'profile_failed');
+    throw refusal(response, body, 'profile', endpoint, 'profile_failed');
   }
   if (body === undefined) {
-    throw flowError(`the ${endpoint} answered HTTP ${response.status} with a body that is not JSON`, 'check profile.url in the provider file; run with --trace to see the response', 'unreadable_response');
+    throw new InvalidResponseError(`the ${endpoint} answered HTTP ${response.status} with a body that is not JSON`, {
+      endpoint: 'profile',
+      code: 'unreadable_response',
+      status: response.status,
+      response,
+    });
   }
   return mapProfile(body, spec.map, spec.root, provider.id);
 }
@@ -82,19 +87,21 @@ export function mapProfile(
 ): Profile {
   const user = root === undefined ? raw : getPath(raw, root);
   if (user === null || typeof user !== 'object') {
-    throw flowError(
-      `the ${providerId} profile has no user object at "${root ?? ''}"`,
-      `fields received: ${describeKeys(raw)}; fix profile.root in the provider file`,
-      'profile_unmapped',
-    );
+    throw new InvalidResponseError(`the ${providerId} profile has no user object at "${root ?? ''}"`, {
+      endpoint: 'profile',
+      code: 'profile_unmapped',
+      received: describeKeys(raw),
+      expected: 'profile.root',
+    });
   }
   const id = scalar(getPath(user, map.id));
   if (id === undefined) {
-    throw flowError(
-      `the ${providerId} profile has no id at "${map.id}"`,
-      `fields received: ${describeKeys(user)}; fix profile.map.id in the provider file`,
-      'profile_unmapped',
-    );
+    throw new InvalidResponseError(`the ${providerId} profile has no id at "${map.id}"`, {
+      endpoint: 'profile',
+      code: 'profile_unmapped',
+      received: describeKeys(user),
+      expected: 'profile.map.id',
+    });
   }
   const profile: Profile = { id, raw };
   for (const field of OPTIONAL_FIELDS) {
@@ -117,12 +124,4 @@ function scalar(value: unknown): string | undefined {
 function describeKeys(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value)?.slice(0, 60) ?? 'nothing';
   return Object.keys(value).slice(0, 20).join(', ') || 'none';
-}
-
-function statusHint(status: number): string {
-  if (status === 401) return 'the token is expired or revoked; refresh it or log in again';
-  if (status === 403) return 'the token lacks a scope the profile needs; log in again with the profile scopes';
-  if (status === 404) return 'the profile URL is wrong; check profile.url in the provider file';
-  if (status >= 500) return 'the provider failed; try again later';
-  return 'run with --trace to see the request and the response';
 }

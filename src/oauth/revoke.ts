@@ -4,10 +4,10 @@
  * a JSON body; Slack: GET with the token as the bearer credential).
  */
 import type { EndpointAuth } from '../providers/schema.js';
-import { CliError, flowError } from '../util/errors.js';
 import { authenticateClient, encodeFields } from './client-auth.js';
-import { failureSummary, parseBody, providerError, reportsFailure } from './endpoint-response.js';
-import { header, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import { parseBody, providerError, refusal, reportsFailure } from './endpoint-response.js';
+import { ProviderError } from './errors.js';
+import type { HttpClient, HttpRequest, HttpResponse } from './http.js';
 import type { ClientCredentials } from './oauth2.js';
 
 /** The resolved revoke description (ResolvedOAuth2.revoke). */
@@ -23,11 +23,11 @@ export interface RevokeEndpoint {
 /** RFC 7009 §2.1 token_type_hint values (RFC 7009 §4.1.2). */
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
-/** CliError.code of a revocation the server could not do now (§2.2.1: HTTP 503); retrying may work. */
+/** The code of a revocation the server could not do now (§2.2.1: HTTP 503); retrying may work. */
 export const REVOCATION_UNAVAILABLE = 'temporarily_unavailable';
 
 export function isRetryableRevocationError(error: unknown): boolean {
-  return error instanceof CliError && error.code === REVOCATION_UNAVAILABLE;
+  return error instanceof ProviderError && error.code === REVOCATION_UNAVAILABLE;
 }
 
 /**
@@ -87,30 +87,19 @@ export function revocationRequest(
   return request;
 }
 
-/** RFC 7009 §2.2.1 and RFC 6749 §5.2 codes, and what usually causes them. */
-const ERROR_HINTS: Record<string, string> = {
-  unsupported_token_type: 'the provider cannot revoke this kind of token; try the other one (access or refresh token)',
-  invalid_client: 'the client id or secret is wrong, or the provider wants another client authentication (revoke.auth in the provider file)',
-  invalid_request: 'a parameter is missing or wrong; run with --trace to see the request',
-};
-
-function revocationError(response: HttpResponse, body: unknown): CliError {
+function revocationError(response: HttpResponse, body: unknown): ProviderError {
   if (response.status === 503) {
-    // §2.2.1: the token may still be valid; the client may retry after a delay.
-    const retryAfter = header(response, 'retry-after');
-    return flowError(
-      `the revocation endpoint is temporarily unavailable (HTTP 503): the token is still valid`,
-      `try again${retryAfter ? ` after ${/^\d+$/.test(retryAfter) ? `${retryAfter} s` : retryAfter}` : ' in a moment'}`,
-      REVOCATION_UNAVAILABLE,
-    );
+    // §2.2.1: the token may still be valid; the client may retry after a delay (Retry-After, in the response).
+    const { code, description, uri } = providerError(body);
+    return new ProviderError('the revocation endpoint is temporarily unavailable (HTTP 503): the token is still valid', {
+      endpoint: 'revocation',
+      code: REVOCATION_UNAVAILABLE,
+      error: code,
+      error_description: description,
+      error_uri: uri,
+      status: response.status,
+      response,
+    });
   }
-  const { code } = providerError(body);
-  const hint =
-    (code !== undefined ? ERROR_HINTS[code] : undefined) ??
-    (response.status === 401 || response.status === 403
-      ? 'the provider refused the credentials sent; check the client secret and revoke.auth in the provider file'
-      : response.status === 404
-        ? 'the URL is wrong, or (for APIs that say 404 for unknown tokens) the token is already gone'
-        : 'run with --trace to see the request and the response');
-  return flowError(`the revocation endpoint refused: ${failureSummary(response, body)}`, hint, code ?? 'revocation_failed');
+  return refusal(response, body, 'revocation', 'revocation endpoint', 'revocation_failed');
 }

@@ -5,14 +5,15 @@
  * Providers answer form-encoded bodies under a JSON content type, errors with HTTP 200, nested
  * tokens (Slack's authed_user.access_token), renamed fields (Facebook's old `expires`), numbers as
  * strings. The normalizer copes with all of them, but never silently: every deviation becomes a
- * warning, and an error answer becomes one readable line, never "Unexpected token < in JSON".
+ * warning, and an error answer becomes one readable line, never "Unexpected token < in JSON": a
+ * ProviderError for a refusal, an InvalidResponseError for an answer that cannot be read (errors.ts).
  */
 import type { Static } from '@sinclair/typebox';
 import type { TokenResponseSpec } from '../providers/schema.js';
-import { flowError, type CliError } from '../util/errors.js';
 import { getPath } from '../util/json.js';
 import { header, type HttpResponse } from './http.js';
 import { providerError } from './endpoint-response.js';
+import { InvalidResponseError, ProviderError } from './errors.js';
 
 export type TokenResponseRules = Static<typeof TokenResponseSpec>;
 
@@ -65,22 +66,6 @@ export interface ReadTokenResult {
 const STANDARD_FIELDS = ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope', 'id_token'] as const;
 type StandardField = (typeof STANDARD_FIELDS)[number];
 
-/** §5.2 error codes and what usually causes them. */
-const ERROR_HINTS: Record<string, string> = {
-  invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
-  invalid_client:
-    'the client id or secret is wrong, or the provider wants the other client authentication method (clientAuth basic/post)',
-  invalid_grant:
-    'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
-  unauthorized_client: 'this client may not use this grant type; check the app settings at the provider',
-  unsupported_grant_type: 'the provider does not support this grant type for this client',
-  invalid_scope: 'a requested scope is unknown or not allowed for this app; check --scope',
-  redirect_uri_mismatch: 'the redirect URI sent is not the one registered at the provider; register the exact value',
-  bad_verification_code: 'the code expired or was used already; start the login again',
-  incorrect_client_credentials: 'the client id or secret is wrong; check the keyset (oauthd-cli providers show <id>)',
-  invalid_code: 'the code expired or was used already; start the login again',
-};
-
 export function readTokenResponse(
   response: HttpResponse,
   rules: TokenResponseRules = {},
@@ -114,11 +99,13 @@ export function readTokenResponse(
   const accessToken = field('access_token');
   if (typeof accessToken !== 'string' || accessToken === '') {
     const where = rules.paths?.access_token ? ` (looked at "${rules.paths.access_token}" and "access_token")` : '';
-    throw flowError(
-      `the ${endpointName} answered HTTP ${response.status} without an access_token${where}`,
-      `fields received: ${Object.keys(body).join(', ') || 'none'}; if the token sits elsewhere, set tokenResponse.paths.access_token in the provider file`,
-      'no_access_token',
-    );
+    throw new InvalidResponseError(`the ${endpointName} answered HTTP ${response.status} without an access_token${where}`, {
+      endpoint: 'token',
+      code: 'no_access_token',
+      status: response.status,
+      response,
+      received: Object.keys(body).join(', ') || 'none',
+    });
   }
 
   let tokenType = field('token_type');
@@ -164,26 +151,19 @@ function parseBody(response: HttpResponse, rules: TokenResponseRules, note: Note
   const declaredJson = contentType === 'application/json' || contentType.endsWith('+json');
   const expectForm = rules.format === 'form';
 
-  if (text === '') {
-    throw flowError(`the ${endpointName} answered HTTP ${response.status} with an empty body`, statusHint(response.status), 'empty_response');
-  }
+  const unreadable = (message: string, code: 'empty_response' | 'html_response' | 'broken_json' | 'unreadable_response') =>
+    new InvalidResponseError(message, { endpoint: 'token', code, status: response.status, response });
+
+  if (text === '') throw unreadable(`the ${endpointName} answered HTTP ${response.status} with an empty body`, 'empty_response');
   if (text.startsWith('<')) {
-    throw flowError(
-      `the ${endpointName} answered HTTP ${response.status} with an HTML page, not a token response: "${htmlSnippet(text)}"`,
-      `check the token URL (${response.url}); ${statusHint(response.status)}`,
-      'html_response',
-    );
+    throw unreadable(`the ${endpointName} answered HTTP ${response.status} with an HTML page, not a token response: "${htmlSnippet(text)}"`, 'html_response');
   }
   if (text.startsWith('{')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw flowError(
-        `the ${endpointName} answered HTTP ${response.status} with broken JSON (${brokenJsonReason(error as Error)})`,
-        'run with --trace to see the body',
-        'broken_json',
-      );
+      throw unreadable(`the ${endpointName} answered HTTP ${response.status} with broken JSON (${brokenJsonReason(error as Error)})`, 'broken_json');
     }
     if (!declaredJson) {
       note('content-type', `the body is JSON but Content-Type is "${contentType || 'missing'}"`, 'RFC 6749 §5.1');
@@ -199,9 +179,8 @@ function parseBody(response: HttpResponse, rules: TokenResponseRules, note: Note
     );
     return Object.fromEntries(new URLSearchParams(text));
   }
-  throw flowError(
+  throw unreadable(
     `the ${endpointName} answered HTTP ${response.status} with a body that is neither JSON nor form-encoded: "${text.slice(0, 120)}"`,
-    statusHint(response.status),
     'unreadable_response',
   );
 }
@@ -236,26 +215,19 @@ function normalizeScope(value: unknown, note: Note): string | undefined {
   return value;
 }
 
-function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string): CliError {
-  // §5.2's error/error_description, or the shapes providers use instead ({"error": {"message"}}, {"errors": [...]}).
+/** A refusal: §5.2's error/error_description/error_uri, or the shapes providers use instead ({"error": {"message"}}, {"errors": [...]}). */
+function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string): ProviderError {
   const { code, description } = providerError(body);
+  const fields = { endpoint: 'token' as const, status: response.status, response, error_description: description };
   if (code === undefined) {
     const summary = description ?? JSON.stringify(body).slice(0, 160);
-    return flowError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, statusHint(response.status), 'http_error');
+    return new ProviderError(`the ${endpointName} answered HTTP ${response.status}: ${summary}`, { ...fields, code: 'http_error' });
   }
-  const uri = typeof body.error_uri === 'string' ? ` (see ${body.error_uri})` : '';
-  return flowError(
-    `the ${endpointName} refused: ${code}${description ? ` — ${description}` : ''}${uri} [HTTP ${response.status}]`,
-    ERROR_HINTS[code] ?? 'run with --trace to see the request and the response',
-    code,
+  const errorUri = typeof body.error_uri === 'string' ? body.error_uri : undefined;
+  return new ProviderError(
+    `the ${endpointName} refused: ${code}${description ? ` — ${description}` : ''}${errorUri !== undefined ? ` (see ${errorUri})` : ''} [HTTP ${response.status}]`,
+    { ...fields, code, error: code, error_uri: errorUri },
   );
-}
-
-function statusHint(status: number): string {
-  if (status >= 500) return 'the provider failed; try again later, or run with --trace to see the response';
-  if (status === 404) return 'the URL is wrong; check the provider file or the discovery document';
-  if (status === 401 || status === 403) return 'the client credentials were refused; check the client id and secret';
-  return 'run with --trace to see the request and the response';
 }
 
 function htmlSnippet(html: string): string {

@@ -13,7 +13,7 @@ import { distance } from 'fastest-levenshtein';
 import type { ProviderSpec } from './schema.js';
 import { validateProvider, type ProviderProblem } from './validate.js';
 import { JsonSyntaxError, parseJson } from '../util/json.js';
-import { configError } from '../util/errors.js';
+import { ProviderConfigurationError } from './errors.js';
 import { configPathFor, type ConfigLocation } from '../config/load.js';
 
 export const CATALOG_DIR = fileURLToPath(new URL('../../providers/', import.meta.url));
@@ -126,7 +126,7 @@ export async function findCatalogProvider(id: string, dirs: string | readonly st
     if (isProblem(entry)) {
       if (entry.problems[0]?.message.startsWith('cannot read')) continue;
       const first = entry.problems[0] as ProviderProblem;
-      throw configError(`${file}: ${first.path || '/'} ${first.message}`, 'fix the provider file (oauthd-cli providers validate shows every problem)');
+      throw new ProviderConfigurationError(`${file}: ${first.path || '/'} ${first.message}`, { kind: 'provider-file' }, id);
     }
     return entry;
   }

@@ -5,7 +5,7 @@
  */
 import type { Keyset } from '../config/schema.js';
 import type { AuthorizationEndpoint, TokenEndpoint } from '../oauth/oauth2.js';
-import { configError } from '../util/errors.js';
+import { ProviderConfigurationError } from './errors.js';
 import type { EndpointAuth, OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
 import { fillTemplate, TemplateError } from './template.js';
 
@@ -45,7 +45,7 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       return fillTemplate(template, params);
     } catch (error) {
       if (error instanceof TemplateError) {
-        throw configError(`${spec.id}: ${error.message}`, `set it with: oauthd-cli providers add ${spec.id} --param ${error.missing}=…`);
+        throw new ProviderConfigurationError(`${spec.id}: ${error.message}`, { kind: 'missing-param', param: error.missing }, spec.id);
       }
       throw error;
     }
@@ -113,20 +113,17 @@ function templateValues(spec: ProviderSpec, keyset: Keyset): Record<string, stri
     const value = keyset.params?.[name] ?? param.default;
     if (value === undefined) continue;
     if (param.pattern !== undefined && !new RegExp(param.pattern).test(value)) {
-      throw configError(
+      throw new ProviderConfigurationError(
         `${spec.id}: the parameter ${name}="${value}" does not match ${param.pattern} (${param.description})`,
-        `fix it with: oauthd-cli providers add ${spec.id} --param ${name}=…`,
+        { kind: 'param-mismatch', param: name },
+        spec.id,
       );
     }
     values[name] = value;
   }
   for (const name of Object.keys(keyset.params ?? {})) {
     if (!(name in (spec.params ?? {}))) {
-      const known = Object.keys(spec.params ?? {});
-      throw configError(
-        `${spec.id} has no parameter "${name}"`,
-        known.length > 0 ? `its parameters are: ${known.join(', ')}` : `${spec.id} takes no --param`,
-      );
+      throw new ProviderConfigurationError(`${spec.id} has no parameter "${name}"`, { kind: 'unknown-param', known: Object.keys(spec.params ?? {}) }, spec.id);
     }
   }
   return values;

@@ -1,8 +1,12 @@
 /**
- * Errors a user sees, thrown from any layer (config, protocol, broker, commands). Each carries a one-line cause and a hint, and decides the exit code:
+ * Errors a user sees, raised by the CLI itself and by the files it reads (a bad flag, oauthd.json,
+ * a secret reference, the vault, its own commands). Each carries a one-line cause and a hint, and
+ * decides the exit code:
  *   2: usage or configuration (bad flag, bad file, unknown provider, port in use)
- *   1: the flow failed (state mismatch, provider error, timeout, token endpoint error)
- * Anything else is a bug: main() prints it as one line too, with the stack only under --debug.
+ *   1: the flow failed (a login that timed out, a failure on the way to the provider)
+ * The protocol and the provider layer throw their own errors, as data (src/oauth/errors.ts,
+ * src/providers/errors.ts); src/cli/errors.ts turns those into CliErrors at the edge. Anything else
+ * is a bug: main() prints it as one line too, with the stack only under --debug.
  */
 export type ErrorKind = 'usage' | 'config' | 'flow';
 

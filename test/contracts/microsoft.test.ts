@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeMicrosoft, MICROSOFT_USER, registered } from './fake-providers.js';
 import { contractBrokers, expectOneLineFailure, success } from './harness.js';
+import { hintFor } from '../../src/cli/errors.js';
 
 const CLIENT = registered('00001111-aaaa-2222-bbbb-3333cccc4444', 'ms-client-secret~value');
 const TENANT = 'aaaabbbb-0000-cccc-1111-dddd2222eeee';
@@ -79,7 +80,7 @@ describe('microsoft', () => {
     const message = expectOneLineFailure(done);
     expect(message).toMatch(/^the token endpoint refused: invalid_client — AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'\./);
     expect(message).toMatch(/\[HTTP 401\]$/);
-    expect(done.outcome?.ok === false && done.outcome.error.hint).toMatch(/client id or secret is wrong/);
+    expect(done.outcome?.ok === false && hintFor(done.outcome.error)).toMatch(/client id or secret is wrong/);
   });
 
   it('an expired code: AADSTS70008 invalid_grant → one line', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeNet } from './fake-kit.js';
 import { BROKER_CALLBACK, fakeReddit, REDDIT_USER, registered } from './fake-providers.js';
 import { contractBrokers, deviationCodes, expectOneLineFailure, success } from './harness.js';
+import { hintFor } from '../../src/cli/errors.js';
 
 const CLIENT = registered('p-jcoLKBynTLew', 'gko_LXELoV07ZBNUXrvWZfzE3aI');
 const openBroker = contractBrokers();
@@ -69,7 +70,7 @@ describe('reddit', () => {
     reddit.outage = true;
     const done = await broker.callback(redirect);
     expect(expectOneLineFailure(done)).toBe('the token endpoint answered HTTP 503 with an HTML page, not a token response: "Reddit - Service Unavailable"');
-    expect(done.outcome?.ok === false && done.outcome.error.hint).toMatch(/^check the token URL \(https:\/\/www\.reddit\.com\/api\/v1\/access_token\); the provider failed; try again later/);
+    expect(done.outcome?.ok === false && hintFor(done.outcome.error)).toMatch(/^check the token URL \(https:\/\/www\.reddit\.com\/api\/v1\/access_token\); the provider failed; try again later/);
   });
 
   it('the user declines → one line', async () => {

@@ -5,7 +5,8 @@ import { apiRequestTarget, authorizeApiRequest } from '../../src/oauth/profile.j
 import { tokenTemplateValues } from '../../src/oauth/api.js';
 import type { TokenSet } from '../../src/oauth/token-response.js';
 import { fillTemplate, TemplateError } from '../../src/providers/template.js';
-import { CliError } from '../../src/util/errors.js';
+import type { CliError } from '../../src/util/errors.js';
+import { explained } from './errors.js';
 import { catalogProvider } from './fake-http.js';
 
 const TOKEN: TokenSet = { access_token: 'tok-123', token_type: 'Bearer', refresh_token: 'refresh-secret', extra: {} };
@@ -17,8 +18,7 @@ function refusal(run: () => unknown): CliError {
   } catch (error) {
     caught = error;
   }
-  expect(caught).toBeInstanceOf(CliError);
-  return caught as CliError;
+  return explained(caught);
 }
 
 describe('apiRequestTarget', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type JWTPayload, type KeyObject, type CryptoKey } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { halfHash, IdTokenRejected, validateIdToken, type IdTokenExpectations } from '../../src/oauth/oidc/id-token.js';
-import { caughtCliError } from './errors.js';
+import { caught, caughtCliError, explained } from './errors.js';
 
 type Key = CryptoKey | KeyObject;
 
@@ -57,15 +57,19 @@ function expectations(overrides: Partial<IdTokenExpectations> = {}): IdTokenExpe
   };
 }
 
-/** Validates and returns the CliError; asserts its kind, code, claim and source. */
+/**
+ * Validates and returns the refusal as the CLI shows it (`thrown`: the error itself); asserts its
+ * kind, code, claim and source.
+ */
 async function refused(token: string | Promise<string>, claim: string, expect_: Partial<IdTokenExpectations> = {}) {
   const jwt = await token;
-  const error = await caughtCliError(() => validateIdToken(jwt, expectations(expect_)));
+  const thrown = await caught(() => validateIdToken(jwt, expectations(expect_)));
+  const error = explained(thrown);
   expect(error.kind).toBe('flow');
   expect(error.exitCode).toBe(1);
   expect(error.code).toBe(`id_token_${claim}`);
   expect(error.message.startsWith(`id_token rejected: ${claim} `)).toBe(true);
-  return error;
+  return Object.assign(error, { thrown });
 }
 
 describe('validateIdToken', () => {
@@ -104,8 +108,8 @@ describe('validateIdToken', () => {
 
   it('a refusal carries every check that was made, the failed one among the passed ones', async () => {
     const error = await refused(sign(claims({ aud: 'client-2' })), 'aud');
-    expect(error).toBeInstanceOf(IdTokenRejected);
-    const checks = (error as IdTokenRejected).checks.map((c) => [c.name, c.ok]);
+    expect(error.thrown).toBeInstanceOf(IdTokenRejected);
+    const checks = (error.thrown as IdTokenRejected).checks.map((c) => [c.name, c.ok]);
     expect(checks).toEqual(expect.arrayContaining([['signature', true], ['iss', true], ['aud', false], ['nonce', true]]));
   });
 

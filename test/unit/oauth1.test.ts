@@ -12,7 +12,8 @@ import {
   signRequest,
   type OAuth1Endpoints,
 } from '../../src/oauth/oauth1.js';
-import { CliError } from '../../src/util/errors.js';
+import type { CliError } from '../../src/util/errors.js';
+import { caughtCliError, explained } from './errors.js';
 
 /** `OAuth a="1", b="2"` -> { a: '1', b: '2' }, values as they appear on the wire (still encoded). */
 function headerParams(value: string): Record<string, string> {
@@ -203,10 +204,10 @@ describe('RSA-SHA1 (§3.4.3)', () => {
       attempt(garbage)();
       expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(CliError);
-      expect((error as CliError).exitCode).toBe(2);
-      expect((error as CliError).message).toMatch(/not a readable PEM/);
-      expect((error as CliError).message + (error as CliError).hint).not.toContain('TOPSECRET');
+      const shown = explained(error);
+      expect(shown.exitCode).toBe(2);
+      expect(shown.message).toMatch(/not a readable PEM/);
+      expect(shown.message + shown.hint).not.toContain('TOPSECRET');
     }
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(attempt(ec)).toThrow(/ec key, not an RSA key/);
@@ -263,8 +264,8 @@ describe('readAuthorizationCallback (§2.2)', () => {
     expect(read('x=1&oauth_token=tmp-1&oauth_verifier=v%2B1')()).toBe('v+1');
   });
 
-  it('reports a denial (denied=<token>, as Twitter sends it)', () => {
-    expect(read('denied=tmp-1')).toThrow(expect.objectContaining({ code: 'access_denied', kind: 'flow' }));
+  it('reports a denial (denied=<token>, as Twitter sends it)', async () => {
+    expect(await caughtCliError(read('denied=tmp-1'))).toMatchObject({ code: 'access_denied', kind: 'flow' });
   });
 
   it('refuses the callback of another temporary token, or none', () => {
@@ -303,8 +304,7 @@ async function failure(promise: Promise<unknown>): Promise<CliError> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(CliError);
-  const cliError = error as CliError;
+  const cliError = explained(error);
   // Secrets never show up in what the user reads.
   expect(`${cliError.message} ${cliError.hint}`).not.toContain(CONSUMER.secret);
   expect(`${cliError.message} ${cliError.hint}`).not.toContain('TOKEN-SECRET-VALUE');

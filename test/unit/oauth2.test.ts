@@ -12,6 +12,7 @@ import {
   type TokenEndpoint,
 } from '../../src/oauth/oauth2.js';
 import { s256 } from '../../src/oauth/pkce.js';
+import { caughtCliError } from './errors.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const PKCE = { verifier: VERIFIER, challenge: s256(VERIFIER), method: 'S256' as const };
@@ -271,7 +272,7 @@ describe('exchangeCode (RFC 6749 §4.1.3, RFC 7636 §4.5)', () => {
 
   it('the answer goes through the normalizer: an error answer becomes a flow error', async () => {
     const { http } = fakeHttp({ status: 400, text: '{"error":"invalid_grant","error_description":"Code expired"}' });
-    await expect(exchangeCode(http, tokenEndpoint(), CLIENT, 'c', 'https://app.example/cb', VERIFIER)).rejects.toMatchObject({
+    expect(await caughtCliError(() => exchangeCode(http, tokenEndpoint(), CLIENT, 'c', 'https://app.example/cb', VERIFIER))).toMatchObject({
       kind: 'flow',
       code: 'invalid_grant',
       message: 'the token endpoint refused: invalid_grant — Code expired [HTTP 400]',

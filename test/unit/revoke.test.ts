@@ -6,7 +6,7 @@ import { isRetryableRevocationError, revokeToken, type RevokeEndpoint } from '..
 import { resolveProvider } from '../../src/providers/resolve.js';
 import { specFromMetadata } from '../../src/providers/discovered.js';
 import { basic, catalogProvider, fakeHttp, formFields, json } from './fake-http.js';
-import { caughtCliError } from './errors.js';
+import { caught, caughtCliError, explained } from './errors.js';
 
 const CLIENT = { clientId: 'my-client-id', clientSecret: 'my secret' };
 
@@ -109,16 +109,18 @@ describe('revokeToken answers', () => {
 
   it('§2.2.1: 503 is a retryable error naming Retry-After', async () => {
     const http = fakeHttp([{ status: 503, statusText: 'Service Unavailable', headers: { 'retry-after': '30' } }]);
-    const error = await caughtCliError(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok'));
-    expect(isRetryableRevocationError(error)).toBe(true);
+    const thrown = await caught(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok'));
+    expect(isRetryableRevocationError(thrown)).toBe(true);
+    const error = explained(thrown);
     expect(error.message).toContain('still valid');
     expect(error.hint).toContain('30 s');
   });
 
   it('§2.2.1: unsupported_token_type with the provider description', async () => {
     const http = fakeHttp([json(400, { error: 'unsupported_token_type', error_description: 'refresh tokens cannot be revoked here' })]);
-    const error = await caughtCliError(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok', 'refresh_token'));
-    expect(isRetryableRevocationError(error)).toBe(false);
+    const thrown = await caught(() => revokeToken(http, discoveredRevoke(), CLIENT, 'tok', 'refresh_token'));
+    expect(isRetryableRevocationError(thrown)).toBe(false);
+    const error = explained(thrown);
     expect(error.code).toBe('unsupported_token_type');
     expect(error.message).toBe('the revocation endpoint refused: unsupported_token_type — refresh tokens cannot be revoked here [HTTP 400]');
     expect(error.hint).toContain('other one');

@@ -15,7 +15,8 @@ import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { isStoreError } from '../../store/store.js';
 import { reservedExtras } from '../../oauth/oauth2.js';
-import { isCliError } from '../../util/errors.js';
+import { isFlowError, type FlowError } from '../outcome.js';
+import { startFailureStatus } from '../upstream.js';
 
 const StartQuery = Type.Object({
   k: Type.String({ minLength: 1, maxLength: 128 }),
@@ -52,6 +53,8 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     const htmlError = (reply: FastifyReply, status: number, title: string, message: string, hint?: string) =>
       sendPage(reply, status, (nonces) => errorPage(title, message, hint, nonces));
+    const signInFailed = (reply: FastifyReply, status: number, error: FlowError | undefined) =>
+      htmlError(reply, status, 'Sign-in failed', error?.message ?? '', error && deps.hintFor?.(error));
 
     app.get<{ Params: Static<typeof StartParams>; Querystring: StartQuery }>(
       '/auth/:provider',
@@ -97,14 +100,14 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
           return reply.redirect(authorizeUrl, 302);
         } catch (error) {
           // The store (OAuth 1.0a flows wait there) is full or unreachable: the central handler answers 503.
-          if (!isCliError(error)) throw error;
+          if (!isFlowError(error)) throw error;
           // Starting can itself fail at the provider (OAuth 1.0a's request-token call), on a missing
           // secret, or on a request too big to seal: the one who started the flow hears about it,
           // in its own channel.
-          const status = error.kind === 'usage' ? 400 : 502;
+          const status = startFailureStatus(error);
           if (delivery.mode === 'cli') {
             deps.onCliOutcome?.({ ok: false, error });
-            return htmlError(reply, status, 'Sign-in failed', error.message, error.hint);
+            return signInFailed(reply, status, error);
           }
           return deliverOrPage(reply, delivery, errorResult(request.params.provider, options.state, error.message), status);
         }
@@ -131,7 +134,7 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
         // /auth?state=x) gets its error page, and ends nobody's flow.
         const error = outcome.ok ? undefined : outcome.error;
         if (error) deps.onStrayCallback?.(error, state);
-        return htmlError(reply, 400, 'Sign-in failed', error?.message ?? '', error?.hint);
+        return signInFailed(reply, 400, error);
       }
       if (record.delivery.mode === 'cli') deps.onCliOutcome?.(outcome);
       if (record.delivery.mode === 'cli') {
@@ -139,7 +142,7 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
           const provider = await deps.providers.get(record.provider);
           return sendPage(reply, 200, (nonces) => loginDonePage(provider?.resolved.name ?? record.provider, nonces));
         }
-        return htmlError(reply, 400, 'Sign-in failed', outcome.error.message, outcome.error.hint);
+        return signInFailed(reply, 400, outcome.error);
       }
       const brokerApp = deps.apps.get(record.appKey);
       if (!brokerApp) return htmlError(reply, 400, 'Sign-in failed', 'The app that started this sign-in is no longer configured.');

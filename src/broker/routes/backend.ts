@@ -11,7 +11,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
-import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
+import { isFlowError } from '../outcome.js';
+import { refreshFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 
@@ -22,9 +23,6 @@ const Credentials = {
 const AccessTokenBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 512 }), ...Credentials });
 const RefreshBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), ...Credentials });
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
-
-/** token-response.ts's codes for an answer that is not a token response (nor a §5.2 error). */
-const UNREADABLE_ANSWERS = new Set(['empty_response', 'html_response', 'broken_json', 'unreadable_response', 'no_access_token']);
 
 function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ status: 'error', message });
@@ -103,12 +101,8 @@ export function backendRoutes(deps: BrokerDeps) {
           return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
         } catch (error) {
           if (replyUpstreamFailure(reply, error, `the ${provider.resolved.name} token endpoint`)) return reply;
-          if (!isCliError(error)) throw error;
-          // An RFC 6749 §5.2 refusal (invalid_grant: a revoked or expired refresh token) is the
-          // caller's; a 5xx, or an answer that is no token response at all, is the provider's.
-          const status = upstream.lastStatus();
-          const providerFault = error.kind === 'flow' && (status === undefined || status >= 500 || UNREADABLE_ANSWERS.has(error.code ?? ''));
-          return fail(reply, providerFault ? 502 : 400, error.message);
+          if (!isFlowError(error)) throw error;
+          return fail(reply, refreshFailureStatus(error, upstream.lastStatus()), error.message);
         }
       },
     );

@@ -20,9 +20,9 @@ import { fetchProfile } from '../../oauth/profile.js';
 import type { HttpRequest } from '../../oauth/http.js';
 import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
 import { oauth1Signer } from '../flows.js';
-import { isCliError } from '../../util/errors.js';
+import { isFlowError } from '../outcome.js';
 import { parseUrl } from '../caller.js';
-import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
+import { profileFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
@@ -143,16 +143,8 @@ export function proxyRoutes(deps: BrokerDeps) {
           return { status: 'success', data };
         } catch (error) {
           if (replyUpstreamFailure(reply, error, `the ${caller.provider.resolved.name} profile endpoint`)) return reply;
-          if (!isCliError(error)) throw error;
-          // The caller's fault: a token field naming a foreign origin, or missing.
-          if (error.code === 'token_origin_refused') return fail(reply, 403, error.message);
-          if (error.code === 'template_value_missing') return fail(reply, 400, error.message);
-          // The provider refused this token (expired, revoked, junk): the caller's token, the caller's
-          // status. RFC 6750 §3.1: invalid_request 400 (a token the Authorization header cannot
-          // carry), invalid_token 401, insufficient_scope 403; the token is all the caller sent.
-          const status = upstream.lastStatus();
-          if (status === 400 || status === 401 || status === 403) return fail(reply, status, error.message);
-          return fail(reply, error.kind === 'flow' ? 502 : 400, error.message);
+          if (!isFlowError(error)) throw error;
+          return fail(reply, profileFailureStatus(error, upstream.lastStatus()), error.message);
         }
       },
     );
@@ -174,7 +166,8 @@ export function proxyRoutes(deps: BrokerDeps) {
         try {
           target = apiRequestTarget(resolved, caller.token, path);
         } catch (error) {
-          if (isCliError(error)) return fail(reply, 403, error.message);
+          // Anywhere but under the API's base URL: refused (api.ts apiRequestTarget).
+          if (isFlowError(error)) return fail(reply, 403, error.message);
           throw error;
         }
         if (query) target += (target.includes('?') ? '&' : '?') + query;
@@ -191,7 +184,7 @@ export function proxyRoutes(deps: BrokerDeps) {
             signed.headers.authorization = sign({ method: request.method, url: signed.url, headers: signed.headers, ...(body !== undefined ? { body } : {}) });
           }
         } catch (error) {
-          if (isCliError(error)) return fail(reply, 400, error.message);
+          if (isFlowError(error)) return fail(reply, 400, error.message);
           throw error;
         }
         const outgoing: HttpRequest = {

@@ -31,7 +31,9 @@ import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
 import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../vault/tokens.js';
-import { configError, isCliError, usageError } from '../../util/errors.js';
+import { configError, usageError } from '../../util/errors.js';
+import { isFlowError } from '../../broker/outcome.js';
+import { hintFor } from '../errors.js';
 
 export interface LoginOptions {
   scope?: string;
@@ -90,6 +92,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         port: options.port ?? (options.device || options.clientCredentials ? 0 : (config?.broker.port ?? DEFAULT_BROKER_PORT)),
         sandbox: isSandbox,
         flowTtlMs: options.timeout * 1000 + 60_000,
+        hintFor,
         onStrayCallback: (error, state) =>
           // JSON quoting: the state comes from any page, and must not reach the terminal raw.
           ui.warn(`a callback${state ? ` with state ${JSON.stringify(state.length > 24 ? `${state.slice(0, 20)}…` : state)}` : ''} matched no sign-in of this login (${error.code ?? 'refused'}); still waiting for yours`),
@@ -137,7 +140,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
   } catch (error) {
-    if (session && isCliError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
+    if (session && isFlowError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
     // A refused id_token: every check that was made, the failed one as FAIL, above the error.
     if (options.verbose && !options.trace && error instanceof IdTokenRejected) {
       printChecks(ui, 'id_token checks:', error.checks.map((check) => ({ ...check, name: `id_token ${check.name}` })));

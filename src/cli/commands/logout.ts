@@ -11,6 +11,7 @@ import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp
 import { describeRevoked, revocationEndpoint, revokeAtProvider } from './token-revoke.js';
 import { deleteToken, type StoredToken } from '../../vault/tokens.js';
 import { CliError } from '../../util/errors.js';
+import { asCliError } from '../errors.js';
 
 export interface LogoutOptions extends TokenCommandOptions {
   /** --no-revoke sets false. */
@@ -36,8 +37,11 @@ async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): P
   try {
     issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
   } catch (error) {
-    if (!(error instanceof CliError) || error.kind === 'flow') throw error;
-    ui.warn(`not revoked at the provider (${error.message}); the token may stay valid there until it expires`);
+    // A provider that cannot be built here (no keyset in this project, a provider file gone) is
+    // no reason to keep the token; a failure on the way to the provider is.
+    const explained = asCliError(error);
+    if (!explained || explained.kind === 'flow') throw error;
+    ui.warn(`not revoked at the provider (${explained.message}); the token may stay valid there until it expires`);
     return;
   }
   const endpoint = revocationEndpoint(issuer);
@@ -51,12 +55,13 @@ async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): P
     const revoked = await revokeAtProvider(http, issuer, endpoint, stored);
     ui.success(`Revoked ${describeRevoked(revoked)} at ${endpoint.url}`);
   } catch (error) {
-    if (!(error instanceof CliError)) throw error;
+    const explained = asCliError(error);
+    if (!explained) throw error;
     throw new CliError(
-      error.kind,
-      `${error.message}; the token is kept`,
-      `${error.hint ? `${error.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profileFlag(stored.profile)} --no-revoke`,
-      { code: error.code, cause: error.cause },
+      explained.kind,
+      `${explained.message}; the token is kept`,
+      `${explained.hint ? `${explained.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profileFlag(stored.profile)} --no-revoke`,
+      { code: explained.code, cause: explained.cause },
     );
   }
 }

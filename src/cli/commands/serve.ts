@@ -18,6 +18,7 @@ import { sandboxDir } from '../../sandbox/state.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openStore } from '../../store/open.js';
 import { lazyVault } from '../vault.js';
+import { hintFor } from '../errors.js';
 import { reloadConfigOnChange } from '../serve/config-reload.js';
 import type { Config } from '../../config/schema.js';
 import { requestLog, type LogFormat } from '../request-log.js';
@@ -86,6 +87,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     http,
     publicOrigin: () => origin,
     allowedHosts: () => allowedHosts,
+    hintFor,
     ...(sandbox ? { sandbox, demo: true } : {}),
     ...(requests ? { log: requests.log } : {}),
   });

@@ -1,6 +1,6 @@
 /** The doctor's report: one line per check, ✓ ! ✗ or i, each failure with its fix. */
 import type { ChalkInstance } from 'chalk';
-import { isCliError } from '../../util/errors.js';
+import { asCliError } from '../errors.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info';
 
@@ -17,8 +17,9 @@ export interface CheckResult {
 
 /** A check that failed with a thrown error: its message, and its hint as the fix. */
 export function failure<T extends object>(base: T, error: unknown, fix?: string): T & Omit<CheckResult, 'id' | 'label'> {
-  const detail = isCliError(error) ? error.message : (error as Error).message;
-  const remedy = fix ?? (isCliError(error) ? error.hint : undefined);
+  const explained = asCliError(error);
+  const detail = explained ? explained.message : (error as Error).message;
+  const remedy = fix ?? explained?.hint;
   return { ...base, status: 'fail', detail, ...(remedy !== undefined ? { fix: remedy } : {}) };
 }
 

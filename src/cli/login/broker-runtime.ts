@@ -50,6 +50,8 @@ export interface LoginBrokerOptions {
   trace?: BrokerDeps['trace'];
   /** A callback that matches no flow of this login (any page can send one): told, never fatal. */
   onStrayCallback?: BrokerDeps['onStrayCallback'];
+  /** The hint under a failed sign-in on the broker's page (the CLI's, src/cli/errors.ts). */
+  hintFor?: BrokerDeps['hintFor'];
 }
 
 export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
@@ -81,6 +83,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
     flowTtlMs: options.flowTtlMs,
     onCliOutcome: (result) => settle(result),
     ...(options.onStrayCallback ? { onStrayCallback: options.onStrayCallback } : {}),
+    ...(options.hintFor ? { hintFor: options.hintFor } : {}),
     ...(sandbox ? { sandbox } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
   });

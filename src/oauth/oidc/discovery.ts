@@ -3,7 +3,7 @@
  * and, for plain OAuth servers, RFC 8414 (`/.well-known/oauth-authorization-server`).
  */
 import type { HttpClient } from '../http.js';
-import { configError } from '../../util/errors.js';
+import { ProviderConfigurationError } from '../errors.js';
 
 export interface ServerMetadata {
   issuer: string;
@@ -41,10 +41,10 @@ export async function discover(http: HttpClient, issuer: string): Promise<Server
   try {
     parsedIssuer = new URL(issuer);
   } catch {
-    throw configError(`"${issuer}" is not a URL`, 'give the issuer as https://idp.example.com');
+    throw new ProviderConfigurationError(`"${issuer}" is not a URL`, { kind: 'issuer-not-url' });
   }
   if (parsedIssuer.protocol !== 'https:' && !isLoopback(parsedIssuer.hostname)) {
-    throw configError(`the issuer ${issuer} is not https`, 'OpenID Connect requires https except on loopback');
+    throw new ProviderConfigurationError(`the issuer ${issuer} is not https`, { kind: 'issuer-not-https' });
   }
   const failures: string[] = [];
   for (const url of metadataUrls(issuer)) {
@@ -52,7 +52,7 @@ export async function discover(http: HttpClient, issuer: string): Promise<Server
     try {
       response = await http({ method: 'GET', url, headers: { accept: 'application/json' }, purpose: 'discovery' });
     } catch (error) {
-      throw configError(`cannot read the discovery document of ${issuer}: ${(error as Error).message}`, 'check the issuer URL and your network');
+      throw new ProviderConfigurationError(`cannot read the discovery document of ${issuer}: ${(error as Error).message}`, { kind: 'discovery-unreachable' });
     }
     if (response.status !== 200) {
       failures.push(`${url} answered HTTP ${response.status}`);
@@ -72,20 +72,20 @@ export async function discover(http: HttpClient, issuer: string): Promise<Server
     checkMetadata(metadata, issuer, url);
     return metadata;
   }
-  throw configError(`no discovery document for ${issuer}: ${failures.join('; ')}`, 'check the issuer URL (it is the "iss" of the provider\'s tokens)');
+  throw new ProviderConfigurationError(`no discovery document for ${issuer}: ${failures.join('; ')}`, { kind: 'discovery-missing' });
 }
 
 function checkMetadata(metadata: ServerMetadata, issuer: string, url: string): void {
   // OpenID Connect Discovery §4.3 / RFC 8414 §3.3: the issuer in the document MUST be identical.
   if (metadata.issuer !== issuer && metadata.issuer !== issuer.replace(/\/+$/, '')) {
-    throw configError(
-      `the discovery document at ${url} names the issuer "${String(metadata.issuer)}", not "${issuer}"`,
-      `use --issuer ${String(metadata.issuer)} if that is the provider you mean`,
-    );
+    throw new ProviderConfigurationError(`the discovery document at ${url} names the issuer "${String(metadata.issuer)}", not "${issuer}"`, {
+      kind: 'discovery-issuer',
+      advertised: String(metadata.issuer),
+    });
   }
   for (const field of ['authorization_endpoint', 'token_endpoint'] as const) {
     if (typeof metadata[field] !== 'string') {
-      throw configError(`the discovery document at ${url} has no ${field}`, 'this provider cannot run the authorization-code flow');
+      throw new ProviderConfigurationError(`the discovery document at ${url} has no ${field}`, { kind: 'discovery-incomplete' });
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compactVerify, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { CliError, flowError } from '../../util/errors.js';
+import { TokenRejectedError } from '../errors.js';
 
 export interface IdTokenCheck {
   name: string;
@@ -39,12 +39,12 @@ export interface IdTokenResult {
 }
 
 /** A refused id_token: the first failed check is the message; every check made travels along, for verbose output. */
-export class IdTokenRejected extends CliError {
+export class IdTokenRejected extends TokenRejectedError {
   constructor(
     failed: IdTokenCheck,
     readonly checks: readonly IdTokenCheck[],
   ) {
-    super('flow', `id_token rejected: ${failed.name} ${failed.detail} (${failed.source})`, hintFor(failed.name), { code: `id_token_${failed.name}` });
+    super(`id_token rejected: ${failed.name} ${failed.detail} (${failed.source})`, `id_token_${failed.name}`, failed.name);
   }
 }
 
@@ -61,7 +61,7 @@ export async function validateIdToken(idToken: string, expect: IdTokenExpectatio
     claims = decodeJwt(idToken);
     ({ alg, kid } = decodeProtectedHeader(idToken));
   } catch (error) {
-    throw flowError(`the id_token is not a JWT: ${(error as Error).message}`, 'the provider sent a malformed id_token', 'id_token_malformed');
+    throw new TokenRejectedError(`the id_token is not a JWT: ${(error as Error).message}`, 'id_token_malformed');
   }
 
   // Step 6/7: the signature, with an algorithm the issuer uses; "none" is never accepted.
@@ -158,24 +158,4 @@ export function halfHash(value: string, alg: string): string {
   const hash = alg === 'EdDSA' || bits === '512' ? 'sha512' : bits === '384' ? 'sha384' : 'sha256';
   const digest = createHash(hash).update(value, 'ascii').digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');
-}
-
-function hintFor(name: string): string {
-  switch (name) {
-    case 'signature':
-    case 'alg':
-      return 'the token was not signed by this issuer\'s keys: a wrong issuer, a rotated key, or a forged token';
-    case 'iss':
-      return 'the token comes from another issuer; check the issuer configured for this provider';
-    case 'aud':
-    case 'azp':
-      return 'the token was issued to another client; check the client id';
-    case 'exp':
-    case 'iat':
-      return 'check this machine\'s clock, or the provider\'s';
-    case 'nonce':
-      return 'the token does not belong to this login (replayed or mixed up); start again';
-    default:
-      return 'the provider sent an id_token that does not match this login';
-  }
 }
