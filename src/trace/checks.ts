@@ -5,7 +5,7 @@
  * never the values.
  */
 import type { FlowOutcome } from '../broker/outcome.js';
-import { base64urlEntropyBits } from '../oauth/random.js';
+import { base64urlEntropyBits } from '../util/random.js';
 import { IdTokenRejected } from '../oauth/oidc/id-token.js';
 
 export interface TraceCheck {

@@ -10,7 +10,7 @@ import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../broker/types.js';
 import type { Config } from '../../config/schema.js';
 import type { HttpClient } from '../../oauth/http.js';
-import { randomToken } from '../../oauth/random.js';
+import { randomToken } from '../../util/random.js';
 import { findCatalogProvider } from '../../providers/catalog.js';
 import { openSandbox } from '../../sandbox/server.js';
 import { sandboxDir } from '../../sandbox/state.js';
