@@ -24,7 +24,7 @@ import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
 import { configError, flowError, isCliError, usageError, type CliError } from '../util/errors.js';
-import type { FlowFacts, FlowOutcome } from './outcome.js';
+import type { FlowFacts, FlowOutcome } from '../oauth/outcome.js';
 import { checkIdToken } from './id-token-check.js';
 import { FlowSealer, MAX_STATE_LENGTH, type OpenedState } from './flow-state.js';
 import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';

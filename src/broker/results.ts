@@ -10,7 +10,7 @@ import { randomToken } from '../util/random.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { sdkRequestDescription } from './describe.js';
 import type { FlowRecord } from './flows.js';
-import type { FlowOutcome, FlowSuccess } from './outcome.js';
+import type { FlowOutcome, FlowSuccess } from '../oauth/outcome.js';
 import type { BrokerApp, BrokerDeps } from './types.js';
 
 export const CODE_KEY_PREFIX = 'code:';

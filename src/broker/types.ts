@@ -10,7 +10,7 @@ import type { ResolvedProvider } from '../providers/resolve.js';
 import type { FlowStore } from '../store/store.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { Sandbox } from '../sandbox/server.js';
-import type { FlowOutcome } from './outcome.js';
+import type { FlowOutcome } from '../oauth/outcome.js';
 import type { CliError } from '../util/errors.js';
 
 /** How the result of a flow reaches whoever started it. */

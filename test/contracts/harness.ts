@@ -5,7 +5,7 @@
 import { afterEach, expect, vi } from 'vitest';
 import { buildBroker, type Broker } from '../../src/broker/app.js';
 import type { Completion } from '../../src/broker/flows.js';
-import type { FlowOutcome } from '../../src/broker/outcome.js';
+import type { FlowOutcome } from '../../src/oauth/outcome.js';
 import { providerFor } from '../../src/broker/registry.js';
 import type { OauthdResult } from '../../src/broker/results.js';
 import { appRegistry, type BrokerApp, type BrokerDeps, type BrokerProvider } from '../../src/broker/types.js';

@@ -20,7 +20,7 @@ import { deviceFlow } from '../login/device-flow.js';
 import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import type { FlowSuccess } from '../../broker/outcome.js';
+import type { FlowSuccess } from '../../oauth/outcome.js';
 import { fetchClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';

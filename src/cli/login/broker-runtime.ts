@@ -4,7 +4,7 @@
  * in `outcome`, a promise the login awaits.
  */
 import { buildBroker } from '../../broker/app.js';
-import type { FlowOutcome } from '../../broker/outcome.js';
+import type { FlowOutcome } from '../../oauth/outcome.js';
 import { configRegistry } from '../../broker/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../broker/types.js';

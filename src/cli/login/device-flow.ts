@@ -5,7 +5,7 @@
  * code flow does), the CLI approves on the sandbox's verification pages itself while it polls.
  */
 import { checkIdToken } from '../../broker/id-token-check.js';
-import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
+import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
 import type { BrokerProvider } from '../../broker/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
