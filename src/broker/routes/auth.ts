@@ -14,7 +14,7 @@ import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { isStoreError } from '../../store/store.js';
-import { reservedExtras } from '../../oauth/oauth2.js';
+import { reservedExtras } from '../../providers/endpoints.js';
 import { isCliError } from '../../util/errors.js';
 
 const StartQuery = Type.Object({
