@@ -22,6 +22,7 @@
 import { pkceFor } from '../oauth/pkce.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
+import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
 import { configError, flowError, isCliError, usageError, type CliError } from '../util/errors.js';
 import type { FlowFacts, FlowOutcome } from '../oauth/outcome.js';
@@ -88,26 +89,6 @@ export interface CallbackParams {
 export interface Completion {
   record?: FlowRecord;
   outcome: FlowOutcome;
-}
-
-/** The client credentials of an OAuth 1.0a provider (RSA-SHA1: the secret reference holds the PEM). */
-export async function oauth1Consumer(provider: BrokerProvider): Promise<oauth1.ConsumerCredentials> {
-  const secret = await provider.clientSecret();
-  if (secret === undefined) {
-    throw configError(`${provider.resolved.id} needs a client secret for OAuth 1.0a`, `add one: oauthd-cli providers add ${provider.resolved.id} --client-secret-env VAR`);
-  }
-  return provider.resolved.oauth1?.signatureMethod === 'RSA-SHA1'
-    ? { key: provider.resolved.clientId, secret: '', privateKeyPem: secret }
-    : { key: provider.resolved.clientId, secret };
-}
-
-/** A signer for API calls made with OAuth 1.0a token credentials (RFC 5849 §3). */
-export async function oauth1Signer(provider: BrokerProvider, token: { access_token: string; token_secret?: string }) {
-  const spec = provider.resolved.oauth1;
-  if (!spec || token.token_secret === undefined) return undefined;
-  const consumer = await oauth1Consumer(provider);
-  const credentials = { token: token.access_token, tokenSecret: token.token_secret };
-  return (request: oauth1.SignableRequest) => oauth1.signRequest(spec.signatureMethod, consumer, credentials, request);
 }
 
 export class FlowEngine {

@@ -19,7 +19,7 @@ import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { fetchProfile } from '../../oauth/profile.js';
 import type { HttpRequest } from '../../oauth/http.js';
 import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
-import { oauth1Signer } from '../flows.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { isCliError } from '../../util/errors.js';
 import { parseUrl } from '../caller.js';
 import { replyUpstreamFailure, statusRecorder } from '../upstream.js';

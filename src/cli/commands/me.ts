@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { findStoredToken, issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
 import { rows } from '../render/stored-token.js';
-import { oauth1Signer } from '../../broker/flows.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { fetchProfile, type Profile } from '../../oauth/profile.js';
 
 export interface MeOptions extends TokenCommandOptions {

@@ -15,7 +15,7 @@ import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
 import { findStoredToken, issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
-import { oauth1Signer } from '../../broker/flows.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { header as responseHeader, type HttpRequest, type HttpResponse } from '../../oauth/http.js';
 import { flowError, usageError } from '../../util/errors.js';
