@@ -26,9 +26,10 @@ import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
 import { configError, flowError, isCliError, usageError, type CliError } from '../util/errors.js';
 import type { FlowFacts, FlowOutcome } from '../oauth/outcome.js';
-import { checkIdToken } from './id-token-check.js';
+import { checkIdToken } from '../registry/id-token-check.js';
 import { FlowSealer, MAX_STATE_LENGTH, type OpenedState } from './flow-state.js';
-import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
+import type { BrokerApp, BrokerDeps } from './types.js';
+import type { BrokerProvider } from '../registry/types.js';
 
 /** The marker of an answered OAuth 2 callback, under the sealed state's id. */
 export const USED_STATE_KEY_PREFIX = 'used:';

@@ -1,5 +1,5 @@
 /** The sandbox as a provider the broker's registry serves without any keyset in oauthd.json. */
-import type { BuiltinProvider } from './registry.js';
+import type { BuiltinProvider } from '../registry/registry.js';
 import type { Sandbox } from '../sandbox/server.js';
 import { sandboxSpec } from '../sandbox/spec.js';
 

@@ -1,7 +1,7 @@
 // A keyset's client secret is read from the vault once per provider, not once per flow; a failed
 // read is not remembered. Providers are built once, however many flows ask at the same time.
 import { describe, expect, it } from 'vitest';
-import { configRegistry } from '../../src/broker/registry.js';
+import { configRegistry } from '../../src/registry/registry.js';
 import { findCatalogProvider } from '../../src/providers/catalog.js';
 import type { SecretBackend } from '../../src/vault/backend.js';
 

@@ -23,7 +23,8 @@ import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { isCliError } from '../../util/errors.js';
 import { parseUrl } from '../caller.js';
 import { replyUpstreamFailure, statusRecorder } from '../upstream.js';
-import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
+import type { BrokerApp, BrokerDeps } from '../types.js';
+import type { BrokerProvider } from '../../registry/types.js';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 const MeQuery = Type.Object({ filter: Type.Optional(Type.String({ maxLength: 512 })) });

@@ -158,7 +158,7 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
 
 /** Without the broker (device, client credentials), the same registry from the config. */
 async function providerRegistry(ctx: Context, config: Config | undefined, http: ReturnType<typeof fetchClient>, vault: () => Promise<SecretBackend>, dirs: string[]) {
-  const { configRegistry } = await import('../../broker/registry.js');
+  const { configRegistry } = await import('../../registry/registry.js');
   return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogProvider(id, dirs) });
 }
 

@@ -8,7 +8,7 @@ import { listen, loopbackHosts } from '../listen.js';
 import { loadConfig } from '../../config/load.js';
 import { appFromConfig } from '../../broker/app-config.js';
 import { buildBroker } from '../../broker/app.js';
-import { configRegistry } from '../../broker/registry.js';
+import { configRegistry } from '../../registry/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
 import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs } from '../../providers/catalog.js';

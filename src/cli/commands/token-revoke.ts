@@ -7,7 +7,7 @@
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
-import type { BrokerProvider } from '../../broker/types.js';
+import type { BrokerProvider } from '../../registry/types.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { revokeToken, type RevokeEndpoint, type TokenTypeHint } from '../../oauth/revoke.js';
 import { deleteToken, type StoredToken } from '../../vault/tokens.js';

@@ -5,9 +5,10 @@
  */
 import { buildBroker } from '../../broker/app.js';
 import type { FlowOutcome } from '../../oauth/outcome.js';
-import { configRegistry } from '../../broker/registry.js';
+import { configRegistry } from '../../registry/registry.js';
 import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
-import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../broker/types.js';
+import { appRegistry, type BrokerApp, type BrokerDeps } from '../../broker/types.js';
+import type { ProviderRegistry } from '../../registry/types.js';
 import type { Config } from '../../config/schema.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { randomToken } from '../../util/random.js';

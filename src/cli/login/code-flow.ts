@@ -5,7 +5,7 @@
  * URL, with the final redirected URL accepted back on stdin when the browser cannot reach us.
  */
 import type { FlowSuccess } from '../../oauth/outcome.js';
-import type { BrokerProvider } from '../../broker/types.js';
+import type { BrokerProvider } from '../../registry/types.js';
 import { autoApprove } from '../../sandbox/auto-approve.js';
 import { flowError, isCliError } from '../../util/errors.js';
 import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../../oauth/redirect-diagnosis.js';

@@ -11,7 +11,8 @@
 import type { Config } from '../../config/schema.js';
 import { formatProblem } from '../../config/load.js';
 import { watchConfigFile, type ConfigFileState } from '../../config/watch.js';
-import { appRegistry, type AppRegistry, type BrokerApp, type ProviderRegistry } from '../../broker/types.js';
+import { appRegistry, type AppRegistry, type BrokerApp } from '../../broker/types.js';
+import type { ProviderRegistry } from '../../registry/types.js';
 import type { SchemaProblem } from '../../util/json-schema.js';
 import type { Ui } from '../ui.js';
 

@@ -1,7 +1,7 @@
 /**
- * The providers a broker serves: keysets from oauthd.json joined with their descriptions (catalog
- * file, cached discovery document, or the sandbox). Secrets are resolved when a flow needs them,
- * OpenID metadata and key sets are fetched once and cached.
+ * The providers a broker, `login` or a token command uses: keysets from oauthd.json joined with
+ * their descriptions (catalog file, cached discovery document, or the sandbox). Secrets are
+ * resolved when a flow needs them, OpenID metadata and key sets are fetched once and cached.
  */
 import { createRemoteJWKSet, customFetch } from 'jose';
 import type { Keyset } from '../config/schema.js';
