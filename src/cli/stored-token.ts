@@ -15,7 +15,7 @@ import { configPathFor, loadConfig, readConfig } from '../config/load.js';
 import { fetchClient, HttpError, type HttpClient } from '../oauth/http.js';
 import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
-import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../providers/catalog.js';
+import { catalogDirs, catalogIds, findCatalogEntry, unknownNameHint } from '../providers/catalog.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import { describeBackend, type SecretBackend } from '../vault/backend.js';
 import { openVault, type StoreChoice } from '../vault/open.js';
@@ -158,7 +158,7 @@ export async function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, st
     env: ctx.env,
     http,
     vault: lazyVault(ctx, ui),
-    catalog: (providerId) => findCatalogProvider(providerId, dirs),
+    catalog: (providerId) => findCatalogEntry(providerId, dirs),
   });
   const provider = await registry.get(id);
   if (!provider) {

@@ -23,7 +23,8 @@ import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../oauth/outcome.js';
 import { fetchClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
+import { catalogDirs, findCatalogEntry } from '../../providers/catalog.js';
+import { findProvider, providerIds, unknownProvider } from '../../registry/find.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
@@ -159,7 +160,7 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
 /** Without the broker (device, client credentials), the same registry from the config. */
 async function providerRegistry(ctx: Context, config: Config | undefined, http: ReturnType<typeof fetchClient>, vault: () => Promise<SecretBackend>, dirs: string[]) {
   const { configRegistry } = await import('../../registry/registry.js');
-  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogProvider(id, dirs) });
+  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogEntry(id, dirs) });
 }
 
 /**
@@ -168,12 +169,12 @@ async function providerRegistry(ctx: Context, config: Config | undefined, http: 
  */
 async function requireKeyset(ctx: Context, config: Config | undefined, providerId: string, target: ConfigTarget, dirs: string[]): Promise<void> {
   if (config?.providers[providerId]) return;
-  if (await findCatalogProvider(providerId, dirs)) {
+  const keysets = config?.providers ?? {};
+  if (await findProvider(providerId, { keysets, catalog: (id) => findCatalogEntry(id, dirs) })) {
     if (!config) throw missingConfigError(target, ctx.cwd);
     throw configError(`${providerId} has no keyset in ${target.path}`, `add one: oauthd-cli providers add ${providerId} --client-id … --client-secret-env …`);
   }
-  const names = [...new Set([SANDBOX_ID, ...Object.keys(config?.providers ?? {}), ...(await catalogIds(dirs))])];
-  throw usageError(`unknown provider "${providerId}"`, unknownNameHint(providerId, names, 'oauthd-cli providers list shows them all'));
+  throw unknownProvider(providerId, await providerIds(keysets, dirs), 'oauthd-cli providers list shows them all');
 }
 
 /** The token response's deviations (always), and each security check of the flow (--verbose). */

@@ -5,29 +5,23 @@
  * provider supports besides sign-in, and whether oauthd.json has a keyset for it.
  *
  * The provider is a catalog file (user folder first, then the shipped catalog), a keyset added with
- * `providers add <id> --issuer` (its cached discovery document), or the built-in sandbox — the same
- * order the broker's registry uses.
+ * `providers add <id> --issuer` (its cached discovery document), or the built-in sandbox: found by
+ * findProvider (src/registry/find.ts), as the broker's registry finds it.
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { protocolsOf } from './providers-list.js';
 import { configPathFor, DEFAULT_BROKER_PORT, readConfig } from '../../config/load.js';
 import type { Config, Keyset } from '../../config/schema.js';
-import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
-import { specFromMetadata } from '../../providers/discovered.js';
+import { catalogDirs, findCatalogEntry } from '../../providers/catalog.js';
 import type { ClientAuthMethod, PkceSupport, ProviderSpec } from '../../providers/schema.js';
 import { fillTemplate, templateNames } from '../../providers/template.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_ID, sandboxSpec } from '../../sandbox/spec.js';
-import { usageError } from '../../util/errors.js';
+import { findProvider, providerIds, sandboxDescription, unknownProvider, type FoundProvider, type ProviderSource } from '../../registry/find.js';
+import { SANDBOX_ID } from '../../sandbox/spec.js';
 
 export interface ShowOptions {
   json?: boolean;
 }
-
-/** Where a description came from. */
-export type ProviderSource = { kind: 'file'; file: string } | { kind: 'issuer'; issuer: string } | { kind: 'built-in' };
 
 /** What `--json` prints: the description itself, plus what the developer registers and has configured. */
 export interface ProviderShowJson extends Omit<ProviderSpec, '$schema'> {
@@ -199,35 +193,16 @@ export async function run(ctx: Context, id: string, options: ShowOptions): Promi
   ui.result(lines.join('\n'));
 }
 
-interface Found {
-  spec: ProviderSpec;
-  source: ProviderSource;
-  keyset: Keyset | undefined;
-}
-
-async function describe(ctx: Context, id: string, config: Config | undefined, origin: string): Promise<Found> {
-  if (id === SANDBOX_ID) return { spec: sandboxSpec(origin), source: { kind: 'built-in' }, keyset: { clientId: SANDBOX_CLIENT_ID } };
+async function describe(ctx: Context, id: string, config: Config | undefined, origin: string): Promise<FoundProvider> {
   const dirs = catalogDirs(ctx);
-  const keyset = config?.providers[id];
-  const spec = await findCatalogProvider(id, dirs);
-  if (spec) return { spec, source: { kind: 'file', file: await fileOf(id, dirs) }, keyset };
-  if (keyset?.discovered) {
-    return { spec: specFromMetadata(id, id, keyset.discovered), source: { kind: 'issuer', issuer: keyset.discovered.issuer }, keyset };
-  }
-  const names = [...new Set([SANDBOX_ID, ...Object.keys(config?.providers ?? {}), ...(await catalogIds(dirs))])];
-  throw usageError(
-    `unknown provider "${id}"`,
-    unknownNameHint(id, names, 'oauthd-cli providers list shows them all'),
-  );
-}
-
-/** The file findCatalogProvider read: the first folder that has it. */
-async function fileOf(id: string, dirs: readonly string[]): Promise<string> {
-  for (const dir of dirs) {
-    const file = join(dir, `${id}.json`);
-    if (await stat(file).then((info) => info.isFile(), () => false)) return file;
-  }
-  return join(dirs[dirs.length - 1] as string, `${id}.json`);
+  const keysets = config?.providers ?? {};
+  const found = await findProvider(id, {
+    keysets,
+    catalog: (providerId) => findCatalogEntry(providerId, dirs),
+    builtins: new Map([[SANDBOX_ID, sandboxDescription(origin)]]),
+  });
+  if (found) return found;
+  throw unknownProvider(id, await providerIds(keysets, dirs), 'oauthd-cli providers list shows them all');
 }
 
 /** Whether oauthd.json has a keyset, and the command that adds one when it has not. */

@@ -72,7 +72,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       vault,
       // The watcher's last good version of each file: an edit takes effect at the next flow, and a
       // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
-      catalog: async (id) => watcher.get(id),
+      catalog: async (id) => watcher.entry(id),
       ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
     });
   // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.

@@ -12,7 +12,7 @@ import type { ProviderRegistry } from '../../registry/types.js';
 import type { Config } from '../../config/schema.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { randomToken } from '../../util/random.js';
-import { findCatalogProvider } from '../../providers/catalog.js';
+import { findCatalogEntry } from '../../providers/catalog.js';
 import { openSandbox } from '../../sandbox/server.js';
 import { sandboxDir } from '../../sandbox/state.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
@@ -64,7 +64,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
     env: options.env,
     http: options.http,
     vault: options.vault,
-    catalog: (id) => findCatalogProvider(id, options.catalogDirs),
+    catalog: (id) => findCatalogEntry(id, options.catalogDirs),
     ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
   });
 
