@@ -29,9 +29,9 @@ import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
+import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
 import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
-import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../vault/tokens.js';
 import { configError, isCliError, usageError } from '../../util/errors.js';
 
 export interface LoginOptions {
