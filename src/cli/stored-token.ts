@@ -38,7 +38,7 @@ export function tokenHttp(): HttpClient {
 /**
  * The provider that issued `stored` (src/tokens/issuer.ts). Secret references are read from the
  * vault with its fallback notice; a sandbox token's sandbox is started in this process on the port
- * its issuer names, or reached where it already runs (src/cli/sandbox-runtime.ts).
+ * its issuer names, or reached where it already runs (src/compose/sandbox-runtime.ts).
  */
 export function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, stored: StoredToken, action: string): Promise<BrokerProvider> {
   return issuer.issuingProvider(
@@ -46,7 +46,7 @@ export function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, stored: 
     {
       http,
       vault: lazyVault(ctx, ui),
-      sandbox: async (issuedBy, loginHint) => (await import('./sandbox-runtime.js')).issuingSandbox(ctx, http, issuedBy, loginHint),
+      sandbox: async (issuedBy, loginHint) => (await import('../compose/sandbox-runtime.js')).issuingSandbox(ctx, http, issuedBy, loginHint),
     },
     stored,
     action,

@@ -13,20 +13,14 @@ import { resolveProvider, type ProviderOrigin, type ResolvedProvider } from '../
 import { fillTemplate } from '../providers/template.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { SecretBackend } from '../vault/backend.js';
-import { findProvider, type BuiltinDescription } from './find.js';
+import { findProvider } from './find.js';
 import type { BrokerProvider, OpenIdRuntime, ProviderRegistry } from './types.js';
-
-export interface BuiltinProvider extends BuiltinDescription {
-  clientSecret: () => Promise<string | undefined>;
-}
 
 export interface RegistrySource {
   keysets: Readonly<Record<string, Keyset>>;
   env: Readonly<Record<string, string | undefined>>;
   http: HttpClient;
   vault: () => Promise<SecretBackend>;
-  /** Providers that exist without a keyset in the config (the sandbox, described once it listens). */
-  builtins?: Map<string, BuiltinProvider>;
   /** Reads a provider file; the default reads providers/<id>.json of the shipped catalog. */
   catalog?: (id: string) => Promise<CatalogEntry | undefined>;
 }
@@ -114,8 +108,6 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
   const catalog = source.catalog ?? ((id: string) => findCatalogEntry(id));
 
   async function build(id: string): Promise<BrokerProvider | undefined> {
-    const builtin = source.builtins?.get(id);
-    if (builtin) return providerFor(builtin.spec(), builtin.keyset, 'sandbox', builtin.clientSecret, source.http);
     const keyset = source.keysets[id];
     if (!keyset) return undefined;
     // Resolved once per provider (a keychain read is a D-Bus round trip; every exchange and every
@@ -159,7 +151,6 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
     },
     async list() {
       const specs: ProviderSpec[] = [];
-      for (const builtin of source.builtins?.values() ?? []) specs.push(builtin.spec());
       for (const id of Object.keys(source.keysets)) {
         const provider = await this.get(id).catch(() => undefined);
         if (provider) specs.push(provider.resolved.spec);
