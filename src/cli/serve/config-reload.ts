@@ -4,8 +4,8 @@
  * reported with every problem and the last good config keeps serving; what cannot change in a
  * running broker (its address, its store) is reported as "restart to apply".
  *
- * The broker reads its apps and providers through registries at every request
- * (src/broker/types.ts), so swapping is replacing what these registries delegate to: a flow that
+ * The broker reads its apps and providers through registries at every request (src/broker/types.ts,
+ * src/registry/types.ts), so swapping is replacing what these registries delegate to: a flow that
  * starts after the save sees the new config, the refusal page names the whitelist now in force.
  */
 import type { Config } from '../../config/schema.js';
