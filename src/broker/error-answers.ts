@@ -16,7 +16,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestRefusedError } from '../oauth/errors.js';
 import { ProviderConfigurationError } from '../providers/errors.js';
 import { CliError } from '../util/errors.js';
-import { isFlowError, type FlowError } from './outcome.js';
+import { isFlowError, type FlowError } from '../oauth/outcome.js';
 
 /**
  * Longest time a client may take to send one whole request (head and body) before it is answered

@@ -22,6 +22,7 @@
 import { pkceFor } from '../oauth/pkce.js';
 import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
 import * as oauth1 from '../oauth/oauth1.js';
+import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
 import {
   CallbackRejectedError,
@@ -30,10 +31,11 @@ import {
   ProviderError,
   RequestRefusedError,
 } from '../oauth/errors.js';
-import { isFlowError, type FlowError, type FlowFacts, type FlowOutcome } from './outcome.js';
-import { checkIdToken } from './id-token-check.js';
+import { isFlowError, type FlowError, type FlowFacts, type FlowOutcome } from '../oauth/outcome.js';
+import { checkIdToken } from '../registry/id-token-check.js';
 import { FlowSealer, MAX_STATE_LENGTH, type OpenedState } from './flow-state.js';
-import type { BrokerApp, BrokerDeps, BrokerProvider } from './types.js';
+import type { BrokerApp, BrokerDeps } from './types.js';
+import type { BrokerProvider } from '../registry/types.js';
 
 /** The marker of an answered OAuth 2 callback, under the sealed state's id. */
 export const USED_STATE_KEY_PREFIX = 'used:';
@@ -94,30 +96,6 @@ export interface CallbackParams {
 export interface Completion {
   record?: FlowRecord;
   outcome: FlowOutcome;
-}
-
-/** The client credentials of an OAuth 1.0a provider (RSA-SHA1: the secret reference holds the PEM). */
-export async function oauth1Consumer(provider: BrokerProvider): Promise<oauth1.ConsumerCredentials> {
-  const secret = await provider.clientSecret();
-  if (secret === undefined) {
-    throw new ProviderConfigurationError(
-      `${provider.resolved.id} needs a client secret for OAuth 1.0a`,
-      { kind: 'client-secret-missing', grant: 'oauth1' },
-      provider.resolved.id,
-    );
-  }
-  return provider.resolved.oauth1?.signatureMethod === 'RSA-SHA1'
-    ? { key: provider.resolved.clientId, secret: '', privateKeyPem: secret }
-    : { key: provider.resolved.clientId, secret };
-}
-
-/** A signer for API calls made with OAuth 1.0a token credentials (RFC 5849 §3). */
-export async function oauth1Signer(provider: BrokerProvider, token: { access_token: string; token_secret?: string }) {
-  const spec = provider.resolved.oauth1;
-  if (!spec || token.token_secret === undefined) return undefined;
-  const consumer = await oauth1Consumer(provider);
-  const credentials = { token: token.access_token, tokenSecret: token.token_secret };
-  return (request: oauth1.SignableRequest) => oauth1.signRequest(spec.signatureMethod, consumer, credentials, request);
 }
 
 export class FlowEngine {

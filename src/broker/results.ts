@@ -6,11 +6,11 @@
  * The broker keeps nothing after this point in the client flow; in the server flow the tokens wait
  * in the store under the code until it is taken (or expires).
  */
-import { randomToken } from '../oauth/random.js';
+import { randomToken } from '../util/random.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { sdkRequestDescription } from './describe.js';
 import type { FlowRecord } from './flows.js';
-import type { FlowOutcome, FlowSuccess } from './outcome.js';
+import type { FlowOutcome, FlowSuccess } from '../oauth/outcome.js';
 import type { BrokerApp, BrokerDeps } from './types.js';
 
 export const CODE_KEY_PREFIX = 'code:';

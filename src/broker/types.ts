@@ -4,13 +4,10 @@
  */
 import type { DomainRule } from '../config/domains.js';
 import type { HttpClient } from '../oauth/http.js';
-import type { ServerMetadata } from '../oauth/oidc/discovery.js';
-import type { JWTVerifyGetKey } from 'jose';
-import type { ResolvedProvider } from '../providers/resolve.js';
 import type { FlowStore } from '../store/store.js';
-import type { ProviderSpec } from '../providers/schema.js';
+import type { ProviderRegistry } from '../registry/types.js';
 import type { Sandbox } from '../sandbox/server.js';
-import type { FlowError, FlowOutcome } from './outcome.js';
+import type { FlowError, FlowOutcome } from '../oauth/outcome.js';
 
 /** How the result of a flow reaches whoever started it. */
 export type AppFlow = 'client' | 'server' | 'cli';
@@ -36,30 +33,6 @@ export interface AppRegistry {
 export function appRegistry(apps: BrokerApp[]): AppRegistry {
   const byKey = new Map(apps.map((app) => [app.key, app]));
   return { get: (key) => byKey.get(key), list: () => apps };
-}
-
-/** A provider as the broker uses it: resolved endpoints plus what is fetched lazily. */
-export interface BrokerProvider {
-  resolved: ResolvedProvider;
-  clientSecret(): Promise<string | undefined>;
-  /** Issuer metadata and key set, for OpenID providers (discovered once, then cached). */
-  openid(): Promise<OpenIdRuntime | undefined>;
-}
-
-export interface OpenIdRuntime {
-  issuer: string;
-  /** Other iss values the provider file accepts, filled from the id_token's claims (multi-tenant). */
-  acceptIssuers(claims: Record<string, unknown>): string[];
-  metadata: Partial<ServerMetadata>;
-  keys: JWTVerifyGetKey;
-}
-
-export interface ProviderRegistry {
-  get(id: string): Promise<BrokerProvider | undefined>;
-  /** Drops what is cached for `id`, so the next flow reads its description again (hot reload). */
-  forget?(id: string): void;
-  /** Ids and descriptions the broker can serve (for /api/providers and error messages). */
-  list(): Promise<ProviderSpec[]>;
 }
 
 export interface FlowTracer {

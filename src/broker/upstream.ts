@@ -13,7 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { InvalidResponseError, RequestRefusedError } from '../oauth/errors.js';
 import { HttpError, type HttpClient, type HttpFailure } from '../oauth/http.js';
 import { faultOf } from './error-answers.js';
-import type { FlowError } from './outcome.js';
+import type { FlowError } from '../oauth/outcome.js';
 
 const FAILURE_WORDS: Record<HttpFailure, string> = {
   timeout: 'did not answer in time',

@@ -6,7 +6,7 @@
  * Namespaces. The vault holds three kinds of entry, each under its own fixed prefix:
  *   ref:<NAME>                  what a `keychain:` reference names (client secrets, a Redis URL)
  *   app-secret:<app key>        the app secret (app-secret.ts)
- *   token:<provider>:<profile>  tokens (vault/tokens.ts)
+ *   token:<provider>:<profile>  tokens (src/tokens/store.ts)
  * A reference only ever picks the part after `ref:`, so no NAME reaches the app secret or a token:
  * a keyset saying "keychain:app:<key>" must not send the app secret to a provider's token URL.
  * Likewise `env:OAUTHD_APP_SECRET`, the app secret's variable, is no reference's to read.

@@ -11,7 +11,7 @@
  *     here (URLSearchParams, the application/x-www-form-urlencoded rules) and handed over as data;
  *   - the base string URI (§3.4.1.2: lower-case scheme and host, default port dropped, no query or
  *     fragment), which the package would take verbatim from the URL;
- *   - the nonce: the package draws it from Math.random; ours comes from the CSPRNG (random.ts);
+ *   - the nonce: the package draws it from Math.random; ours comes from the CSPRNG (util/random.ts);
  *   - the signing functions (node:crypto): HMAC-SHA1 (§3.4.2), HMAC-SHA256 (the same construction
  *     with SHA-256, as providers that moved off SHA-1 document it), RSA-SHA1 (§3.4.3) and
  *     PLAINTEXT (§3.4.4).
@@ -21,7 +21,7 @@ import OAuth from 'oauth-1.0a';
 import type { OAuth1Spec } from '../providers/schema.js';
 import { CallbackRejectedError, InvalidResponseError, ProviderConfigurationError, ProviderError, type Endpoint } from './errors.js';
 import { header, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
-import { randomToken } from './random.js';
+import { randomToken } from '../util/random.js';
 import type { Deviation } from './token-response.js';
 
 export type SignatureMethod = OAuth1Spec['signatureMethod'];

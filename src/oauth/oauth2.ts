@@ -7,22 +7,16 @@ import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient } from './http.js';
 import type { Pkce } from './pkce.js';
-import { readTokenResponse, type ReadTokenResult, type TokenResponseRules } from './token-response.js';
-import type { ClientAuthMethod } from '../providers/schema.js';
+import { readTokenResponse, type ReadTokenResult } from './token-response.js';
+import { isReservedParameter as isReserved, type AuthorizationEndpoint, type TokenEndpoint } from '../providers/endpoints.js';
+
+// The endpoints' shapes are filled by src/providers/resolve.ts; requests here take them as they are.
+export { PROTOCOL_PARAMETERS, reservedExtras, type AuthorizationEndpoint, type TokenEndpoint } from '../providers/endpoints.js';
 
 export interface ClientCredentials {
   clientId: string;
   /** Absent for public clients. */
   clientSecret?: string;
-}
-
-export interface AuthorizationEndpoint {
-  authorizeUrl: string;
-  scopeSeparator: string;
-  /** Parameter carrying the scopes ("scope" unless the provider says otherwise). */
-  scopeParam: string;
-  authorizeParams: Record<string, string>;
-  responseMode?: 'query' | 'form_post';
 }
 
 export interface AuthorizationRequest {
@@ -35,44 +29,6 @@ export interface AuthorizationRequest {
   /** OpenID Connect Core §3.1.2.1, sent when openid is asked. */
   nonce?: string;
   extra?: Record<string, string>;
-}
-
-/**
- * The authorization request's own parameters (§4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1,
- * OAuth 2.0 Form Post Response Mode), plus the provider's scope parameter. The client sets them;
- * extras (the provider file's authorizeParams, a page's opts.authorize) may not: an extra `state`
- * or `redirect_uri` would silently replace the one the flow is checked against. (`scope` is
- * reserved only where it carries the scopes: Slack's scopes go in user_scope, and `scope` is an
- * extra there.)
- */
-export const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'state',
-  'code_challenge',
-  'code_challenge_method',
-  'nonce',
-  'response_mode',
-]);
-
-/**
- * Names compare case-insensitively, without surrounding whitespace or control characters: servers
- * differ in how they read `STATE`, `Redirect_URI` or `response_type ` (trailing space), and one
- * that folds case or trims would take such an extra for the parameter the flow is checked against.
- */
-function parameterKey(name: string): string {
-  return name.replace(/^[\s\x00-\x1f\x7f]+|[\s\x00-\x1f\x7f]+$/g, '').toLowerCase();
-}
-
-function isReserved(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, name: string): boolean {
-  const key = parameterKey(name);
-  return PROTOCOL_PARAMETERS.has(key) || key === parameterKey(endpoint.scopeParam);
-}
-
-/** The extras that would override a protocol parameter (or the provider's scope parameter), as written. */
-export function reservedExtras(endpoint: Pick<AuthorizationEndpoint, 'scopeParam'>, extra: Record<string, string>): string[] {
-  return Object.keys(extra).filter((name) => isReserved(endpoint, name));
 }
 
 interface QueryHead {
@@ -117,15 +73,6 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   for (const [name, value] of new URLSearchParams(query)) merged.set(name, value);
   url.search = merged.toString();
   return url.toString();
-}
-
-export interface TokenEndpoint {
-  tokenUrl: string;
-  clientAuth: ClientAuthMethod;
-  tokenParams: Record<string, string>;
-  tokenHeaders: Record<string, string>;
-  tokenRequestBody: 'form' | 'json';
-  tokenResponse: TokenResponseRules;
 }
 
 /** §2.3.1: client_id and client_secret are form-urlencoded before they are joined for Basic. */

@@ -3,7 +3,7 @@
  * offers no protection once the authorization request leaks.
  */
 import { hash } from 'node:crypto';
-import { randomToken } from './random.js';
+import { randomToken } from '../util/random.js';
 
 export interface Pkce {
   /** code_verifier: 43–128 characters of [A-Z a-z 0-9 - . _ ~] (§4.1). */

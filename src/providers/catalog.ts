@@ -115,8 +115,19 @@ export async function loadCatalog(dirs: string | readonly string[] = CATALOG_DIR
   return { providers, files, broken };
 }
 
+/** A provider file that loaded: the description and where it was read. */
+export interface CatalogEntry {
+  spec: ProviderSpec;
+  file: string;
+}
+
 /** One catalog provider, or undefined when no folder has its file. A broken file is an error. */
 export async function findCatalogProvider(id: string, dirs: string | readonly string[] = CATALOG_DIR): Promise<ProviderSpec | undefined> {
+  return (await findCatalogEntry(id, dirs))?.spec;
+}
+
+/** One catalog provider and the file it was read from (the first folder that has it). */
+export async function findCatalogEntry(id: string, dirs: string | readonly string[] = CATALOG_DIR): Promise<CatalogEntry | undefined> {
   // providers/schema.json sits beside the providers but is not one.
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(id) || `${id}.json` === SCHEMA_FILE) return undefined;
   for (const dir of asList(dirs)) {
@@ -128,7 +139,7 @@ export async function findCatalogProvider(id: string, dirs: string | readonly st
       const first = entry.problems[0] as ProviderProblem;
       throw new ProviderConfigurationError(`${file}: ${first.path || '/'} ${first.message}`, { kind: 'provider-file' }, id);
     }
-    return entry;
+    return { spec: entry, file };
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
  * template filled.
  */
 import type { Keyset } from '../config/schema.js';
-import type { AuthorizationEndpoint, TokenEndpoint } from '../oauth/oauth2.js';
+import type { AuthorizationEndpoint, TokenEndpoint } from './endpoints.js';
 import { ProviderConfigurationError } from './errors.js';
 import type { EndpointAuth, OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
 import { fillTemplate, TemplateError } from './template.js';

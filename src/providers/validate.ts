@@ -7,7 +7,7 @@
 import { ProviderSpec } from './schema.js';
 import { compileValidator, type SchemaProblem } from '../util/json-schema.js';
 import { templateNames } from './template.js';
-import { reservedExtras } from '../oauth/oauth2.js';
+import { reservedExtras } from './endpoints.js';
 import { originFields, parseOriginPattern } from './token-origins.js';
 
 export type ProviderProblem = SchemaProblem;

@@ -16,7 +16,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { catalogIds, isProblem, readProviderFile } from './catalog.js';
+import { catalogIds, isProblem, readProviderFile, type CatalogEntry } from './catalog.js';
 import type { ProviderProblem } from './validate.js';
 import type { ProviderSpec } from './schema.js';
 
@@ -31,6 +31,8 @@ export type CatalogChange =
 export interface CatalogWatcher {
   /** The description served for `id`: the last good version read. */
   get(id: string): ProviderSpec | undefined;
+  /** The same, with the file it was read from. */
+  entry(id: string): CatalogEntry | undefined;
   /** Every id with a good version. */
   ids(): string[];
   /** Files that do not validate right now (each also reported as it broke). */
@@ -46,10 +48,7 @@ export interface WatchOptions {
 
 const SCHEMA_FILE = 'schema.json';
 
-interface Served {
-  spec: ProviderSpec;
-  file: string;
-}
+type Served = CatalogEntry;
 
 /**
  * Starts watching `dirs` (first folder wins for an id) and resolves once the watches are in place
@@ -156,6 +155,7 @@ export async function watchCatalog(
 
   return {
     get: (id) => served.get(id)?.spec,
+    entry: (id) => served.get(id),
     ids: () => [...served.keys()].sort(),
     problems: () => [...broken.entries()].map(([id, entry]) => ({ id, ...entry })),
     close() {

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { randomToken } from '../oauth/random.js';
+import { randomToken } from '../util/random.js';
 import { configError } from '../util/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
 import { dataDir } from '../vault/paths.js';

@@ -4,8 +4,8 @@
  * id_token (OIDC Core §3.1.3.7). Built from the facts the broker reports: lengths and methods,
  * never the values.
  */
-import type { FlowOutcome } from '../broker/outcome.js';
-import { base64urlEntropyBits } from '../oauth/random.js';
+import type { FlowOutcome } from '../oauth/outcome.js';
+import { base64urlEntropyBits } from '../util/random.js';
 import { IdTokenRejected } from '../oauth/oidc/id-token.js';
 
 export interface TraceCheck {

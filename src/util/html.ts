@@ -2,7 +2,7 @@
  * HTML the broker and the sandbox answer: every value escaped, one optional inline script allowed
  * by a per-response CSP nonce, nothing loaded from elsewhere.
  */
-import { randomToken } from '../oauth/random.js';
+import { randomToken } from './random.js';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {

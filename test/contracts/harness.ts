@@ -5,10 +5,11 @@
 import { afterEach, expect, vi } from 'vitest';
 import { buildBroker, type Broker } from '../../src/broker/app.js';
 import type { Completion } from '../../src/broker/flows.js';
-import type { FlowOutcome } from '../../src/broker/outcome.js';
-import { providerFor } from '../../src/broker/registry.js';
+import type { FlowOutcome } from '../../src/oauth/outcome.js';
+import { providerFor } from '../../src/registry/registry.js';
 import type { OauthdResult } from '../../src/broker/results.js';
-import { appRegistry, type BrokerApp, type BrokerDeps, type BrokerProvider } from '../../src/broker/types.js';
+import { appRegistry, type BrokerApp, type BrokerDeps } from '../../src/broker/types.js';
+import type { BrokerProvider } from '../../src/registry/types.js';
 import type { Keyset } from '../../src/config/schema.js';
 import { parseDomainRule } from '../../src/config/domains.js';
 import type { HttpClient } from '../../src/oauth/http.js';

@@ -2,8 +2,9 @@
 // the test ("acme", an OAuth 2 + OpenID-less provider whose token endpoint is a fake HttpClient),
 // a memory store with a controllable clock.
 import { buildBroker, type Broker } from '../../src/broker/app.js';
-import { providerFor } from '../../src/broker/registry.js';
-import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../src/broker/types.js';
+import { providerFor } from '../../src/registry/registry.js';
+import { appRegistry, type BrokerApp, type BrokerDeps } from '../../src/broker/types.js';
+import type { ProviderRegistry } from '../../src/registry/types.js';
 import { parseDomainRule } from '../../src/config/domains.js';
 import { secretsEqual } from '../../src/config/app-secret.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/oauth/http.js';

@@ -4,8 +4,9 @@
 // its own app — single use still atomic. On both stores: memory, and a real redis-server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBroker, type Broker } from '../../src/broker/app.js';
-import { providerFor } from '../../src/broker/registry.js';
-import { appRegistry, type BrokerApp, type ProviderRegistry } from '../../src/broker/types.js';
+import { providerFor } from '../../src/registry/registry.js';
+import { appRegistry, type BrokerApp } from '../../src/broker/types.js';
+import type { ProviderRegistry } from '../../src/registry/types.js';
 import { parseDomainRule } from '../../src/config/domains.js';
 import { secretsEqual } from '../../src/config/app-secret.js';
 import type { HttpClient } from '../../src/oauth/http.js';

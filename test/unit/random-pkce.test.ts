@@ -1,7 +1,7 @@
-// src/oauth/random.ts and src/oauth/pkce.ts: CSPRNG tokens and RFC 7636 S256.
+// src/util/random.ts and src/oauth/pkce.ts: CSPRNG tokens and RFC 7636 S256.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base64urlEntropyBits, RANDOM_BYTES, randomToken } from '../../src/oauth/random.js';
+import { base64urlEntropyBits, RANDOM_BYTES, randomToken } from '../../src/util/random.js';
 import { createPkce, isValidVerifier, s256 } from '../../src/oauth/pkce.js';
 
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -1,8 +1,8 @@
 // A keyset's client secret is read from the vault once per provider, not once per flow; a failed
 // read is not remembered. Providers are built once, however many flows ask at the same time.
 import { describe, expect, it } from 'vitest';
-import { configRegistry } from '../../src/broker/registry.js';
-import { findCatalogProvider } from '../../src/providers/catalog.js';
+import { configRegistry } from '../../src/registry/registry.js';
+import { findCatalogEntry } from '../../src/providers/catalog.js';
 import type { SecretBackend } from '../../src/vault/backend.js';
 
 function countingVault(values: Record<string, string>) {
@@ -57,7 +57,7 @@ describe('provider lookups', () => {
       vault: countingVault({}).vault,
       catalog: async (id) => {
         reads += 1;
-        return findCatalogProvider(id);
+        return findCatalogEntry(id);
       },
     });
     const [a, b] = await Promise.all([registry.get('github'), registry.get('github')]);
@@ -80,7 +80,7 @@ describe('provider lookups', () => {
           failNext = false;
           throw new Error('disk hiccup');
         }
-        return findCatalogProvider(id);
+        return findCatalogEntry(id);
       },
     });
     expect(await registry.get('github')).toBeUndefined();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { legacyAccountForSecret, resolveSecret, vaultAccountForSecret } from '../../src/config/secrets.js';
 import { appSecretAccount, legacyAppSecretAccount, loadAppSecret, storedAppSecret } from '../../src/config/app-secret.js';
-import { tokenAccount } from '../../src/vault/tokens.js';
+import { tokenAccount } from '../../src/tokens/store.js';
 import { FileBackend } from '../../src/vault/file.js';
 import { makeTempDir } from '../helpers/run-cli.js';
 import { caughtCliError } from './errors.js';

@@ -9,7 +9,7 @@ import { authorizationUrl, exchangeCode, refreshAccessToken, type TokenEndpoint 
 import { s256 } from '../../src/oauth/pkce.js';
 import { flowChecks } from '../../src/trace/checks.js';
 import type { Transcript } from '../../src/trace/transcript.js';
-import type { FlowSuccess } from '../../src/broker/outcome.js';
+import type { FlowSuccess } from '../../src/oauth/outcome.js';
 import { freePort } from '../helpers/ports.js';
 
 export interface ReceivedRequest {

@@ -7,7 +7,7 @@ import { flowChecks } from '../../src/trace/checks.js';
 import { createRedactor, redactionMarker } from '../../src/trace/redact.js';
 import { Transcript, type HttpEvent, type StepEvent, type TraceEvent } from '../../src/trace/transcript.js';
 import { flowError } from '../../src/util/errors.js';
-import type { FlowFacts } from '../../src/broker/outcome.js';
+import type { FlowFacts } from '../../src/oauth/outcome.js';
 import { CLIENT_ID, flowSecrets, leakForms, REDIRECT_URI, runTracedFlow, startTokenServer, type TokenServer } from './trace-fixture.js';
 
 const secrets = flowSecrets();

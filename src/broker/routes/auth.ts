@@ -14,8 +14,8 @@ import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import { deliverResult, errorResult } from '../results.js';
 import { isStoreError } from '../../store/store.js';
-import { reservedExtras } from '../../oauth/oauth2.js';
-import { isFlowError, type FlowError } from '../outcome.js';
+import { reservedExtras } from '../../providers/endpoints.js';
+import { isFlowError, type FlowError } from '../../oauth/outcome.js';
 import { startFailureStatus } from '../upstream.js';
 
 const StartQuery = Type.Object({

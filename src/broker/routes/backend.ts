@@ -11,7 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
-import { isFlowError } from '../outcome.js';
+import { isFlowError } from '../../oauth/outcome.js';
 import { refreshFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';

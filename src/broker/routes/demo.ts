@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseDomainRule } from '../../config/domains.js';
-import { randomToken } from '../../oauth/random.js';
+import { randomToken } from '../../util/random.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { html, jsonForScript, raw, renderPage, type Nonces } from '../../util/html.js';
 import type { AppRegistry, BrokerApp, BrokerDeps } from '../types.js';

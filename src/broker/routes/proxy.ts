@@ -19,11 +19,12 @@ import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { fetchProfile } from '../../oauth/profile.js';
 import type { HttpRequest } from '../../oauth/http.js';
 import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
-import { oauth1Signer } from '../flows.js';
-import { isFlowError } from '../outcome.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
+import { isFlowError } from '../../oauth/outcome.js';
 import { parseUrl } from '../caller.js';
 import { profileFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
-import type { BrokerApp, BrokerDeps, BrokerProvider } from '../types.js';
+import type { BrokerApp, BrokerDeps } from '../types.js';
+import type { BrokerProvider } from '../../registry/types.js';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 const MeQuery = Type.Object({ filter: Type.Optional(Type.String({ maxLength: 512 })) });

@@ -12,7 +12,7 @@ import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, locateConfig, newConfigPath, 
 import { normalizeDomain, originBlindRules, parseDomainRule } from '../../config/domains.js';
 import type { Config, Flow } from '../../config/schema.js';
 import { appSecretAccount } from '../../config/app-secret.js';
-import { randomToken } from '../../oauth/random.js';
+import { randomToken } from '../../util/random.js';
 import { openUserVault } from '../vault.js';
 import { describeBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';

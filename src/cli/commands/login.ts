@@ -20,19 +20,20 @@ import { deviceFlow } from '../login/device-flow.js';
 import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import type { FlowSuccess } from '../../broker/outcome.js';
+import type { FlowSuccess } from '../../oauth/outcome.js';
 import { fetchClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
+import { catalogDirs, findCatalogEntry } from '../../providers/catalog.js';
+import { findProvider, providerIds, unknownProvider } from '../../registry/find.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
+import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
 import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
-import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../vault/tokens.js';
 import { configError, usageError } from '../../util/errors.js';
-import { isFlowError } from '../../broker/outcome.js';
+import { isFlowError } from '../../oauth/outcome.js';
 import { hintFor } from '../errors.js';
 
 export interface LoginOptions {
@@ -161,8 +162,8 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
 
 /** Without the broker (device, client credentials), the same registry from the config. */
 async function providerRegistry(ctx: Context, config: Config | undefined, http: ReturnType<typeof fetchClient>, vault: () => Promise<SecretBackend>, dirs: string[]) {
-  const { configRegistry } = await import('../../broker/registry.js');
-  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogProvider(id, dirs) });
+  const { configRegistry } = await import('../../registry/registry.js');
+  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogEntry(id, dirs) });
 }
 
 /**
@@ -171,12 +172,12 @@ async function providerRegistry(ctx: Context, config: Config | undefined, http: 
  */
 async function requireKeyset(ctx: Context, config: Config | undefined, providerId: string, target: ConfigTarget, dirs: string[]): Promise<void> {
   if (config?.providers[providerId]) return;
-  if (await findCatalogProvider(providerId, dirs)) {
+  const keysets = config?.providers ?? {};
+  if (await findProvider(providerId, { keysets, catalog: (id) => findCatalogEntry(id, dirs) })) {
     if (!config) throw missingConfigError(target, ctx.cwd);
     throw configError(`${providerId} has no keyset in ${target.path}`, `add one: oauthd-cli providers add ${providerId} --client-id … --client-secret-env …`);
   }
-  const names = [...new Set([SANDBOX_ID, ...Object.keys(config?.providers ?? {}), ...(await catalogIds(dirs))])];
-  throw usageError(`unknown provider "${providerId}"`, unknownNameHint(providerId, names, 'oauthd-cli providers list shows them all'));
+  throw unknownProvider(providerId, await providerIds(keysets, dirs), 'oauthd-cli providers list shows them all');
 }
 
 /** The token response's deviations (always), and each security check of the flow (--verbose). */

@@ -7,9 +7,13 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
-import { describeRevoked, revocationEndpoint, revokeAtProvider } from './token-revoke.js';
-import { deleteToken, type StoredToken } from '../../vault/tokens.js';
+import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeRevoked } from '../render/stored-token.js';
+import { findStoredToken } from '../../tokens/find.js';
+import { profileFlag } from '../../tokens/hints.js';
+import { revocationEndpoint, revokeAtProvider } from '../../tokens/revoke.js';
+import { deleteToken, type StoredToken } from '../../tokens/store.js';
+import { describeStore } from '../../tokens/stores.js';
 import { CliError } from '../../util/errors.js';
 import { asCliError } from '../errors.js';
 

@@ -5,10 +5,11 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { findStoredToken, issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
 import { rows } from '../render/stored-token.js';
-import { oauth1Signer } from '../../broker/flows.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { fetchProfile, type Profile } from '../../oauth/profile.js';
+import { findStoredToken } from '../../tokens/find.js';
 
 export interface MeOptions extends TokenCommandOptions {
   json?: boolean;

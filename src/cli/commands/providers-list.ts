@@ -4,6 +4,7 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
+import { protocolsOf } from '../render/provider.js';
 import { locateConfig, missingConfigError, readConfig } from '../../config/load.js';
 import { catalogDirs, loadCatalog } from '../../providers/catalog.js';
 import type { ProviderSpec } from '../../providers/schema.js';
@@ -60,12 +61,4 @@ export async function run(ctx: Context, filter: string | undefined, options: Lis
   ui.info(`${shown.length} provider(s)${filter ? ` matching "${filter}"` : ''}; ● = configured${loaded ? ` in ${loaded.path}` : ''}`);
   // Without a file only the sandbox is configured: say where the file was looked for.
   if (!loaded) ui.info(`note: ${missingConfigError(target, ctx.cwd).message}; only the built-in sandbox is configured (oauthd-cli init makes the file)`);
-}
-
-export function protocolsOf(spec: ProviderSpec): string[] {
-  const protocols: string[] = [];
-  if (spec.oauth2) protocols.push('oauth2');
-  if (spec.oauth1) protocols.push('oauth1');
-  if (spec.oidc) protocols.push('openid');
-  return protocols;
 }

@@ -14,10 +14,11 @@ import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
-import { findStoredToken, issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
-import { oauth1Signer } from '../../broker/flows.js';
+import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
+import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { header as responseHeader, type HttpRequest, type HttpResponse } from '../../oauth/http.js';
+import { findStoredToken } from '../../tokens/find.js';
 import { flowError, usageError } from '../../util/errors.js';
 
 export interface RequestOptions extends TokenCommandOptions {

@@ -4,12 +4,11 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { listen, loopbackHosts } from '../listen.js';
 import { loadConfig } from '../../config/load.js';
 import { appFromConfig } from '../../broker/app-config.js';
-import { buildBroker } from '../../broker/app.js';
-import { configRegistry } from '../../broker/registry.js';
-import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
+import { composeBroker } from '../../compose/broker.js';
+import { listen, loopbackHosts } from '../../compose/listen.js';
+import { configRegistry } from '../../registry/registry.js';
 import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs } from '../../providers/catalog.js';
 import { watchCatalog } from '../../providers/watch.js';
@@ -43,8 +42,6 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const http = fetchClient();
   const store = await openStore(config.broker.store, ctx.env, vault);
   const app = await appFromConfig(config.app, ctx.env, vault);
-  let origin = '';
-  let allowedHosts = new Set<string>();
   const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) }) : undefined;
   const watcher = await watchCatalog(
     catalogDirs(ctx),
@@ -73,20 +70,17 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       vault,
       // The watcher's last good version of each file: an edit takes effect at the next flow, and a
       // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
-      catalog: async (id) => watcher.get(id),
-      ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
+      catalog: async (id) => watcher.entry(id),
     });
   // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.
   const live = reloadConfigOnChange({ ui, path, config, app, buildApp: (next) => appFromConfig(next, ctx.env, vault), buildProviders: registryFor });
   const registry = live.providers;
   const requests = options.quiet && !ctx.debug ? undefined : requestLog(ctx, options.log ?? 'pretty', ui.err);
-  const broker = await buildBroker({
+  const broker = await composeBroker({
     apps: live.apps,
     providers: registry,
     store,
     http,
-    publicOrigin: () => origin,
-    allowedHosts: () => allowedHosts,
     hintFor,
     ...(sandbox ? { sandbox, demo: true } : {}),
     ...(requests ? { log: requests.log } : {}),
@@ -94,9 +88,8 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
 
   const host = options.host ?? config.broker.host;
   const bound = await listen(broker.app, host, options.port ?? config.broker.port);
-  origin = config.broker.publicUrl ?? bound.origin;
-  allowedHosts = loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]);
-  await sandbox?.start(origin);
+  const origin = config.broker.publicUrl ?? bound.origin;
+  await broker.listening(origin, loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]));
 
   const providers = Object.keys(config.providers);
   // Ctrl-C and SIGTERM are taken before the banner says "Press Ctrl-C": whoever reads it may signal

@@ -5,9 +5,10 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { findStoredToken, issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
 import { claimRows, rows } from '../render/stored-token.js';
 import { introspectToken } from '../../oauth/introspect.js';
+import { findStoredToken } from '../../tokens/find.js';
 import { usageError } from '../../util/errors.js';
 
 export interface IntrospectOptions extends TokenCommandOptions {

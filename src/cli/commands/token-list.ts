@@ -4,10 +4,12 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, openTokenStores, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
+import type { TokenCommandOptions } from '../stored-token.js';
 import { shortExpiry, table, tokenScopes, tokenSummary, type TokenSummary } from '../render/stored-token.js';
+import { secondsLeft } from '../../tokens/expiry.js';
+import { listTokens, type StoredToken } from '../../tokens/store.js';
+import { describeStore, openTokenStores } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
-import { listTokens, type StoredToken } from '../../vault/tokens.js';
 
 export interface ListOptions extends TokenCommandOptions {
   json?: boolean;

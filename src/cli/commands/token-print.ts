@@ -9,9 +9,12 @@
 import { quote } from 'shell-quote';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeLeft, findStoredToken, isExpired, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
+import type { TokenCommandOptions } from '../stored-token.js';
+import { describeLeft } from '../render/stored-token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import type { StoredToken } from '../../vault/tokens.js';
+import { isExpired, secondsLeft } from '../../tokens/expiry.js';
+import { findStoredToken } from '../../tokens/find.js';
+import type { StoredToken } from '../../tokens/store.js';
 import { usageError } from '../../util/errors.js';
 
 export const PRINT_FORMATS = ['raw', 'header', 'env', 'json'] as const;

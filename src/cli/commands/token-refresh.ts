@@ -6,22 +6,14 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import {
-  describeRotation,
-  findStoredToken,
-  isExpired,
-  issuingProvider,
-  refreshStoredToken,
-  requireRefreshable,
-  secondsLeft,
-  warnDeviations,
-  tokenHttp,
-  type TokenCommandOptions,
-} from '../stored-token.js';
-import { describeExpiry } from '../render/stored-token.js';
+import { issuingProvider, warnDeviations, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeExpiry, describeRotation } from '../render/stored-token.js';
 import { formatDuration } from '../render/token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { saveToken } from '../../vault/tokens.js';
+import { isExpired, secondsLeft } from '../../tokens/expiry.js';
+import { findStoredToken } from '../../tokens/find.js';
+import { refreshStoredToken, requireRefreshable } from '../../tokens/refresh.js';
+import { saveToken } from '../../tokens/store.js';
 
 export interface RefreshOptions extends TokenCommandOptions {
   force?: boolean;

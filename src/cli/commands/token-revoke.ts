@@ -6,11 +6,13 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, findStoredToken, issuingProvider, profileFlag, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
-import type { BrokerProvider } from '../../broker/types.js';
-import type { HttpClient } from '../../oauth/http.js';
-import { revokeToken, type RevokeEndpoint, type TokenTypeHint } from '../../oauth/revoke.js';
-import { deleteToken, type StoredToken } from '../../vault/tokens.js';
+import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { describeRevoked } from '../render/stored-token.js';
+import { findStoredToken } from '../../tokens/find.js';
+import { profileFlag } from '../../tokens/hints.js';
+import { revocationEndpoint, revokeAtProvider } from '../../tokens/revoke.js';
+import { deleteToken } from '../../tokens/store.js';
+import { describeStore } from '../../tokens/stores.js';
 import { usageError } from '../../util/errors.js';
 
 export type RevokeOptions = TokenCommandOptions;
@@ -31,32 +33,4 @@ export async function run(ctx: Context, provider: string, options: RevokeOptions
   ui.success(`Revoked ${describeRevoked(revoked)} of ${provider} (profile ${stored.profile}) at ${endpoint.url}`);
   await deleteToken(vault, stored.provider, stored.profile);
   ui.success(`Deleted the local copy from ${describeStore(vault)}`);
-}
-
-export function revocationEndpoint(provider: BrokerProvider): RevokeEndpoint | undefined {
-  return provider.resolved.oauth2?.revoke;
-}
-
-/**
- * Revokes the refresh token, then the access token. RFC 7009 §2.1: revoking a refresh token SHOULD
- * also invalidate the access tokens of its grant, but a server need not, so the access token is
- * revoked too (§2.2: an already invalid token is no error). Endpoints of a provider's own shape
- * (a bearer-authenticated call, GitHub's access_token field) take the access token only.
- */
-export async function revokeAtProvider(http: HttpClient, provider: BrokerProvider, endpoint: RevokeEndpoint, stored: StoredToken): Promise<TokenTypeHint[]> {
-  const clientSecret = await provider.clientSecret();
-  const client = { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) };
-  const revoked: TokenTypeHint[] = [];
-  const rfc7009 = endpoint.auth !== 'bearer' && endpoint.tokenParam === 'token';
-  if (rfc7009 && stored.token.refresh_token !== undefined) {
-    await revokeToken(http, endpoint, client, stored.token.refresh_token, 'refresh_token');
-    revoked.push('refresh_token');
-  }
-  await revokeToken(http, endpoint, client, stored.token.access_token, 'access_token');
-  revoked.push('access_token');
-  return revoked;
-}
-
-export function describeRevoked(revoked: readonly TokenTypeHint[]): string {
-  return revoked.map((hint) => (hint === 'refresh_token' ? 'the refresh token' : 'the access token')).join(' and ');
 }

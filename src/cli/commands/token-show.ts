@@ -9,9 +9,12 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { describeStore, findStoredToken, idTokenVerifiedAt, secondsLeft, type TokenCommandOptions } from '../stored-token.js';
+import type { TokenCommandOptions } from '../stored-token.js';
 import { claimRows, describeExpiry, isoSeconds, relative, rows, tokenSummary, type TokenSummary } from '../render/stored-token.js';
-import type { StoredToken } from '../../vault/tokens.js';
+import { idTokenVerifiedAt, secondsLeft } from '../../tokens/expiry.js';
+import { findStoredToken } from '../../tokens/find.js';
+import type { StoredToken } from '../../tokens/store.js';
+import { describeStore } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
 export interface ShowOptions extends TokenCommandOptions {

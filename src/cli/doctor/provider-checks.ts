@@ -1,15 +1,13 @@
 /** The doctor's checks of each configured provider: description, parameters, secret, endpoints, discovery. */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import type { Keyset } from '../../config/schema.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { discover, isLoopback, metadataUrls } from '../../oauth/oidc/discovery.js';
-import { catalogIds, didYouMean, findCatalogProvider } from '../../providers/catalog.js';
-import { specFromMetadata } from '../../providers/discovered.js';
+import { catalogIds, didYouMean, findCatalogEntry } from '../../providers/catalog.js';
 import { resolveProvider, type ResolvedProvider } from '../../providers/resolve.js';
-import type { ProviderSpec } from '../../providers/schema.js';
+import { findProvider, type FoundProvider } from '../../registry/find.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { flowError } from '../../util/errors.js';
 import { failure, type CheckResult } from './report.js';
@@ -29,17 +27,16 @@ export async function providerChecks(
   const checks: CheckResult[] = [];
 
   // The description: a provider file (user folder, then the catalog), else the cached discovery document.
-  let spec: ProviderSpec | undefined;
-  let file: string | undefined;
+  let found: FoundProvider | undefined;
   try {
-    spec = await findCatalogProvider(id, dirs);
-    if (spec) file = await fileOf(id, dirs);
+    found = await findProvider(id, { keysets: { [id]: keyset }, catalog: (providerId) => findCatalogEntry(providerId, dirs) });
   } catch (error) {
     return [check('provider', failure({}, error))];
   }
   // As the broker's registry does: a keyset with a cached discovery document is an issuer provider.
   const origin = keyset.discovered ? 'issuer' : 'catalog';
-  if (!spec && keyset.discovered) spec = specFromMetadata(id, id, keyset.discovered);
+  const spec = found?.spec;
+  const file = found?.source.kind === 'file' ? found.source.file : undefined;
   if (!spec) {
     const suggestion = didYouMean(id, await catalogIds(dirs));
     return [
@@ -218,13 +215,4 @@ function remembering(http: HttpClient): { client: HttpClient; unreachable: () =>
     }
   };
   return { client, unreachable: () => networkError };
-}
-
-/** The file findCatalogProvider read: the first folder that has it. */
-async function fileOf(id: string, dirs: readonly string[]): Promise<string | undefined> {
-  for (const dir of dirs) {
-    const file = join(dir, `${id}.json`);
-    if (await stat(file).then((info) => info.isFile(), () => false)) return file;
-  }
-  return undefined;
 }

@@ -3,21 +3,20 @@
  * and the providers of oauthd.json (plus the sandbox when asked). Flows started by the CLI app end
  * in `outcome`, a promise the login awaits.
  */
-import { buildBroker } from '../../broker/app.js';
-import type { FlowOutcome } from '../../broker/outcome.js';
-import { configRegistry } from '../../broker/registry.js';
-import { sandboxBuiltin } from '../../broker/sandbox-provider.js';
-import { appRegistry, type BrokerApp, type BrokerDeps, type ProviderRegistry } from '../../broker/types.js';
+import { appRegistry, type BrokerApp, type BrokerDeps } from '../../broker/types.js';
+import { composeBroker } from '../../compose/broker.js';
+import { listen, loopbackHosts } from '../../compose/listen.js';
 import type { Config } from '../../config/schema.js';
 import type { HttpClient } from '../../oauth/http.js';
-import { randomToken } from '../../oauth/random.js';
-import { findCatalogProvider } from '../../providers/catalog.js';
+import type { FlowOutcome } from '../../oauth/outcome.js';
+import { findCatalogEntry } from '../../providers/catalog.js';
+import { configRegistry } from '../../registry/registry.js';
+import type { ProviderRegistry } from '../../registry/types.js';
 import { openSandbox } from '../../sandbox/server.js';
 import { sandboxDir } from '../../sandbox/state.js';
-import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { MemoryStore } from '../../store/memory.js';
+import { randomToken } from '../../util/random.js';
 import type { SecretBackend } from '../../vault/backend.js';
-import { listen, loopbackHosts } from '../listen.js';
 
 export interface LoginBroker {
   origin: string;
@@ -57,29 +56,23 @@ export interface LoginBrokerOptions {
 export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
   const store = new MemoryStore();
   const cliApp: BrokerApp = { key: randomToken(), name: 'oauthd-cli login', flow: 'cli', domains: [], refreshTokensToClient: true, codeTtlMs: 0 };
-  let origin = '';
-  let allowedHosts = new Set<string>();
   const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(options.env, options.platform) }) : undefined;
-  const providers = configRegistry({
-    keysets: options.config?.providers ?? {},
-    env: options.env,
-    http: options.http,
-    vault: options.vault,
-    catalog: (id) => findCatalogProvider(id, options.catalogDirs),
-    ...(sandbox ? { builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => origin)]]) } : {}),
-  });
 
   let settle: (outcome: FlowOutcome) => void = () => undefined;
   const outcome = new Promise<FlowOutcome>((resolve) => {
     settle = resolve;
   });
-  const { app, flows } = await buildBroker({
+  const { app, flows, providers, listening } = await composeBroker({
     apps: appRegistry([cliApp]),
-    providers,
+    providers: configRegistry({
+      keysets: options.config?.providers ?? {},
+      env: options.env,
+      http: options.http,
+      vault: options.vault,
+      catalog: (id) => findCatalogEntry(id, options.catalogDirs),
+    }),
     store,
     http: options.http,
-    publicOrigin: () => origin,
-    allowedHosts: () => allowedHosts,
     flowTtlMs: options.flowTtlMs,
     onCliOutcome: (result) => settle(result),
     ...(options.onStrayCallback ? { onStrayCallback: options.onStrayCallback } : {}),
@@ -93,15 +86,13 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
   };
   try {
     const bound = await listen(app, '127.0.0.1', options.port);
-    origin = bound.origin;
-    allowedHosts = loopbackHosts(bound.port);
-    await sandbox?.start(origin);
+    await listening(bound.origin, loopbackHosts(bound.port));
     const authorizationUrl = async (providerId: string, scopes?: string[]) => {
       const provider = await providers.get(providerId);
       if (!provider) throw new Error(`no provider ${providerId}`);
       return flows.start(cliApp, provider, { delivery: { mode: 'cli' }, ...(scopes ? { scopes } : {}) });
     };
-    return { origin, port: bound.port, cliKey: cliApp.key, providers, outcome, settle: (result) => settle(result), authorizationUrl, close };
+    return { origin: bound.origin, port: bound.port, cliKey: cliApp.key, providers, outcome, settle: (result) => settle(result), authorizationUrl, close };
   } catch (error) {
     await close();
     throw error;

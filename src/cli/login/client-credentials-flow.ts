@@ -1,8 +1,8 @@
 /**
  * `login --client-credentials`: a machine-to-machine token (RFC 6749 §4.4), no user and no browser.
  */
-import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
-import type { BrokerProvider } from '../../broker/types.js';
+import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
+import type { BrokerProvider } from '../../registry/types.js';
 import { clientCredentialsGrant } from '../../oauth/client-credentials.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { usageError } from '../../util/errors.js';

@@ -4,8 +4,8 @@
  * app's popup would; the CLI itself for the sandbox on a machine without a display; or a printed
  * URL, with the final redirected URL accepted back on stdin when the browser cannot reach us.
  */
-import type { FlowSuccess } from '../../broker/outcome.js';
-import type { BrokerProvider } from '../../broker/types.js';
+import type { FlowSuccess } from '../../oauth/outcome.js';
+import type { BrokerProvider } from '../../registry/types.js';
 import { autoApprove } from '../../sandbox/auto-approve.js';
 import { flowError, isCliError } from '../../util/errors.js';
 import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../../oauth/redirect-diagnosis.js';

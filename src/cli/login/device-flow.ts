@@ -4,9 +4,9 @@
  * For the sandbox with --auto-approve (or on a machine with no display and no $BROWSER, as the
  * code flow does), the CLI approves on the sandbox's verification pages itself while it polls.
  */
-import { checkIdToken } from '../../broker/id-token-check.js';
-import { directGrantFacts, type FlowSuccess } from '../../broker/outcome.js';
-import type { BrokerProvider } from '../../broker/types.js';
+import { checkIdToken } from '../../registry/id-token-check.js';
+import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
+import type { BrokerProvider } from '../../registry/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { autoApproveDevice } from '../../sandbox/auto-approve.js';

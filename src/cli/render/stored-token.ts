@@ -1,8 +1,13 @@
-/** How a kept token is described: its scopes, its expiry, decoded JWT claims, label/value rows. */
+/**
+ * How a kept token is described: its scopes, its expiry, what a refresh or a revocation did, decoded
+ * JWT claims, label/value rows.
+ */
 import type { ChalkInstance } from 'chalk';
+import type { TokenTypeHint } from '../../oauth/revoke.js';
+import { secondsLeft } from '../../tokens/expiry.js';
+import type { Rotation } from '../../tokens/refresh.js';
+import type { StoredToken } from '../../tokens/store.js';
 import type { SecretBackend } from '../../vault/backend.js';
-import type { StoredToken } from '../../vault/tokens.js';
-import { describeLeft, secondsLeft } from '../stored-token.js';
 import { formatDuration } from './token.js';
 
 /** The scopes granted (the token response's `scope`), else those asked for. */
@@ -57,6 +62,27 @@ export function shortExpiry(stored: StoredToken, now = Date.now()): string {
   const left = secondsLeft(stored, now);
   if (left === undefined) return 'unknown';
   return left > 0 ? `in ${formatDuration(left)}` : describeLeft(left);
+}
+
+/** "expired 3 min ago" / "expires in 20 s". */
+export function describeLeft(seconds: number): string {
+  return seconds <= 0 ? `expired ${formatDuration(-seconds)} ago` : `expires in ${formatDuration(seconds)}`;
+}
+
+export function describeRotation(rotation: Rotation): string {
+  switch (rotation) {
+    case 'rotated':
+      return 'the provider rotated the refresh token: the new one is saved, the old one may no longer work';
+    case 'unchanged':
+      return 'the same refresh token came back (not rotated)';
+    case 'kept':
+      return 'no refresh token came back; the old one is kept and stays valid (RFC 6749 §6)';
+  }
+}
+
+/** "the refresh token and the access token". */
+export function describeRevoked(revoked: readonly TokenTypeHint[]): string {
+  return revoked.map((hint) => (hint === 'refresh_token' ? 'the refresh token' : 'the access token')).join(' and ');
 }
 
 export function isoSeconds(iso: string): string {

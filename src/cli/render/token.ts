@@ -1,6 +1,6 @@
 /** How a token looks on stdout: readable by default, the full token response with --json. */
 import type { ChalkInstance } from 'chalk';
-import type { FlowSuccess } from '../../broker/outcome.js';
+import type { FlowSuccess } from '../../oauth/outcome.js';
 import { shorten } from '../ui.js';
 
 export function renderLoginResult(result: FlowSuccess, providerName: string, savedTo: string | undefined, color: ChalkInstance): string {

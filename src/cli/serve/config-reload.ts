@@ -4,14 +4,15 @@
  * reported with every problem and the last good config keeps serving; what cannot change in a
  * running broker (its address, its store) is reported as "restart to apply".
  *
- * The broker reads its apps and providers through registries at every request
- * (src/broker/types.ts), so swapping is replacing what these registries delegate to: a flow that
+ * The broker reads its apps and providers through registries at every request (src/broker/types.ts,
+ * src/registry/types.ts), so swapping is replacing what these registries delegate to: a flow that
  * starts after the save sees the new config, the refusal page names the whitelist now in force.
  */
 import type { Config } from '../../config/schema.js';
 import { formatProblem } from '../../config/load.js';
 import { watchConfigFile, type ConfigFileState } from '../../config/watch.js';
-import { appRegistry, type AppRegistry, type BrokerApp, type ProviderRegistry } from '../../broker/types.js';
+import { appRegistry, type AppRegistry, type BrokerApp } from '../../broker/types.js';
+import type { ProviderRegistry } from '../../registry/types.js';
 import type { SchemaProblem } from '../../util/json-schema.js';
 import type { Ui } from '../ui.js';
 

@@ -6,7 +6,7 @@
 import { validateIdToken } from '../oauth/oidc/id-token.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { TokenRejectedError } from '../oauth/errors.js';
-import type { FlowSuccess } from './outcome.js';
+import type { FlowSuccess } from '../oauth/outcome.js';
 import type { OpenIdRuntime } from './types.js';
 
 export interface IdTokenExpectation {

@@ -1,36 +1,28 @@
 /**
- * The providers a broker serves: keysets from oauthd.json joined with their descriptions (catalog
- * file, cached discovery document, or the sandbox). Secrets are resolved when a flow needs them,
- * OpenID metadata and key sets are fetched once and cached.
+ * The providers a broker, `login` or a token command uses: keysets from oauthd.json joined with
+ * their descriptions (catalog file, cached discovery document, or the sandbox). Secrets are
+ * resolved when a flow needs them, OpenID metadata and key sets are fetched once and cached.
  */
 import { createRemoteJWKSet, customFetch } from 'jose';
 import type { Keyset } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { HttpClient } from '../oauth/http.js';
 import { discover, type ServerMetadata } from '../oauth/oidc/discovery.js';
-import { findCatalogProvider } from '../providers/catalog.js';
-import { specFromMetadata } from '../providers/discovered.js';
+import { findCatalogEntry, type CatalogEntry } from '../providers/catalog.js';
 import { resolveProvider, type ProviderOrigin, type ResolvedProvider } from '../providers/resolve.js';
 import { fillTemplate } from '../providers/template.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { SecretBackend } from '../vault/backend.js';
+import { findProvider } from './find.js';
 import type { BrokerProvider, OpenIdRuntime, ProviderRegistry } from './types.js';
-
-export interface BuiltinProvider {
-  spec: () => ProviderSpec;
-  keyset: Keyset;
-  clientSecret: () => Promise<string | undefined>;
-}
 
 export interface RegistrySource {
   keysets: Readonly<Record<string, Keyset>>;
   env: Readonly<Record<string, string | undefined>>;
   http: HttpClient;
   vault: () => Promise<SecretBackend>;
-  /** Providers that exist without a keyset in the config (the sandbox, described once it listens). */
-  builtins?: Map<string, BuiltinProvider>;
-  /** Reads a catalog description; the default reads providers/<id>.json. */
-  catalog?: (id: string) => Promise<ProviderSpec | undefined>;
+  /** Reads a provider file; the default reads providers/<id>.json of the shipped catalog. */
+  catalog?: (id: string) => Promise<CatalogEntry | undefined>;
 }
 
 /**
@@ -113,11 +105,9 @@ function acceptedIssuers(resolved: ResolvedProvider, claims: Record<string, unkn
 
 export function configRegistry(source: RegistrySource): ProviderRegistry {
   const cache = new Map<string, Promise<BrokerProvider | undefined>>();
-  const readCatalog = source.catalog ?? ((id: string) => findCatalogProvider(id));
+  const catalog = source.catalog ?? ((id: string) => findCatalogEntry(id));
 
   async function build(id: string): Promise<BrokerProvider | undefined> {
-    const builtin = source.builtins?.get(id);
-    if (builtin) return providerFor(builtin.spec(), builtin.keyset, 'sandbox', builtin.clientSecret, source.http);
     const keyset = source.keysets[id];
     if (!keyset) return undefined;
     // Resolved once per provider (a keychain read is a D-Bus round trip; every exchange and every
@@ -132,13 +122,11 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
       });
       return resolving;
     };
-    if (keyset.discovered) {
-      const spec = (await readCatalog(id)) ?? specFromMetadata(id, id, keyset.discovered);
-      return providerFor(spec, keyset, 'issuer', secret, source.http, keyset.discovered);
-    }
-    const spec = await readCatalog(id);
-    if (!spec) return undefined;
-    return providerFor(spec, keyset, 'catalog', secret, source.http);
+    const found = await findProvider(id, { keysets: source.keysets, catalog });
+    if (!found) return undefined;
+    // A keyset with a cached discovery document is an issuer provider, even beside a provider file.
+    if (keyset.discovered) return providerFor(found.spec, keyset, 'issuer', secret, source.http, keyset.discovered);
+    return providerFor(found.spec, keyset, 'catalog', secret, source.http);
   }
 
   // The cache holds promises: every flow after the first gets the same settled promise (no new
@@ -163,7 +151,6 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
     },
     async list() {
       const specs: ProviderSpec[] = [];
-      for (const builtin of source.builtins?.values() ?? []) specs.push(builtin.spec());
       for (const id of Object.keys(source.keysets)) {
         const provider = await this.get(id).catch(() => undefined);
         if (provider) specs.push(provider.resolved.spec);

@@ -1,7 +1,10 @@
-/** The end of a flow, as the broker hands it to whoever started it. */
-import { ProtocolError, ProviderConfigurationError } from '../oauth/errors.js';
-import type { IdTokenCheck } from '../oauth/oidc/id-token.js';
-import type { Deviation, TokenSet } from '../oauth/token-response.js';
+/**
+ * The end of a flow, as whoever ran it (the broker, the device and client-credentials grants of
+ * `login`) hands it on: the token and the facts the hygiene checks read (src/trace/checks.ts).
+ */
+import { ProtocolError, ProviderConfigurationError } from './errors.js';
+import type { IdTokenCheck } from './oidc/id-token.js';
+import type { Deviation, TokenSet } from './token-response.js';
 import { CliError } from '../util/errors.js';
 
 /**

@@ -11,18 +11,18 @@
  * - Otherwise: one line naming the port and what to do.
  */
 import type { Socket } from 'node:net';
-import type { Context } from './context.js';
-import { loopbackHosts } from './listen.js';
-import { buildBroker } from '../broker/app.js';
-import { configRegistry } from '../broker/registry.js';
-import { sandboxBuiltin } from '../broker/sandbox-provider.js';
-import { appRegistry, type BrokerProvider } from '../broker/types.js';
+import { appRegistry } from '../broker/types.js';
 import type { HttpClient } from '../oauth/http.js';
+import { configRegistry } from '../registry/registry.js';
+import type { BrokerProvider } from '../registry/types.js';
 import { openSandbox, type Sandbox } from '../sandbox/server.js';
-import { SANDBOX_ID, SANDBOX_PATH } from '../sandbox/spec.js';
+import { SANDBOX_PATH } from '../sandbox/spec.js';
 import { sandboxDir } from '../sandbox/state.js';
 import { MemoryStore } from '../store/memory.js';
 import { configError } from '../util/errors.js';
+import { composeBroker } from './broker.js';
+import { loopbackHosts } from './listen.js';
+import { sandboxProvider } from './sandbox-provider.js';
 
 /** How long the check of a taken port may take. */
 const PROBE_TIMEOUT_MS = 3000;
@@ -36,19 +36,16 @@ interface SandboxAddress {
 }
 
 /** The issuing sandbox, running (here or in another process), as a provider the token commands use. */
-export async function issuingSandbox(ctx: Context, http: HttpClient, issuer: string | undefined, loginHint: string): Promise<BrokerProvider> {
+export async function issuingSandbox(
+  where: { env: Readonly<Record<string, string | undefined>>; platform: NodeJS.Platform },
+  http: HttpClient,
+  issuer: string | undefined,
+  loginHint: string,
+): Promise<BrokerProvider> {
   const address = sandboxAddress(issuer, loginHint);
-  const sandbox = await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) });
+  const sandbox = await openSandbox({ dir: sandboxDir(where.env, where.platform) });
   if (!(await startHere(sandbox, address))) await requireSameSandbox(sandbox, address);
-  const registry = configRegistry({
-    keysets: {},
-    env: ctx.env,
-    http,
-    vault: () => Promise.reject(new Error('the sandbox needs no vault')),
-    catalog: async () => undefined,
-    builtins: new Map([[SANDBOX_ID, sandboxBuiltin(sandbox, () => address.origin)]]),
-  });
-  return (await registry.get(SANDBOX_ID)) as BrokerProvider;
+  return sandboxProvider(sandbox, () => address.origin, http);
 }
 
 function sandboxAddress(issuer: string | undefined, loginHint: string): SandboxAddress {
@@ -71,15 +68,14 @@ function sandboxAddress(issuer: string | undefined, loginHint: string): SandboxA
 /** True when the sandbox now listens here; false when the port is taken. */
 async function startHere(sandbox: Sandbox, address: SandboxAddress): Promise<boolean> {
   const store = new MemoryStore();
-  const { app } = await buildBroker({
+  const broker = await composeBroker({
     apps: appRegistry([]),
     providers: configRegistry({ keysets: {}, env: {}, http: () => Promise.reject(new Error('unused')), vault: () => Promise.reject(new Error('unused')) }),
     store,
     http: () => Promise.reject(new Error('the sandbox makes no outbound request')),
-    publicOrigin: () => address.origin,
-    allowedHosts: () => loopbackHosts(address.port),
     sandbox,
   });
+  const { app } = broker;
   // The server lives exactly as long as the command: neither it nor its connections keep the
   // process running once the command has its answers (the command's own requests do, meanwhile).
   app.server.on('connection', (socket: Socket) => socket.unref());
@@ -92,7 +88,7 @@ async function startHere(sandbox: Sandbox, address: SandboxAddress): Promise<boo
     throw configError(`cannot start the sandbox on ${address.origin}: ${(error as Error).message}`, 'log in again on another port: oauthd-cli login sandbox --port 0');
   }
   app.server.unref();
-  await sandbox.start(address.origin);
+  await broker.listening(address.origin, loopbackHosts(address.port));
   return true;
 }
 

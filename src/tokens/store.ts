@@ -3,7 +3,7 @@
  * the normalized token response and what is needed to use, refresh and explain it later.
  */
 import type { TokenSet } from '../oauth/token-response.js';
-import type { SecretBackend } from './backend.js';
+import type { SecretBackend } from '../vault/backend.js';
 
 export const DEFAULT_PROFILE = 'default';
 

@@ -1,9 +1,10 @@
 // What a refresh does to a kept token (RFC 6749 §6, §5.1): the parts no real provider in the test
 // fixtures exercises (an answer without a refresh token, without scope, without expires_in).
 import { describe, expect, it } from 'vitest';
-import { isExpired, mergeRefreshed, idTokenVerifiedAt, EXPIRY_SKEW_SECONDS } from '../../src/cli/stored-token.js';
-import type { StoredToken } from '../../src/vault/tokens.js';
+import type { StoredToken } from '../../src/tokens/store.js';
 import type { TokenSet } from '../../src/oauth/token-response.js';
+import { isExpired, idTokenVerifiedAt, EXPIRY_SKEW_SECONDS } from '../../src/tokens/expiry.js';
+import { mergeRefreshed } from '../../src/tokens/refresh.js';
 
 const LOGIN_AT = Date.parse('2030-01-01T10:00:00Z');
 const REFRESH_AT = Date.parse('2030-01-01T11:30:00Z');

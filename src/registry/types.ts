@@ -1,0 +1,35 @@
+/**
+ * Providers at run time, as the broker, `login` and the token commands use them: a description
+ * joined with its keyset (./registry.ts), the client secret and the OpenID runtime read lazily.
+ */
+import type { JWTVerifyGetKey } from 'jose';
+import type { ServerMetadata } from '../oauth/oidc/discovery.js';
+import type { ResolvedProvider } from '../providers/resolve.js';
+import type { ProviderSpec } from '../providers/schema.js';
+
+/**
+ * A provider ready for flows and token calls: resolved endpoints plus what is fetched lazily. (Named
+ * for the broker, its first user; `login` and the token commands use the same.)
+ */
+export interface BrokerProvider {
+  resolved: ResolvedProvider;
+  clientSecret(): Promise<string | undefined>;
+  /** Issuer metadata and key set, for OpenID providers (discovered once, then cached). */
+  openid(): Promise<OpenIdRuntime | undefined>;
+}
+
+export interface OpenIdRuntime {
+  issuer: string;
+  /** Other iss values the provider file accepts, filled from the id_token's claims (multi-tenant). */
+  acceptIssuers(claims: Record<string, unknown>): string[];
+  metadata: Partial<ServerMetadata>;
+  keys: JWTVerifyGetKey;
+}
+
+export interface ProviderRegistry {
+  get(id: string): Promise<BrokerProvider | undefined>;
+  /** Drops what is cached for `id`, so the next flow reads its description again (hot reload). */
+  forget?(id: string): void;
+  /** Ids and descriptions the broker can serve (for /api/providers and error messages). */
+  list(): Promise<ProviderSpec[]>;
+}

@@ -1,0 +1,60 @@
+/**
+ * The provider that issued a kept token, joined again from oauthd.json and the provider file as
+ * `login` joined it; a token goes back only to the issuer that issued it.
+ */
+import { loadConfig } from '../config/load.js';
+import type { HttpClient } from '../oauth/http.js';
+import { catalogDirs, findCatalogEntry } from '../providers/catalog.js';
+import { configRegistry } from '../registry/registry.js';
+import type { BrokerProvider } from '../registry/types.js';
+import { SANDBOX_ID } from '../sandbox/spec.js';
+import type { SecretBackend } from '../vault/backend.js';
+import { configError } from '../util/errors.js';
+import type { TokenPlace } from './find.js';
+import { loginCommand } from './hints.js';
+import type { StoredToken } from './store.js';
+
+/** What finding the issuing provider needs besides the place. */
+export interface IssuerSources {
+  http: HttpClient;
+  /** Opens the vault that `keychain:` references point into (the CLI's says once when it is the file). */
+  vault: () => Promise<SecretBackend>;
+  /** The sandbox that issued a sandbox token, running here or elsewhere (src/compose/sandbox-runtime.ts). */
+  sandbox: (issuer: string | undefined, loginHint: string) => Promise<BrokerProvider>;
+}
+
+/**
+ * The provider that issued `stored`, as `login` built it. `action` ends "the token cannot be …"
+ * in errors. A sandbox token goes to the sandbox its issuer names (`sources.sandbox`).
+ */
+export async function issuingProvider(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
+  const id = stored.provider;
+  if (id === SANDBOX_ID) return sources.sandbox(stored.issuer, loginCommand(id, stored.profile));
+  const { config, path } = await loadConfig(place);
+  const dirs = catalogDirs(place);
+  const registry = configRegistry({
+    keysets: config.providers,
+    env: place.env,
+    http: sources.http,
+    vault: sources.vault,
+    catalog: (providerId) => findCatalogEntry(providerId, dirs),
+  });
+  const provider = await registry.get(id);
+  if (!provider) {
+    throw config.providers[id]
+      ? configError(`no provider file for ${id} (looked in ${dirs.join(', ')})`, 'restore the provider file, or add the provider again with providers add --issuer')
+      : configError(
+          `${id} has no keyset in ${path}, so the token cannot be ${action}`,
+          `run in the project that signed in, pass --config, or add the keyset again: oauthd-cli providers add ${id} --client-id …`,
+        );
+  }
+  // A token goes back only to the server that issued it: never send it to another issuer that took
+  // over the provider id (a changed --issuer, another project's keyset).
+  if (stored.issuer !== undefined && provider.resolved.issuer !== stored.issuer) {
+    throw configError(
+      `the ${id} token was issued by ${stored.issuer}, but ${id} in ${path} is ${provider.resolved.issuer ?? 'not that OpenID provider'}; the token is not sent there`,
+      `log in again: ${loginCommand(id, stored.profile)}`,
+    );
+  }
+  return provider;
+}

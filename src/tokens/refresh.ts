@@ -1,0 +1,142 @@
+/**
+ * Keeping a kept token usable: a refresh (RFC 6749 §6) when it has expired, its id_token checked
+ * again (OIDC Core §12.2), the result merged with what was kept and saved back where it was found.
+ */
+import type { HttpClient } from '../oauth/http.js';
+import { refreshAccessToken } from '../oauth/oauth2.js';
+import type { Deviation, TokenSet } from '../oauth/token-response.js';
+import { checkIdToken } from '../registry/id-token-check.js';
+import type { BrokerProvider } from '../registry/types.js';
+import { configError } from '../util/errors.js';
+import { TokenRejectedError } from '../oauth/errors.js';
+import { idTokenVerifiedAt, isExpired, secondsLeft } from './expiry.js';
+import type { LocatedToken } from './find.js';
+import { loginCommand } from './hints.js';
+import { saveToken, type StoredToken } from './store.js';
+
+/** Refused before any request: OAuth 1.0a credentials and tokens without a refresh token. */
+export function requireRefreshable(stored: StoredToken): string {
+  const id = stored.provider;
+  if (stored.token.token_secret !== undefined) {
+    throw configError(
+      `${id} uses OAuth 1.0a: its token credentials do not expire and have no refresh (RFC 5849 §2.3)`,
+      `they stay valid until revoked at ${id}; if they stopped working, log in again: ${loginCommand(id, stored.profile)}`,
+    );
+  }
+  if (stored.token.refresh_token === undefined) {
+    throw configError(
+      `the ${id} token (profile ${stored.profile}) came without a refresh token, so it cannot be refreshed`,
+      `log in again: ${loginCommand(id, stored.profile)} (some providers issue refresh tokens only with a scope such as offline_access, or a parameter such as access_type=offline)`,
+    );
+  }
+  return stored.token.refresh_token;
+}
+
+/**
+ * What happened to the refresh token: the provider issued another one (rotation, OAuth 2.0
+ * Security BCP §4.14.2), sent the same one back, or sent none and the old one was kept.
+ */
+export type Rotation = 'rotated' | 'unchanged' | 'kept';
+
+export interface Refreshed {
+  stored: StoredToken;
+  rotation: Rotation;
+  deviations: Deviation[];
+}
+
+/** RFC 6749 §6: trade the refresh token for a new access token. Nothing is saved here. */
+export async function refreshStoredToken(http: HttpClient, provider: BrokerProvider, stored: StoredToken, now: () => number = Date.now): Promise<Refreshed> {
+  const refreshToken = requireRefreshable(stored);
+  const oauth2 = provider.resolved.oauth2;
+  if (!oauth2) throw configError(`${provider.resolved.id} describes no OAuth 2 token endpoint`, 'fix its provider file');
+  const clientSecret = await provider.clientSecret();
+  const result = await refreshAccessToken(
+    http,
+    oauth2,
+    { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+    refreshToken,
+  );
+  const obtainedAt = now();
+  const verified = result.token.id_token !== undefined && (await verifyRefreshedIdToken(provider, stored, result.token, obtainedAt));
+  return { ...mergeRefreshed(stored, result.token, obtainedAt, verified), deviations: result.deviations };
+}
+
+/**
+ * OpenID Connect Core §12.2: an id_token from a refresh is checked as at login (signature, iss,
+ * aud, exp, at_hash; no nonce was sent) and must name the same subject. True when verified; false
+ * when no issuer is known and the login's id_token was not verified either.
+ */
+async function verifyRefreshedIdToken(provider: BrokerProvider, stored: StoredToken, fresh: TokenSet, obtainedAt: number): Promise<boolean> {
+  const openid = await provider.openid();
+  if (!openid && stored.subject !== undefined) {
+    throw new TokenRejectedError('the refresh brought an id_token, but no issuer is known to verify it', 'id_token_unverifiable');
+  }
+  const checked = await checkIdToken(fresh, openid, { clientId: provider.resolved.clientId, openidAsked: false, now: obtainedAt });
+  if (!checked) return false;
+  if (stored.subject !== undefined && checked.claims.sub !== stored.subject) {
+    throw new TokenRejectedError(
+      `the id_token of the refresh names the subject "${String(checked.claims.sub)}", not "${stored.subject}" (OIDC Core §12.2: it MUST be the same)`,
+      'id_token_sub',
+    );
+  }
+  return true;
+}
+
+/**
+ * The stored token after a refresh. RFC 6749 §6: the server MAY issue a new refresh token; when it
+ * does the client discards the old one, when it does not the old one stays valid and is kept.
+ * §5.1: a response without `scope` grants the scope asked, here the scope held before.
+ */
+export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedAt: number, idTokenVerified: boolean): { stored: StoredToken; rotation: Rotation } {
+  const token: TokenSet = { ...fresh, extra: { ...previous.token.extra, ...fresh.extra } };
+  let rotation: Rotation;
+  if (fresh.refresh_token === undefined) {
+    rotation = 'kept';
+    if (previous.token.refresh_token !== undefined) token.refresh_token = previous.token.refresh_token;
+  } else {
+    // Both values are ours; nothing learns from how long this comparison takes.
+    rotation = fresh.refresh_token === previous.token.refresh_token ? 'unchanged' : 'rotated';
+  }
+  if (fresh.scope === undefined && previous.token.scope !== undefined) token.scope = previous.token.scope;
+  // The login's id_token stays the record of the sign-in until a refresh brings another one.
+  if (fresh.id_token === undefined && previous.token.id_token !== undefined) token.id_token = previous.token.id_token;
+
+  const at = new Date(obtainedAt).toISOString();
+  const stored: StoredToken = {
+    version: 1,
+    provider: previous.provider,
+    profile: previous.profile,
+    token,
+    obtainedAt: at,
+    requestedScopes: previous.requestedScopes,
+  };
+  if (fresh.expires_in !== undefined) stored.expiresAt = new Date(obtainedAt + fresh.expires_in * 1000).toISOString();
+  if (previous.subject !== undefined) stored.subject = previous.subject;
+  if (previous.issuer !== undefined) stored.issuer = previous.issuer;
+  const verifiedAt = fresh.id_token !== undefined ? (idTokenVerified ? at : undefined) : idTokenVerifiedAt(previous);
+  if (verifiedAt !== undefined) stored.idTokenVerifiedAt = verifiedAt;
+  return { stored, rotation };
+}
+
+/** What usableToken did, for the command to say. */
+export type Usable =
+  /** Valid, of unknown lifetime, or OAuth 1.0a token credentials (they do not expire). */
+  | { kind: 'valid'; stored: StoredToken }
+  /** Expired (or about to), and there is no refresh token: it is tried as it is. */
+  | { kind: 'expired'; stored: StoredToken; secondsLeft: number }
+  /** Expired, refreshed, and saved back into the store it came from. */
+  | ({ kind: 'refreshed'; secondsLeft: number } & Refreshed);
+
+/**
+ * The stored token, refreshed first (and saved back) when it has expired and can be refreshed; an
+ * expired token without a refresh token is tried as it is.
+ */
+export async function usableToken(http: HttpClient, located: LocatedToken, provider: BrokerProvider): Promise<Usable> {
+  const { stored } = located;
+  if (!isExpired(stored) || stored.token.token_secret !== undefined) return { kind: 'valid', stored };
+  const left = secondsLeft(stored) as number;
+  if (stored.token.refresh_token === undefined) return { kind: 'expired', stored, secondsLeft: left };
+  const refreshed = await refreshStoredToken(http, provider, stored);
+  await saveToken(located.vault, refreshed.stored);
+  return { kind: 'refreshed', secondsLeft: left, ...refreshed };
+}
