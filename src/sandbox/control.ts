@@ -32,6 +32,10 @@ export function controlRoutes(faults: FaultSet): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+      if ((body as string).trim() === '') {
+        done(null, undefined);
+        return;
+      }
       try {
         done(null, JSON.parse(body as string) as unknown);
       } catch (error) {
