@@ -23,15 +23,22 @@ import type { FaultSet } from './faults.js';
 import { IdTokenForger, newSigningKey, type SigningKey } from './id-token-faults.js';
 import { endpointOf, isBackChannel, rewriteAuthorizationResponse, throughProvider, tokenEndpoint, transportFault, withClientAuthAsBasic } from './mock.js';
 import { anyUser, SCOPE_CLAIMS, USER_NAME, type SandboxUsers } from './users.js';
+import type { Lookalike, LookalikeRoute } from './lookalike.js';
+import { readBody, type CaughtAnswer } from './raw-exchange.js';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   Client: { prototype: { redirectUriAllowed(value: string): boolean } };
+  AccessToken: TokenModel;
+  RefreshToken: TokenModel;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   Grant: GrantConstructor;
   proxy: boolean;
+}
+interface TokenModel {
+  find(value: string): Promise<{ accountId?: string; destroy(): Promise<void> } | undefined>;
 }
 interface Interaction {
   uid: string;
@@ -69,6 +76,8 @@ export interface MockOptions {
   users?: SandboxUsers;
   /** Sign-in and consent happen by themselves; the authorization request redirects straight back. */
   autoApprove?: boolean;
+  /** Answer in the shape of this catalog provider (`sandbox --as`). */
+  lookalike?: Lookalike;
 }
 
 export interface Sandbox {
@@ -223,12 +232,28 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
           return;
         }
       }
+      const lookalike = options.lookalike;
       if (endpoint === 'token') {
-        await tokenEndpoint({ faults: options.faults, forger: forger as IdTokenForger, handler: run, rotateRefresh }, raw, response);
+        await tokenEndpoint(
+          {
+            faults: options.faults,
+            forger: forger as IdTokenForger,
+            handler: run,
+            rotateRefresh,
+            ...(lookalike
+              ? {
+                  translateRequest: (body: Buffer, headers: IncomingMessage['headers']) => lookalike.tokenRequest(body, headers),
+                  shapeAnswer: (answer: CaughtAnswer, request: { headers: IncomingMessage['headers'] }) => lookalike.tokenAnswer(answer, request, origin ?? ''),
+                }
+              : {}),
+          },
+          raw,
+          response,
+        );
         return;
       }
       if (endpoint === 'authorization' || endpoint === 'resume') {
-        await throughProvider(run, raw, response, (answer) => rewriteAuthorizationResponse(options.faults, answer));
+        await throughProvider(run, raw, response, (answer) => rewriteAuthorizationResponse(options.faults, answer, lookalike ? (url) => lookalike.authorizationResponse(url) : undefined));
         return;
       }
       if (endpoint === 'introspection' || endpoint === 'revocation' || endpoint === 'device-authorization') {
@@ -280,6 +305,110 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
       } catch {
         return undefined;
       }
+    }
+
+    if (mock?.lookalike) {
+      const lookalike = mock.lookalike;
+      await app.register(async (routes) => {
+        routes.removeAllContentTypeParsers();
+        routes.addContentTypeParser('*', (_request, _payload, done) => done(null));
+        for (const route of lookalike.routes) {
+          const handle = async (request: { raw: IncomingMessage; url: string }, reply: FastifyReply) => {
+            if (!handler) throw new Error('the sandbox is not started yet');
+            hijackWithHeaders(request.raw, reply);
+            await lookalikeRequest(mock, lookalike, route, request.raw as IncomingMessage & { originalUrl?: string }, reply.raw);
+          };
+          if (route.endpoint === 'api') routes.all(`${route.path}/*`, handle);
+          else routes.route({ method: route.method, url: route.path || '/', handler: handle });
+        }
+      });
+    }
+
+    /** oidc-provider's own paths for the look-alike's forwarded endpoints. */
+    const FORWARDED: Partial<Record<LookalikeRoute['endpoint'], string>> = {
+      token: '/token',
+      introspect: '/token/introspection',
+      device: '/device/auth',
+      discovery: '/.well-known/openid-configuration',
+      jwks: '/jwks',
+    };
+
+    /** A request to one of the look-alike's URLs (./lookalike.ts). */
+    async function lookalikeRequest(options: MockOptions, lookalike: Lookalike, route: LookalikeRoute, raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse): Promise<void> {
+      const url = new URL(raw.url ?? '/', 'http://sandbox.invalid');
+      if (route.endpoint === 'authorize') {
+        // The sandbox's own authorization endpoint, asked the standard way.
+        response.statusCode = 302;
+        response.setHeader('location', `${SANDBOX_PATH}/auth?${lookalike.authorizationQuery(url.searchParams).toString()}`);
+        response.end();
+        return;
+      }
+      const forwarded = FORWARDED[route.endpoint];
+      if (forwarded !== undefined) {
+        raw.url = `${forwarded}${url.search}`;
+        raw.originalUrl = `${SANDBOX_PATH}${raw.url}`;
+        await mockForward(options, raw, response);
+        return;
+      }
+      // The profile, the API and the revocation are the look-alike's own: the token where the
+      // description sends it, looked up in oidc-provider's records.
+      if (await transportFault(options.faults, raw, response)) return;
+      const body = await readBody(raw, 64 * 1024);
+      if (route.endpoint === 'revoke') {
+        const value = revokedToken(lookalike, raw, url.searchParams, body === 'too-large' ? Buffer.alloc(0) : body);
+        const provider = requireProvider();
+        for (const model of [provider.AccessToken, provider.RefreshToken]) {
+          const found = value ? await model.find(value) : undefined;
+          if (found) await found.destroy();
+        }
+        sendJson(response, 200, {});
+        return;
+      }
+      const value = lookalike.accessToken(raw.headers, url.searchParams);
+      const token = value ? await requireProvider().AccessToken.find(value) : undefined;
+      const claims = token?.accountId ? users.claims(token.accountId) : undefined;
+      if (!claims) {
+        response.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+        sendJson(response, 401, { error: 'invalid_token', error_description: 'the access token is unknown, expired or revoked, or not where this provider expects it' });
+        return;
+      }
+      if (route.endpoint === 'profile') {
+        sendJson(response, 200, lookalike.profile(claims));
+        return;
+      }
+      sendJson(response, 200, {
+        method: raw.method,
+        path: url.pathname.slice(route.path.length) || '/',
+        query: url.search,
+        body: body === 'too-large' || body.length === 0 ? null : body.toString('utf8'),
+        sub: claims.sub,
+      });
+    }
+
+    function sendJson(response: ServerResponse, status: number, value: unknown): void {
+      const body = Buffer.from(JSON.stringify(value));
+      response.statusCode = status;
+      response.setHeader('content-type', 'application/json; charset=utf-8');
+      response.setHeader('content-length', String(body.length));
+      response.end(body);
+    }
+
+    /** The token a revocation names: its form or JSON field (RFC 7009 "token", or the description's), else the bearer token. */
+    function revokedToken(lookalike: Lookalike, raw: IncomingMessage, query: URLSearchParams, body: Buffer): string | undefined {
+      const param = lookalike.spec.oauth2?.revoke?.tokenParam ?? 'token';
+      const text = body.toString('utf8');
+      let fromBody: unknown;
+      if (text.trim().startsWith('{')) {
+        try {
+          fromBody = (JSON.parse(text) as Record<string, unknown>)[param];
+        } catch {
+          fromBody = undefined;
+        }
+      } else {
+        fromBody = new URLSearchParams(text).get(param) ?? undefined;
+      }
+      if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
+      return query.get(param) ?? lookalike.accessToken(raw.headers, query);
     }
 
     // Everything else under /sandbox is oidc-provider itself, reading its own request bodies.
@@ -449,7 +578,19 @@ async function createProvider(
       BackchannelAuthenticationRequest: 600,
     },
   };
-  const provider = new Provider(issuer, configuration);
+  const lookalike = options.mock?.lookalike;
+  if (lookalike) {
+    // The description's scopes are known to oidc-provider (granted and echoed back), PKCE is
+    // required only where the provider requires it, refresh tokens only where it issues them.
+    const scopes = [...new Set([...SANDBOX_SCOPES, ...lookalike.scopes])];
+    Object.assign(configuration, {
+      scopes,
+      pkce: { methods: ['S256'], required: () => lookalike.pkceRequired },
+      issueRefreshToken: async () => lookalike.issuesRefreshTokens,
+      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' ') })),
+    });
+  }
+  const provider = new Provider(lookalike?.issuer ?? issuer, configuration);
   if (options.mock) {
     // RFC 8252 §7.3, for any app under test: any loopback redirect URI, any port, any path.
     const registered = provider.Client.prototype.redirectUriAllowed;

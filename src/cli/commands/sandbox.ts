@@ -13,6 +13,8 @@ import { startStandaloneSandbox } from '../../sandbox/standalone.js';
 import { sandboxDir } from '../../sandbox/state.js';
 import { anyUser, readUsersFile } from '../../sandbox/users.js';
 import { usageError } from '../../util/errors.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
+import { Lookalike } from '../../sandbox/lookalike.js';
 
 /** The standalone sandbox's port when none is given: the broker's default plus one. */
 export const DEFAULT_SANDBOX_PORT = 6285;
@@ -21,6 +23,8 @@ export interface SandboxCommandOptions {
   port?: number;
   fault?: string[];
   users?: string;
+  /** A catalog provider to look like. */
+  as?: string;
   json?: boolean;
   /** true: --auto-approve; false: --no-auto-approve; undefined: approve by itself when headless. */
   autoApprove?: boolean;
@@ -32,11 +36,12 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
   const users = options.users !== undefined ? await readUsersFile(options.users) : anyUser();
   // As `login sandbox` decides: with no display and no $BROWSER nobody could click through the pages.
   const autoApprove = options.autoApprove ?? !(hasDisplay(ctx) || Boolean(ctx.env.BROWSER));
+  const lookalike = options.as !== undefined ? await lookalikeOf(ctx, options.as) : undefined;
 
   const server = await startStandaloneSandbox({
     dir: sandboxDir(ctx.env, ctx.platform),
     port: options.port ?? DEFAULT_SANDBOX_PORT,
-    mock: { faults, users, autoApprove },
+    mock: { faults, users, autoApprove, ...(lookalike ? { lookalike } : {}) },
   });
 
   const stopped = new Promise<void>((resolve) => {
@@ -54,8 +59,11 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
 
   const discovery = `${server.issuer}/.well-known/openid-configuration`;
   const { clientId, clientSecret } = server.sandbox;
+  // A look-alike: each of the provider's origins and where the sandbox serves it.
+  const origins = lookalike ? Object.fromEntries([...lookalike.origins].map(([from, prefix]) => [from, `${server.origin}${prefix}`])) : undefined;
   if (options.json) {
-    ctx.stdout.write(`${JSON.stringify({ issuer: server.issuer, discovery, client_id: clientId, client_secret: clientSecret })}\n`);
+    const line = { issuer: server.issuer, discovery, client_id: clientId, client_secret: clientSecret, ...(lookalike ? { as: lookalike.id, origins } : {}) };
+    ctx.stdout.write(`${JSON.stringify(line)}\n`);
   } else {
     const active = faults.list().map((fault) => (fault.value !== undefined ? `${fault.fault}:${fault.value}` : fault.fault) + (fault.count ? ` (next ${fault.count})` : ''));
     ui.info(
@@ -68,6 +76,12 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
         '  redirect URIs  any loopback URI: http://127.0.0.1, localhost or [::1], any port and path (RFC 8252 §7.3)',
         `  users          ${users.names ? `${users.names.join(', ')} (from ${options.users})` : 'anyone: any user name signs in'}`,
         `  sign-in        ${autoApprove ? `approved by itself, as the login_hint or "${users.defaultUser}" (--no-auto-approve shows the pages)` : 'the sandbox\'s pages in the browser (--auto-approve skips them)'}`,
+        ...(lookalike && origins
+          ? [
+              `  looks like     ${lookalike.spec.name} (${lookalike.id}): point the app's URLs for it here:`,
+              ...Object.entries(origins).map(([from, to]) => `                   ${from}  →  ${to}`),
+            ]
+          : []),
         `  faults         ${active.length > 0 ? active.join(', ') : 'none'}`,
         `  control        curl -X POST ${server.origin}${CONTROL_PATH} -H 'content-type: application/json' -d '{"fault":"html-502","count":1}'`,
         'Press Ctrl-C to stop.',
@@ -75,6 +89,13 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
     );
   }
   await stopped;
+}
+
+async function lookalikeOf(ctx: Context, id: string): Promise<Lookalike> {
+  const dirs = catalogDirs(ctx);
+  const spec = await findCatalogProvider(id, dirs);
+  if (!spec) throw usageError(`--as: no provider "${id}" in the catalog`, unknownNameHint(id, await catalogIds(dirs), 'oauthd-cli providers list shows them'));
+  return new Lookalike(spec);
 }
 
 function parseFaults(values: string[]): FaultRequest[] {
