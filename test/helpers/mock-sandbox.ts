@@ -12,6 +12,8 @@ export interface MockSandbox {
   home: string;
   env: Record<string, string>;
   stderr(): string;
+  /** The JSON line as printed. */
+  line(): string;
   /** POST {issuer}/_control/faults; returns the status and the JSON answer. */
   fault(body: unknown, init?: { contentType?: string; raw?: string }): Promise<{ status: number; json: Record<string, unknown> }>;
   /** GET {issuer}/_control/faults. */
@@ -58,6 +60,7 @@ export async function startMockSandbox(args: string[] = [], options: { env?: Rec
     });
   });
   const issuer = line.issuer as string;
+  const printed = stdout.slice(0, stdout.indexOf('\n'));
   const control = `${issuer}/_control/faults`;
   return {
     issuer,
@@ -67,6 +70,7 @@ export async function startMockSandbox(args: string[] = [], options: { env?: Rec
     home,
     env,
     stderr: () => stderr,
+    line: () => printed,
     async fault(body, init = {}) {
       const response = await fetch(control, {
         method: 'POST',

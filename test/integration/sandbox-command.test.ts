@@ -63,6 +63,26 @@ describe('sandbox --json', () => {
   });
 });
 
+describe('sandbox --as', () => {
+  it('adds the look-alike and where each of its origins is served to the JSON line', async () => {
+    const sandbox = await startMockSandbox(['--as', 'github']);
+    try {
+      const origin = new URL(sandbox.issuer).origin;
+      const line = JSON.parse(sandbox.line()) as Record<string, unknown>;
+      expect(line).toMatchObject({ as: 'github', origins: { 'https://github.com': `${origin}/sandbox/github.com`, 'https://api.github.com': `${origin}/sandbox/api.github.com` } });
+      // GitHub's token endpoint, at its own path, answering form-encoded unless asked for JSON.
+      const token = await fetch(`${origin}/sandbox/github.com/login/oauth/access_token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sandbox.clientId, client_secret: sandbox.clientSecret }),
+      });
+      expect(token.status).toBe(200);
+      expect(token.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
+
 describe('sandbox without --json', () => {
   it('shows the issuer, the client and how to switch faults on stderr, nothing on stdout', async () => {
     const home = (await makeTempDir()).path;
@@ -107,6 +127,13 @@ describe('sandbox refuses bad input with one line and exit 2', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/^hint: \S/m);
     expect(result.stdout).toBe('');
+  });
+
+  it('--as a provider that is not in the catalog', async () => {
+    const result = await runCli(['sandbox', '--port', '0', '--as', 'slak']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: --as: no provider "slak" in the catalog$/m);
+    expect(result.stderr).toMatch(/^hint: .*slack/m);
   });
 
   it('a users file that is not an object of claims', async () => {
