@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
 import { RequestBudget } from './request-budget.js';
+import { SECURITY_HEADERS } from '../util/headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -111,15 +112,9 @@ function pathOf(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
-// Every answer: not cached (RFC 9111 §5.2.2.5; the seed), no Referer leaving a broker page (codes
-// and states must not travel in one), no MIME sniffing. Pages add their CSP and X-Frame-Options
+// Every answer: the security headers (src/util/headers.ts). Pages add their CSP and X-Frame-Options
 // (sendPage), token responses add Pragma (RFC 6749 §5.1, routes/backend.ts): a redirect, most of
 // the broker's traffic, has no page to frame and no token for an HTTP/1.0 cache to keep.
-const SECURITY_HEADERS = {
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-};
 
 export interface Broker {
   app: FastifyInstance;

@@ -25,12 +25,30 @@ export async function autoApprove(startUrl: string, login = 'developer'): Promis
  * The device flow: from the verification URI (the complete one, which carries the code, when the
  * sandbox sent it) until the sandbox says the device is signed in.
  */
-export async function autoApproveDevice(verificationUrl: string, userCode: string, login = 'developer'): Promise<void> {
-  await drive(verificationUrl, { login, userCode, done: (_url, step) => step === 'device-done' });
+export async function autoApproveDevice(verificationUrl: string, userCode: string, login = 'developer', headers?: Record<string, string>): Promise<void> {
+  await drive(verificationUrl, { login, userCode, ...(headers ? { headers } : {}), done: (_url, step) => step === 'device-done' });
+}
+
+/**
+ * The sandbox approving an authorization request by itself (`sandbox --auto-approve`): the same
+ * user agent, started at the sandbox's own authorization endpoint (requests marked with
+ * `headers`, so the sandbox lets them through to its pages), until the redirect that leaves the
+ * sandbox: the authorization response, returned for the client's own request to follow.
+ */
+export async function approveAuthorizationRequest(authorizeUrl: string, login: string, headers: Record<string, string>): Promise<string> {
+  const sandbox = new URL(authorizeUrl);
+  const leaves = (url: URL) => url.origin !== sandbox.origin || !(url.pathname === SANDBOX_PATH || url.pathname.startsWith(`${SANDBOX_PATH}/`));
+  const response = await drive(authorizeUrl, { login, headers, leaves, done: () => false });
+  if (!response) throw new Error('the sign-in never redirected back to the client');
+  return response.toString();
 }
 
 interface Drive {
   login: string;
+  /** Headers of every request (the sandbox's own mark for its auto-approval). */
+  headers?: Record<string, string>;
+  /** When a redirect to `url` ends the drive: its URL is returned (the sandbox approving by itself). */
+  leaves?(url: URL): boolean;
   userCode?: string;
   /** True once the page at `url` (marked `step`, when it is one of the sandbox's) ends the drive. */
   done(url: URL, step: string | undefined): boolean;
@@ -41,7 +59,7 @@ interface Submission {
   fields: URLSearchParams;
 }
 
-async function drive(startUrl: string, options: Drive): Promise<void> {
+async function drive(startUrl: string, options: Drive): Promise<URL | undefined> {
   const jar = new CookieJar();
   const origin = new URL(startUrl).origin;
   let url = new URL(startUrl);
@@ -56,6 +74,7 @@ async function drive(startUrl: string, options: Drive): Promise<void> {
       redirect: 'manual',
       signal: AbortSignal.timeout(10_000),
       headers: {
+        ...options.headers,
         ...(cookie ? { cookie } : {}),
         ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
@@ -66,12 +85,16 @@ async function drive(startUrl: string, options: Drive): Promise<void> {
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       url = new URL(location, url);
+      if (options.leaves?.(url)) {
+        await response.body?.cancel();
+        return url;
+      }
       body = undefined;
       continue;
     }
     const page = await response.text();
     const marker = /data-sandbox-step="([a-z-]+)"/.exec(page)?.[1];
-    if (options.done(url, marker)) return;
+    if (options.done(url, marker)) return undefined;
     const next = nextSubmission(page, marker, url, options);
     if (!next) throw new Error(`the sandbox answered an unexpected page (HTTP ${response.status} at ${url.pathname}${marker === 'message' ? `: ${pageText(page)}` : ''})`);
     ({ url, fields: body } = next);

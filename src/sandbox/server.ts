@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { JWK } from 'jose';
 import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
@@ -16,14 +17,28 @@ import { loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
+import { approveAuthorizationRequest, autoApproveDevice } from './auto-approve.js';
+import { controlRoutes } from './control.js';
+import type { FaultSet } from './faults.js';
+import { IdTokenForger, newSigningKey, type SigningKey } from './id-token-faults.js';
+import { endpointOf, isBackChannel, rewriteAuthorizationResponse, throughProvider, tokenEndpoint, transportFault, withClientAuthAsBasic } from './mock.js';
+import { anyUser, SCOPE_CLAIMS, USER_NAME, type SandboxUsers } from './users.js';
+import type { Lookalike, LookalikeRoute } from './lookalike.js';
+import { readBody, type CaughtAnswer } from './raw-exchange.js';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  Client: { prototype: { redirectUriAllowed(value: string): boolean } };
+  AccessToken: TokenModel;
+  RefreshToken: TokenModel;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   Grant: GrantConstructor;
   proxy: boolean;
+}
+interface TokenModel {
+  find(value: string): Promise<{ accountId?: string; destroy(): Promise<void> } | undefined>;
 }
 interface Interaction {
   uid: string;
@@ -49,6 +64,20 @@ export interface SandboxOptions {
   /** Behaviour switches for tests and fault drills; all off by default. */
   rotateRefreshTokens?: boolean;
   accessTokenTtlSeconds?: number;
+  /** The sandbox as a mock identity provider (the `sandbox` command); never for serve or login. */
+  mock?: MockOptions;
+}
+
+/** What makes the sandbox a mock identity provider for an app's tests. */
+export interface MockOptions {
+  /** The faults in force; the control endpoint switches them at run time. */
+  faults: FaultSet;
+  /** Who may sign in (default: anyone). */
+  users?: SandboxUsers;
+  /** Sign-in and consent happen by themselves; the authorization request redirects straight back. */
+  autoApprove?: boolean;
+  /** Answer in the shape of this catalog provider (`sandbox --as`). */
+  lookalike?: Lookalike;
 }
 
 export interface Sandbox {
@@ -89,9 +118,33 @@ function hijackWithHeaders(request: IncomingMessage, reply: FastifyReply): void 
 /** Opens the sandbox kept in `options.dir` (creating its keys on first use). */
 export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   const keys = await loadSandboxKeys(options.dir);
+  const mock = options.mock;
+  const users = mock?.users ?? anyUser();
   let provider: OidcProvider | undefined;
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let issuer: string | undefined;
+  let origin: string | undefined;
+  // The key id_tokens are signed with: the stored one, or a new one after rotate-keys (kept in
+  // memory only: clearing the fault brings the stored key back).
+  let signingKey: JWK & { kid: string } = keys.signingKey;
+  const currentKey = (): SigningKey => ({ kid: signingKey.kid, privateJwk: signingKey });
+  const forger = mock ? await IdTokenForger.create(currentKey) : undefined;
+  /** Requests whose refresh token rotates (refresh-reuse-revokes). */
+  const rotateRefresh = new WeakSet<IncomingMessage>();
+  /** Marks the sandbox's own requests while it approves by itself (they see its pages). */
+  const approvalMark = randomToken(16);
+  const APPROVAL_HEADER = 'x-oauthd-sandbox-approval';
+
+  const restart = async () => {
+    if (!issuer || !origin) return;
+    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh);
+    handler = provider.callback();
+  };
+  mock?.faults.onChange(async ({ fault, on }) => {
+    if (fault !== 'rotate-keys') return;
+    signingKey = on ? await newSigningKey() : keys.signingKey;
+    await restart();
+  });
 
   const requireProvider = (): OidcProvider => {
     if (!provider) throw new Error('the sandbox is not started yet');
@@ -99,6 +152,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+    if (mock) await app.register(controlRoutes(mock.faults));
     // The sign-in and consent pages: our own, small and escaped.
     await app.register(async (pages) => {
       // The broker registers the form parser at its root; a sandbox mounted elsewhere brings its own.
@@ -107,14 +161,20 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         const oidc = requireProvider();
         const details = await oidc.interactionDetails(request.raw, reply.raw);
         const clientId = details.params.client_id ?? '';
+        if (mock?.faults.take('consent-denied')) {
+          return finishInteraction(request.raw, reply, { error: 'access_denied', error_description: 'The user denied the request (sandbox fault consent-denied).' }, false);
+        }
         return sendPage(reply, 200, (nonces) =>
           details.prompt.name === 'login' ? signInPage(details.uid, clientId, nonces) : consentPage(details.uid, clientId, requestedScopes(details), nonces),
         );
       });
       pages.post<{ Params: { uid: string }; Body: { login?: unknown } }>(`${SANDBOX_PATH}/interaction/:uid/login`, async (request, reply) => {
         const login = typeof request.body?.login === 'string' ? request.body.login.trim() : '';
-        if (!/^[A-Za-z0-9._@-]{1,64}$/.test(login)) {
+        if (!USER_NAME.test(login)) {
           return sendPage(reply, 400, (nonces) => errorPage('Use 1–64 letters, digits, dots, dashes, underscores or @ for the user name.', nonces));
+        }
+        if (!users.claims(login)) {
+          return sendPage(reply, 400, (nonces) => errorPage(`There is no user "${login}" here; sign in as one of: ${(users.names ?? []).join(', ')}.`, nonces));
         }
         await requireProvider().interactionDetails(request.raw, reply.raw);
         return finishInteraction(request.raw, reply, { login: { accountId: login } }, false);
@@ -153,6 +213,204 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
     }
 
+    /**
+     * The mock provider around oidc-provider (./mock.ts): transport faults on the back channel,
+     * the authorization request approved by the sandbox itself, the token endpoint's and the
+     * authorization response's faults.
+     */
+    async function mockForward(options: MockOptions, raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse): Promise<void> {
+      const run = handler as (req: IncomingMessage, res: ServerResponse) => void;
+      const endpoint = endpointOf(raw.url ?? '/');
+      const approving = raw.headers[APPROVAL_HEADER] === approvalMark;
+      if (isBackChannel(endpoint) && (await transportFault(options.faults, raw, response))) return;
+      if (endpoint === 'authorization' && options.autoApprove && !approving && raw.method === 'GET' && origin) {
+        const location = await approveBySelf(raw, origin);
+        if (location !== undefined) {
+          response.statusCode = 302;
+          response.setHeader('location', location);
+          response.end();
+          return;
+        }
+      }
+      const lookalike = options.lookalike;
+      if (endpoint === 'token') {
+        await tokenEndpoint(
+          {
+            faults: options.faults,
+            forger: forger as IdTokenForger,
+            handler: run,
+            rotateRefresh,
+            ...(lookalike
+              ? {
+                  translateRequest: (body: Buffer, headers: IncomingMessage['headers']) => lookalike.tokenRequest(body, headers),
+                  shapeAnswer: (answer: CaughtAnswer, request: { headers: IncomingMessage['headers'] }) => lookalike.tokenAnswer(answer, request, origin ?? ''),
+                }
+              : {}),
+          },
+          raw,
+          response,
+        );
+        return;
+      }
+      if (endpoint === 'authorization' || endpoint === 'resume') {
+        await throughProvider(run, raw, response, (answer) => rewriteAuthorizationResponse(options.faults, answer, lookalike ? (url) => lookalike.authorizationResponse(url) : undefined));
+        return;
+      }
+      if (endpoint === 'introspection' || endpoint === 'revocation' || endpoint === 'device-authorization') {
+        const normalized = await withClientAuthAsBasic(raw, response);
+        if (!normalized) return;
+        if (endpoint === 'device-authorization' && options.autoApprove) {
+          await throughProvider(run, normalized, response, (answer) => {
+            approveDeviceBySelf(answer.status, answer.body);
+            return answer;
+          });
+          return;
+        }
+        run(normalized, response);
+        return;
+      }
+      run(raw, response);
+    }
+
+    /** RFC 8628 §3.3 done by the sandbox itself: the user code entered and approved on its own pages. */
+    function approveDeviceBySelf(status: number, body: Buffer): void {
+      if (status !== 200) return;
+      let answer: { user_code?: unknown; verification_uri?: unknown; verification_uri_complete?: unknown };
+      try {
+        answer = JSON.parse(body.toString('utf8')) as typeof answer;
+      } catch {
+        return;
+      }
+      const page = typeof answer.verification_uri_complete === 'string' ? answer.verification_uri_complete : answer.verification_uri;
+      if (typeof page !== 'string' || typeof answer.user_code !== 'string') return;
+      // After the answer has gone: the client polls while the sandbox approves.
+      setImmediate(() => {
+        autoApproveDevice(page, answer.user_code as string, users.defaultUser, { [APPROVAL_HEADER]: approvalMark }).catch(() => undefined);
+      });
+    }
+
+    /**
+     * The authorization request approved by the sandbox (auto-approval): its own user agent signs
+     * in (the login_hint when it names a user who may sign in, else the default user) and
+     * consents, and the client's request is answered with the redirect back. Undefined when that
+     * fails (an unknown client, a wrong redirect_uri): the request then goes to oidc-provider,
+     * which shows why.
+     */
+    async function approveBySelf(raw: IncomingMessage & { originalUrl?: string }, selfOrigin: string): Promise<string | undefined> {
+      const url = new URL(raw.originalUrl ?? raw.url ?? '/', selfOrigin);
+      const hint = url.searchParams.get('login_hint') ?? '';
+      const login = USER_NAME.test(hint) && users.claims(hint) ? hint : users.defaultUser;
+      try {
+        return await approveAuthorizationRequest(url.toString(), login, { [APPROVAL_HEADER]: approvalMark });
+      } catch {
+        return undefined;
+      }
+    }
+
+    if (mock?.lookalike) {
+      const lookalike = mock.lookalike;
+      await app.register(async (routes) => {
+        routes.removeAllContentTypeParsers();
+        routes.addContentTypeParser('*', (_request, _payload, done) => done(null));
+        for (const route of lookalike.routes) {
+          const handle = async (request: { raw: IncomingMessage; url: string }, reply: FastifyReply) => {
+            if (!handler) throw new Error('the sandbox is not started yet');
+            hijackWithHeaders(request.raw, reply);
+            await lookalikeRequest(mock, lookalike, route, request.raw as IncomingMessage & { originalUrl?: string }, reply.raw);
+          };
+          if (route.endpoint === 'api') routes.all(`${route.path}/*`, handle);
+          else routes.route({ method: route.method, url: route.path || '/', handler: handle });
+        }
+      });
+    }
+
+    /** oidc-provider's own paths for the look-alike's forwarded endpoints. */
+    const FORWARDED: Partial<Record<LookalikeRoute['endpoint'], string>> = {
+      token: '/token',
+      introspect: '/token/introspection',
+      device: '/device/auth',
+      discovery: '/.well-known/openid-configuration',
+      jwks: '/jwks',
+    };
+
+    /** A request to one of the look-alike's URLs (./lookalike.ts). */
+    async function lookalikeRequest(options: MockOptions, lookalike: Lookalike, route: LookalikeRoute, raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse): Promise<void> {
+      const url = new URL(raw.url ?? '/', 'http://sandbox.invalid');
+      if (route.endpoint === 'authorize') {
+        // The sandbox's own authorization endpoint, asked the standard way.
+        response.statusCode = 302;
+        response.setHeader('location', `${SANDBOX_PATH}/auth?${lookalike.authorizationQuery(url.searchParams).toString()}`);
+        response.end();
+        return;
+      }
+      const forwarded = FORWARDED[route.endpoint];
+      if (forwarded !== undefined) {
+        raw.url = `${forwarded}${url.search}`;
+        raw.originalUrl = `${SANDBOX_PATH}${raw.url}`;
+        await mockForward(options, raw, response);
+        return;
+      }
+      // The profile, the API and the revocation are the look-alike's own: the token where the
+      // description sends it, looked up in oidc-provider's records.
+      if (await transportFault(options.faults, raw, response)) return;
+      const body = await readBody(raw, 64 * 1024);
+      if (route.endpoint === 'revoke') {
+        const value = revokedToken(lookalike, raw, url.searchParams, body === 'too-large' ? Buffer.alloc(0) : body);
+        const provider = requireProvider();
+        for (const model of [provider.AccessToken, provider.RefreshToken]) {
+          const found = value ? await model.find(value) : undefined;
+          if (found) await found.destroy();
+        }
+        sendJson(response, 200, {});
+        return;
+      }
+      const value = lookalike.accessToken(raw.headers, url.searchParams);
+      const token = value ? await requireProvider().AccessToken.find(value) : undefined;
+      const claims = token?.accountId ? users.claims(token.accountId) : undefined;
+      if (!claims) {
+        response.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+        sendJson(response, 401, { error: 'invalid_token', error_description: 'the access token is unknown, expired or revoked, or not where this provider expects it' });
+        return;
+      }
+      if (route.endpoint === 'profile') {
+        sendJson(response, 200, lookalike.profile(claims));
+        return;
+      }
+      sendJson(response, 200, {
+        method: raw.method,
+        path: url.pathname.slice(route.path.length) || '/',
+        query: url.search,
+        body: body === 'too-large' || body.length === 0 ? null : body.toString('utf8'),
+        sub: claims.sub,
+      });
+    }
+
+    function sendJson(response: ServerResponse, status: number, value: unknown): void {
+      const body = Buffer.from(JSON.stringify(value));
+      response.statusCode = status;
+      response.setHeader('content-type', 'application/json; charset=utf-8');
+      response.setHeader('content-length', String(body.length));
+      response.end(body);
+    }
+
+    /** The token a revocation names: its form or JSON field (RFC 7009 "token", or the description's), else the bearer token. */
+    function revokedToken(lookalike: Lookalike, raw: IncomingMessage, query: URLSearchParams, body: Buffer): string | undefined {
+      const param = lookalike.spec.oauth2?.revoke?.tokenParam ?? 'token';
+      const text = body.toString('utf8');
+      let fromBody: unknown;
+      if (text.trim().startsWith('{')) {
+        try {
+          fromBody = (JSON.parse(text) as Record<string, unknown>)[param];
+        } catch {
+          fromBody = undefined;
+        }
+      } else {
+        fromBody = new URLSearchParams(text).get(param) ?? undefined;
+      }
+      if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
+      return query.get(param) ?? lookalike.accessToken(raw.headers, query);
+    }
+
     // Everything else under /sandbox is oidc-provider itself, reading its own request bodies.
     await app.register(async (passthrough) => {
       passthrough.removeAllContentTypeParsers();
@@ -164,7 +422,11 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         const raw = request.raw as IncomingMessage & { originalUrl?: string };
         raw.originalUrl = raw.url;
         raw.url = (raw.url ?? '/').slice(SANDBOX_PATH.length) || '/';
-        handler(raw, reply.raw);
+        if (!mock) {
+          handler(raw, reply.raw);
+          return;
+        }
+        await mockForward(mock, raw, reply.raw);
       };
       passthrough.all(`${SANDBOX_PATH}/*`, forward);
       passthrough.all(SANDBOX_PATH, forward);
@@ -181,8 +443,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     },
     async start(brokerOrigin: string) {
       issuer = sandboxIssuer(brokerOrigin);
-      provider = await createProvider(issuer, brokerOrigin, keys, options);
-      handler = provider.callback();
+      origin = brokerOrigin;
+      if (mock?.faults.has('rotate-keys')) signingKey = await newSigningKey();
+      await restart();
     },
   };
 }
@@ -207,6 +470,15 @@ async function grantFor(oidc: OidcProvider, details: Interaction): Promise<Grant
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
+function isLoopbackRedirect(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname) && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where the sandbox's client (the broker) may be sent back. On loopback, RFC 8252 §7.3: the port
  * is left out of the comparison (oidc-provider does this for `application_type: native` and a
@@ -222,7 +494,15 @@ function redirectRegistration(brokerOrigin: string): { application_type: 'native
   return { application_type: 'web', redirect_uris: [`${brokerOrigin}/auth`] };
 }
 
-async function createProvider(issuer: string, brokerOrigin: string, keys: SandboxKeys, options: SandboxOptions): Promise<OidcProvider> {
+async function createProvider(
+  issuer: string,
+  brokerOrigin: string,
+  keys: SandboxKeys,
+  signingKey: JWK,
+  options: SandboxOptions,
+  users: SandboxUsers,
+  rotateRefresh: WeakSet<IncomingMessage>,
+): Promise<OidcProvider> {
   const { default: Provider } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
   };
@@ -234,7 +514,7 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
 
   const configuration = {
     adapter: fileAdapter(recordsDir(options.dir), issuer),
-    jwks: { keys: [keys.signingKey] },
+    jwks: { keys: [signingKey] },
     cookies: { keys: keys.cookieKeys },
     clients: [
       {
@@ -248,17 +528,12 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
       },
     ],
     scopes: SANDBOX_SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
-    findAccount: async (_ctx: unknown, id: string) => ({
-      accountId: id,
-      claims: async () => ({
-        sub: id,
-        name: `Sandbox User ${id}`,
-        preferred_username: id,
-        email: `${id}@sandbox.test`,
-        email_verified: true,
-      }),
-    }),
+    // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.
+    claims: { ...SCOPE_CLAIMS, openid: [...(SCOPE_CLAIMS.openid ?? []), ...users.extraClaims] },
+    findAccount: async (_ctx: unknown, id: string) => {
+      const claims = users.claims(id);
+      return claims ? { accountId: id, claims: async () => claims } : undefined;
+    },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${SANDBOX_PATH}/interaction/${interaction.uid}` },
     pkce: { methods: ['S256'], required: () => true },
     features: {
@@ -286,7 +561,7 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
       },
     },
     issueRefreshToken: async () => true,
-    rotateRefreshToken: () => options.rotateRefreshTokens === true,
+    rotateRefreshToken: (ctx: KoaContext) => options.rotateRefreshTokens === true || rotateRefresh.has(ctx.req),
     clientBasedCORS: () => false,
     renderError: async (ctx: KoaContext, out: { error?: string; error_description?: string }) =>
       send(ctx, (nonces) => messagePage('Sandbox error', `${out.error ?? 'error'}: ${out.error_description ?? ''}`, nonces)),
@@ -303,6 +578,25 @@ async function createProvider(issuer: string, brokerOrigin: string, keys: Sandbo
       BackchannelAuthenticationRequest: 600,
     },
   };
-  const provider = new Provider(issuer, configuration);
+  const lookalike = options.mock?.lookalike;
+  if (lookalike) {
+    // The description's scopes are known to oidc-provider (granted and echoed back), PKCE is
+    // required only where the provider requires it, refresh tokens only where it issues them.
+    const scopes = [...new Set([...SANDBOX_SCOPES, ...lookalike.scopes])];
+    Object.assign(configuration, {
+      scopes,
+      pkce: { methods: ['S256'], required: () => lookalike.pkceRequired },
+      issueRefreshToken: async () => lookalike.issuesRefreshTokens,
+      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' ') })),
+    });
+  }
+  const provider = new Provider(lookalike?.issuer ?? issuer, configuration);
+  if (options.mock) {
+    // RFC 8252 §7.3, for any app under test: any loopback redirect URI, any port, any path.
+    const registered = provider.Client.prototype.redirectUriAllowed;
+    provider.Client.prototype.redirectUriAllowed = function (this: unknown, value: string) {
+      return registered.call(this, value) || isLoopbackRedirect(value);
+    };
+  }
   return provider;
 }

@@ -33,11 +33,13 @@ export async function resolve(specifier, context, next) {
 const HEAVY = ['/node_modules/fastify/', '/node_modules/@inquirer/', '/node_modules/oidc-provider/', '/node_modules/jose/', '/node_modules/ajv/', '/dist/broker/', '/dist/sandbox/', '/dist/providers/catalog'];
 
 describe('startup', () => {
-  for (const args of [['--version'], ['--help'], ['login', '--help']]) {
+  for (const args of [['--version'], ['--help'], ['login', '--help'], ['sandbox', '--help']]) {
     it(`oauthd-cli ${args.join(' ')} loads none of the heavy modules`, async () => {
       const { code, modules } = await importedModules(args);
       expect(code).toBe(0);
-      for (const heavy of HEAVY) expect(modules.filter((url) => url.includes(heavy)), heavy).toEqual([]);
+      // The fault catalogue is data with no import of its own: `sandbox --help` lists it.
+      const loaded = modules.filter((url) => !url.endsWith('/dist/sandbox/fault-catalog.js'));
+      for (const heavy of HEAVY) expect(loaded.filter((url) => url.includes(heavy)), heavy).toEqual([]);
     });
   }
 

@@ -1,0 +1,108 @@
+/**
+ * `oauthd-cli sandbox`: the embedded OpenID provider on its own, as a mock identity provider for
+ * an app's tests: a ready client (any loopback redirect URI), fixed users with claims (--users),
+ * faults switched at start (--fault) and at run time (the control endpoint), sign-in approved by
+ * itself on a headless machine. Runs until Ctrl-C or SIGTERM.
+ */
+import type { Context } from '../context.js';
+import { hasDisplay } from '../environment.js';
+import { Ui } from '../ui.js';
+import { CONTROL_PATH } from '../../sandbox/control.js';
+import { FaultError, FaultSet, parseFaultArgument, type FaultRequest } from '../../sandbox/faults.js';
+import { startStandaloneSandbox } from '../../sandbox/standalone.js';
+import { sandboxDir } from '../../sandbox/state.js';
+import { anyUser, readUsersFile } from '../../sandbox/users.js';
+import { usageError } from '../../util/errors.js';
+import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
+import { Lookalike } from '../../sandbox/lookalike.js';
+
+/** The standalone sandbox's port when none is given: the broker's default plus one. */
+export const DEFAULT_SANDBOX_PORT = 6285;
+
+export interface SandboxCommandOptions {
+  port?: number;
+  fault?: string[];
+  users?: string;
+  /** A catalog provider to look like. */
+  as?: string;
+  json?: boolean;
+  /** true: --auto-approve; false: --no-auto-approve; undefined: approve by itself when headless. */
+  autoApprove?: boolean;
+}
+
+export async function run(ctx: Context, options: SandboxCommandOptions): Promise<void> {
+  const ui = new Ui(ctx);
+  const faults = new FaultSet(parseFaults(options.fault ?? []));
+  const users = options.users !== undefined ? await readUsersFile(options.users) : anyUser();
+  // As `login sandbox` decides: with no display and no $BROWSER nobody could click through the pages.
+  const autoApprove = options.autoApprove ?? !(hasDisplay(ctx) || Boolean(ctx.env.BROWSER));
+  const lookalike = options.as !== undefined ? await lookalikeOf(ctx, options.as) : undefined;
+
+  const server = await startStandaloneSandbox({
+    dir: sandboxDir(ctx.env, ctx.platform),
+    port: options.port ?? DEFAULT_SANDBOX_PORT,
+    mock: { faults, users, autoApprove, ...(lookalike ? { lookalike } : {}) },
+  });
+
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (!options.json) ui.info(`\n${signal}: stopping the sandbox…`);
+      void server.close().then(resolve, resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+
+  const discovery = `${server.issuer}/.well-known/openid-configuration`;
+  const { clientId, clientSecret } = server.sandbox;
+  // A look-alike: each of the provider's origins and where the sandbox serves it.
+  const origins = lookalike ? Object.fromEntries([...lookalike.origins].map(([from, prefix]) => [from, `${server.origin}${prefix}`])) : undefined;
+  if (options.json) {
+    const line = { issuer: server.issuer, discovery, client_id: clientId, client_secret: clientSecret, ...(lookalike ? { as: lookalike.id, origins } : {}) };
+    ctx.stdout.write(`${JSON.stringify(line)}\n`);
+  } else {
+    const active = faults.list().map((fault) => (fault.value !== undefined ? `${fault.fault}:${fault.value}` : fault.fault) + (fault.count ? ` (next ${fault.count})` : ''));
+    ui.info(
+      [
+        'oauthd-cli sandbox: a mock OpenID provider for your app\'s tests',
+        `  issuer         ${server.issuer}`,
+        `  discovery      ${discovery}`,
+        `  client id      ${clientId}`,
+        `  client secret  ${clientSecret}   (client_secret_basic or client_secret_post)`,
+        '  redirect URIs  any loopback URI: http://127.0.0.1, localhost or [::1], any port and path (RFC 8252 §7.3)',
+        `  users          ${users.names ? `${users.names.join(', ')} (from ${options.users})` : 'anyone: any user name signs in'}`,
+        `  sign-in        ${autoApprove ? `approved by itself, as the login_hint or "${users.defaultUser}" (--no-auto-approve shows the pages)` : 'the sandbox\'s pages in the browser (--auto-approve skips them)'}`,
+        ...(lookalike && origins
+          ? [
+              `  looks like     ${lookalike.spec.name} (${lookalike.id}): point the app's URLs for it here:`,
+              ...Object.entries(origins).map(([from, to]) => `                   ${from}  →  ${to}`),
+            ]
+          : []),
+        `  faults         ${active.length > 0 ? active.join(', ') : 'none'}`,
+        `  control        curl -X POST ${server.origin}${CONTROL_PATH} -H 'content-type: application/json' -d '{"fault":"html-502","count":1}'`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+  }
+  await stopped;
+}
+
+async function lookalikeOf(ctx: Context, id: string): Promise<Lookalike> {
+  const dirs = catalogDirs(ctx);
+  const spec = await findCatalogProvider(id, dirs);
+  if (!spec) throw usageError(`--as: no provider "${id}" in the catalog`, unknownNameHint(id, await catalogIds(dirs), 'oauthd-cli providers list shows them'));
+  return new Lookalike(spec);
+}
+
+function parseFaults(values: string[]): FaultRequest[] {
+  try {
+    return values.map((value) => parseFaultArgument(value));
+  } catch (error) {
+    if (error instanceof FaultError) throw usageError(`--fault: ${error.message}`, `oauthd-cli sandbox --help lists the faults and their values`);
+    throw error;
+  }
+}
