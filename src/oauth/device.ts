@@ -9,7 +9,7 @@ import { lowerCaseKeys } from '../util/headers.js';
 import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal, reportsFailure, type JsonObject } from './endpoint-response.js';
 import { InvalidResponseError, ProviderError } from './errors.js';
-import type { HttpClient, HttpResponse } from './http.js';
+import type { HttpClient } from './http.js';
 import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import type { ReadTokenResult } from './token-response.js';
 

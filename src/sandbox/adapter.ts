@@ -17,9 +17,9 @@
  *   write and every ten minutes after.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { readTextIfExists, writeFileAtomic } from '../util/fs.js';
 
 export interface AdapterInstance {
   upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void>;
@@ -160,13 +160,8 @@ async function records(dir: string): Promise<string[]> {
 
 /** The parsed file; undefined when it is missing, or not JSON (not one of ours). */
 async function readJson<T>(file: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as T | null;
     return value !== null && typeof value === 'object' ? value : undefined;

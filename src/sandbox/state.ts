@@ -13,12 +13,12 @@
  * at the same moment never end up with two different key sets; the loser reads the winner's.
  */
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rm } from 'node:fs/promises';
+import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { randomToken } from '../util/random.js';
 import { configError } from '../util/errors.js';
-import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
+import { ensurePrivateDir, readTextIfExists, writeFileAtomic } from '../util/fs.js';
 import { dataDir } from '../vault/paths.js';
 
 export interface SandboxKeys {
@@ -49,13 +49,8 @@ export async function loadSandboxKeys(dir: string): Promise<SandboxKeys> {
 }
 
 async function readKeys(file: string): Promise<SandboxKeys | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const keys = parseKeys(text);
   if (!keys) {
     throw configError(

@@ -3,7 +3,7 @@
  * the final mode, then rename over it (rename is atomic within a folder on POSIX).
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
@@ -30,4 +30,14 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
 export async function ensurePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
   await chmod(path, 0o700);
+}
+
+/** A file's text, or undefined when there is no such file (any other failure is thrown). */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

@@ -7,7 +7,6 @@ import { Ui } from '../ui.js';
 import { protocolsOf } from '../render/provider.js';
 import { locateConfig, missingConfigError, readConfig } from '../../config/load.js';
 import { catalogDirs, loadCatalog } from '../../providers/catalog.js';
-import type { ProviderSpec } from '../../providers/schema.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 
 export interface ListOptions {
