@@ -36,7 +36,7 @@ export async function run(ctx: Context, provider: string, options: LogoutOptions
 
 async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): Promise<void> {
   const id = stored.provider;
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   let issuer;
   try {
     issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');

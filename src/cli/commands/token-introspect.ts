@@ -20,7 +20,7 @@ export interface IntrospectOptions extends TokenCommandOptions {
 export async function run(ctx: Context, provider: string, options: IntrospectOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { stored } = await findStoredToken(ctx, provider, options);
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'introspected');
   const oauth2 = issuer.resolved.oauth2;
   if (!oauth2?.introspectUrl) {
@@ -53,7 +53,7 @@ export async function run(ctx: Context, provider: string, options: IntrospectOpt
     ...rows(
       [
         ['active', active ? 'yes' : 'no — expired, revoked, or not issued to this client (RFC 7662 §2.2 says no more)'],
-        ...claimRows(fields),
+        ...claimRows(fields, ctx.factory.clock.now()),
       ],
       ui.out,
     ),

@@ -24,6 +24,7 @@ export interface TokenListEntry extends TokenSummary {
 
 export async function run(ctx: Context, options: ListOptions): Promise<void> {
   const ui = new Ui(ctx);
+  const now = ctx.factory.clock.now();
   const stores = await openTokenStores(ctx, options.store);
   const found: Array<{ stored: StoredToken; vault: SecretBackend }> = [];
   for (const vault of stores) {
@@ -34,7 +35,7 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
   found.sort((a, b) => a.stored.provider.localeCompare(b.stored.provider) || a.stored.profile.localeCompare(b.stored.profile));
 
   if (options.json) {
-    ui.json(found.map(({ stored, vault }) => entry(stored, vault)));
+    ui.json(found.map(({ stored, vault }) => entry(stored, vault, now)));
     return;
   }
   const where = stores.map(describeStore).join(' or ');
@@ -51,7 +52,7 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
       stored.subject ?? '-',
       vault.kind,
       scopes.length === 0 ? '-' : `${scopes.join(' ')}${granted ? '' : ' (asked)'}`,
-      shortExpiry(stored),
+      shortExpiry(stored, now),
     ];
   });
   const legend = [...new Set(found.map(({ vault }) => vault))].map((vault) =>
@@ -60,10 +61,10 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
   ui.result(`${table(['PROVIDER', 'PROFILE', 'ACCOUNT', 'STORE', 'SCOPES', 'EXPIRES'], body, ui.out)}\n\n${legend.join('\n')}`);
 }
 
-function entry(stored: StoredToken, vault: SecretBackend): TokenListEntry {
+function entry(stored: StoredToken, vault: SecretBackend, now: number): TokenListEntry {
   const summary = tokenSummary(stored, vault);
   const oauth1 = summary.protocol === 'oauth1';
-  const left = secondsLeft(stored);
+  const left = secondsLeft(stored, now);
   return {
     ...summary,
     expired: oauth1 || left === undefined ? null : left <= 0,

@@ -32,8 +32,9 @@ export async function run(ctx: Context, provider: string, options: PrintOptions)
   }
   const { stored } = await findStoredToken(ctx, provider, options);
   const text = printed(stored, format);
-  const left = secondsLeft(stored);
-  if (left !== undefined && isExpired(stored) && stored.token.token_secret === undefined) {
+  const now = ctx.factory.clock.now();
+  const left = secondsLeft(stored, now);
+  if (left !== undefined && isExpired(stored, now) && stored.token.token_secret === undefined) {
     ui.warn(`the ${stored.provider} access token ${describeLeft(left)}; \`oauthd-cli token refresh ${stored.provider}\` gets a new one`);
   }
   ui.result(text);

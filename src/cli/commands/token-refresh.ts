@@ -25,17 +25,18 @@ export async function run(ctx: Context, provider: string, options: RefreshOption
   const located = await findStoredToken(ctx, provider, options);
   const { stored } = located;
   requireRefreshable(stored);
-  if (!options.force && !isExpired(stored) && stored.expiresAt !== undefined) {
-    ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored) as number)} more; nothing to do (--force refreshes anyway).`);
+  const now = () => ctx.factory.clock.now();
+  if (!options.force && !isExpired(stored, now()) && stored.expiresAt !== undefined) {
+    ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored, now()) as number)} more; nothing to do (--force refreshes anyway).`);
     if (options.json) ui.json(tokenToJson(stored.token));
     return;
   }
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
-  const refreshed = await refreshStoredToken(http, issuer, stored);
+  const refreshed = await refreshStoredToken(http, issuer, stored, now);
   await saveToken(located.vault, refreshed.stored);
   warnDeviations(ui, refreshed.deviations);
-  ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored)}`);
+  ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored, now())}`);
   ui.info(`${describeRotation(refreshed.rotation).replace(/^./, (first) => first.toUpperCase())}.`);
   if (options.json) ui.json(tokenToJson(refreshed.stored.token));
 }

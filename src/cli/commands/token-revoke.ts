@@ -20,7 +20,7 @@ export type RevokeOptions = TokenCommandOptions;
 export async function run(ctx: Context, provider: string, options: RevokeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { stored, vault } = await findStoredToken(ctx, provider, options);
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
   const endpoint = revocationEndpoint(issuer);
   if (!endpoint) {
