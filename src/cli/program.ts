@@ -3,41 +3,27 @@
  * `--version` must not load fastify, inquirer, the sandbox or the catalog. Each action imports its
  * command module when it runs.
  */
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Context } from './context.js';
+import { collect, examples, parsePort, type Wire } from './flags.js';
+import * as login from './commands/login.flags.js';
+import * as tokenList from './commands/token-list.flags.js';
+import * as tokenShow from './commands/token-show.flags.js';
+import * as tokenPrint from './commands/token-print.flags.js';
+import * as tokenRefresh from './commands/token-refresh.flags.js';
+import * as tokenRevoke from './commands/token-revoke.flags.js';
+import * as tokenIntrospect from './commands/token-introspect.flags.js';
+import * as logout from './commands/logout.flags.js';
+import * as me from './commands/me.flags.js';
+import * as request from './commands/request.flags.js';
 // Data only (no import of its own): the fault names for `sandbox --help`, without the sandbox.
 import { FAULTS, faultUsage } from '../sandbox/fault-catalog.js';
 
 /** A command module's entry point; commander supplies the arguments and the options object. */
 export type Action = (ctx: Context, ...args: never[]) => Promise<void>;
 
-/** Parsers shared by several options; they throw commander's error so usage errors look alike. */
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 picks any free port).');
-  }
-  return port;
-}
-
-export function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > 86_400) {
-    throw new InvalidArgumentError('give a number of seconds greater than 0 (at most 86400).');
-  }
-  return seconds;
-}
-
-/** Account names under a provider (login --profile, token commands). */
-export const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
-}
+// Parsers and helpers shared with the commands' own declarations (commands/*.flags.ts).
+export { parsePort, parseSeconds, PROFILE_NAME } from './flags.js';
 
 /**
  * Builds the program. `run(ctx, importer, ...args)` is called by each action with the merged
@@ -57,12 +43,16 @@ export function buildProgram(
     writeErr: (text) => baseContext.stderr.write(text),
   });
   const withContext = (load: () => Promise<{ run: Action }>) =>
-    async function (this: Command, ...args: unknown[]) {
-      const globals = this.optsWithGlobals<{ debug?: boolean; config?: string }>();
+    async function (this: CommandUnknownOpts, ...args: unknown[]) {
+      const globals = this.optsWithGlobals() as { debug?: boolean; config?: string };
       const ctx: Context = { ...baseContext, debug: Boolean(globals.debug), configPath: globals.config };
       // commander passes (...arguments, options, command); the command object is ours to drop.
       await dispatch(load, ctx, args.slice(0, -1));
     };
+  // A command declared beside its run (commands/*.flags.ts): its module is imported when it runs.
+  const wire: Wire = (command, load) => {
+    command.action(withContext(load as unknown as () => Promise<{ run: Action }>));
+  };
 
   program
     .description(
@@ -225,47 +215,7 @@ export function buildProgram(
     )
     .action(withContext(() => import('./commands/sandbox.js')));
 
-  program
-    .command('login <provider>')
-    .description('run an authorization-code flow through the broker and print (and keep) the token')
-    .option('--scope <scopes>', 'scopes to ask, space-separated (default: the keyset\'s, else the provider\'s)')
-    .option('--port <n>', 'loopback port for the callback (default 6284; 0 picks a free one)', parsePort)
-    .option('--no-browser', 'do not open a browser; print the URL to open on stderr')
-    .option('--auto-approve', 'sandbox only: sign in and consent without a browser')
-    .option('--json', 'print the token response as JSON on stdout, nothing else')
-    .option('--no-save', 'do not keep the token')
-    .option('--save', 'keep the token in the OS keychain, or a 0600 file where none answers (default)')
-    .option('--timeout <seconds>', 'how long to wait for the sign-in to come back', parseSeconds, 300)
-    .option('-v, --verbose', 'print every security check of the flow (state, PKCE, nonce, each id_token claim)')
-    .option('--trace', 'print every step on stderr as it happens: URLs, parameters, each HTTP exchange, checks (secrets redacted)')
-    .option('--trace-secrets', 'show secrets in the trace, HAR and curl lines instead of redacting them (careful)')
-    .option('--har <file>', 'write the transcript as a HAR file (redacted), for a browser\'s network panel')
-    .option('--curl', 'print a ready-to-run curl command for each request to the provider')
-    .option('--device', 'use the device authorization grant (RFC 8628): a code to enter elsewhere, no callback')
-    .option('--client-credentials', 'get a machine-to-machine token (RFC 6749 §4.4): no user, no browser')
-    .addOption(
-      new Option('--profile <name>', 'keep the token under this account name (several accounts per provider)')
-        .argParser((value: string) => {
-          if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
-          return value;
-        })
-        .default('default'),
-    )
-    .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
-    .addHelpText(
-      'after',
-      examples([
-        'npx oauthd-cli login sandbox',
-        'oauthd-cli login github --scope "read:user repo"',
-        'oauthd-cli login myidp --json --no-save | jq -r .access_token',
-        'oauthd-cli login google --trace --har google.har',
-        'oauthd-cli login github --device                    # on an SSH session',
-        'oauthd-cli login myidp --client-credentials --scope api',
-        'oauthd-cli login github --profile work',
-        'BROWSER=firefox oauthd-cli login google --port 0',
-      ]),
-    )
-    .action(withContext(() => import('./commands/login.js')));
+  wire(login.declare(program), () => import('./commands/login.js'));
 
   program
     .command('doctor')
@@ -284,16 +234,9 @@ export function buildProgram(
     )
     .action(withContext(() => import('./commands/doctor.js')));
 
-  // Keeping and using tokens: the token group, logout, me, request. Each takes --profile (which
-  // account of the provider) and --store (read one store only; by default the keychain and the file).
-  const parseProfileName = (value: string): string => {
-    if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
-    return value;
-  };
-  const profileOption = () => new Option('--profile <name>', 'which account of the provider (login --profile)').argParser(parseProfileName).default('default');
-  const storeOption = () =>
-    new Option('--store <store>', 'look only in the OS keychain or only in the 0600 file (default: both; $OAUTHD_STORE)').choices(['keychain', 'file']);
-
+  // Keeping and using tokens: the token group, logout, me, request. Each is declared beside its
+  // run (commands/*.flags.ts, typed flags), with --profile (which account of the provider) and
+  // --store (read one store only; by default the keychain and the file).
   const token = program
     .command('token')
     .description('the tokens login keeps: list, show, print, refresh, revoke, introspect')
@@ -307,121 +250,15 @@ export function buildProgram(
       ]),
     );
 
-  token
-    .command('list')
-    .description('every token kept: provider, profile, account, store, scopes, expiry (never the token itself)')
-    .addOption(new Option('--profile <name>', 'only the tokens of this profile').argParser(parseProfileName))
-    .addOption(storeOption())
-    .option('--json', 'print a JSON list (no token values either)')
-    .addHelpText('after', examples(['oauthd-cli token list', 'oauthd-cli token list --store keychain', 'oauthd-cli token list --json | jq -r \'.[] | select(.expired) | .provider\'']))
-    .action(withContext(() => import('./commands/token-list.js')));
-
-  token
-    .command('show <provider>')
-    .description('what a kept token is: scopes, expiry countdown, account, store, decoded JWT claims (the token itself is not printed)')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('--json', 'print the description as JSON (claims of JWT access tokens and id_tokens included)')
-    .addHelpText(
-      'after',
-      '\nA JWT access token is decoded, not verified (only the API it is meant for checks it); the id_token\n' +
-        'was verified when it was received, and show says when.\n' +
-        examples(['oauthd-cli token show github', 'oauthd-cli token show myidp --profile work --json | jq .idToken.claims']),
-    )
-    .action(withContext(() => import('./commands/token-show.js')));
-
-  token
-    .command('print <provider>')
-    .description('print the kept token on stdout, and nothing else')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .addOption(
-      new Option('--format <format>', 'raw: the access token; header: "Authorization: Bearer …"; env: shell exports; json: the token response')
-        .choices(['raw', 'header', 'env', 'json'])
-        .default('raw'),
-    )
-    .addHelpText(
-      'after',
-      examples([
-        'curl -H "$(oauthd-cli token print github --format header)" https://api.github.com/user',
-        'eval "$(oauthd-cli token print myidp --format env)"   # sets ACCESS_TOKEN and REFRESH_TOKEN',
-        'oauthd-cli token print google --format json | jq .scope',
-      ]),
-    )
-    .action(withContext(() => import('./commands/token-print.js')));
-
-  token
-    .command('refresh <provider>')
-    .description('a new access token from the refresh token (RFC 6749 §6); says whether the provider rotated the refresh token')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('--force', 'refresh even when the access token is still valid')
-    .option('--json', 'print the token response as JSON on stdout')
-    .addHelpText('after', examples(['oauthd-cli token refresh google', 'oauthd-cli token refresh myidp --force --profile work']))
-    .action(withContext(() => import('./commands/token-refresh.js')));
-
-  token
-    .command('revoke <provider>')
-    .description('revoke the token at the provider (RFC 7009 or its own endpoint), then delete it here')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .addHelpText(
-      'after',
-      '\nRefused (exit 2) when the provider has no revocation endpoint: `logout` deletes the local copy anyway.\n' +
-        examples(['oauthd-cli token revoke google', 'oauthd-cli token revoke myidp --profile work']),
-    )
-    .action(withContext(() => import('./commands/token-revoke.js')));
-
-  token
-    .command('introspect <provider>')
-    .description('ask the provider whether the token is active and what it grants (RFC 7662)')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('--refresh-token', 'ask about the refresh token instead of the access token')
-    .option('--json', 'print the introspection response as JSON')
-    .addHelpText('after', examples(['oauthd-cli token introspect myidp', 'oauthd-cli token introspect myidp --json | jq .active']))
-    .action(withContext(() => import('./commands/token-introspect.js')));
-
-  program
-    .command('logout <provider>')
-    .description('revoke the kept token at the provider where possible, then delete it here')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('--no-revoke', 'only delete the local copy (the token stays valid at the provider until it expires)')
-    .addHelpText('after', examples(['oauthd-cli logout github', 'oauthd-cli logout myidp --profile work', 'oauthd-cli logout sandbox']))
-    .action(withContext(() => import('./commands/logout.js')));
-
-  program
-    .command('me <provider>')
-    .description('the signed-in user as oauthd\'s unified profile (id, name, email, …), with the kept token')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('--json', 'print the profile as JSON, with the provider\'s raw answer')
-    .addHelpText('after', '\nAn expired token is refreshed first (and kept).\n' + examples(['oauthd-cli me github', 'oauthd-cli me myidp --profile work --json | jq .raw']))
-    .action(withContext(() => import('./commands/me.js')));
-
-  program
-    .command('request <provider> <path>')
-    .description('an API call with the kept token, only to the provider\'s API origin (body on stdout, like gh api)')
-    .addOption(profileOption())
-    .addOption(storeOption())
-    .option('-X, --method <method>', 'HTTP method (default GET, or POST with -d)')
-    .option('-d, --data <body>', 'request body; @file reads a file, - reads stdin (JSON or form content type is inferred)')
-    .option('-H, --header <header>', 'a request header "Name: value" (repeatable)', collect)
-    .option('-i, --include', 'print the status line and the response headers before the body')
-    .addHelpText(
-      'after',
-      '\nPATH is relative to the API base URL of the provider file (api.baseUrl); a full URL must be on that\n' +
-        'origin. The token is added the provider\'s way (OAuth 1.0a requests are signed); an expired token is\n' +
-        'refreshed first. A status outside 2xx prints the body, then exits 1.\n' +
-        examples([
-          'oauthd-cli request github /user',
-          'oauthd-cli request github /user/repos -i',
-          'oauthd-cli request github /user/repos -d \'{"name":"demo"}\'',
-          'oauthd-cli request myidp /items -X PUT -d @item.json -H "If-Match: 3"',
-        ]),
-    )
-    .action(withContext(() => import('./commands/request.js')));
+  wire(tokenList.declare(token), () => import('./commands/token-list.js'));
+  wire(tokenShow.declare(token), () => import('./commands/token-show.js'));
+  wire(tokenPrint.declare(token), () => import('./commands/token-print.js'));
+  wire(tokenRefresh.declare(token), () => import('./commands/token-refresh.js'));
+  wire(tokenRevoke.declare(token), () => import('./commands/token-revoke.js'));
+  wire(tokenIntrospect.declare(token), () => import('./commands/token-introspect.js'));
+  wire(logout.declare(program), () => import('./commands/logout.js'));
+  wire(me.declare(program), () => import('./commands/me.js'));
+  wire(request.declare(program), () => import('./commands/request.js'));
 
   program
     .command('completion')

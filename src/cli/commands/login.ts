@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
+import type { LoginFlags } from './login.flags.js';
 import { Ui } from '../ui.js';
 import { packageVersion } from '../version.js';
 import { lazyVault } from '../vault.js';
@@ -30,30 +31,13 @@ import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
 import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
-import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
 import { hintFor } from '../errors.js';
 
-export interface LoginOptions {
-  scope?: string;
-  port?: number;
-  browser: boolean;
-  autoApprove?: boolean;
-  json?: boolean;
-  save?: boolean;
-  timeout: number;
-  verbose?: boolean;
-  trace?: boolean;
-  traceSecrets?: boolean;
-  har?: string;
-  curl?: boolean;
-  device?: boolean;
-  clientCredentials?: boolean;
-  profile?: string;
-  store?: StoreChoice;
-}
+/** What `login` parses (./login.flags.ts). */
+export type LoginOptions = LoginFlags;
 
 export async function run(ctx: Context, providerId: string, options: LoginOptions): Promise<void> {
   const ui = new Ui(ctx);

@@ -4,16 +4,16 @@
  * its provider file names), after a refresh when the token has expired. OAuth 1.0a calls are signed.
  */
 import type { Context } from '../context.js';
+import type { MeFlags } from './me.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
 import { rows } from '../render/stored-token.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { fetchProfile, type Profile } from '../../oauth/profile.js';
 import { findStoredToken } from '../../tokens/find.js';
 
-export interface MeOptions extends TokenCommandOptions {
-  json?: boolean;
-}
+/** What `me` parses (./me.flags.ts). */
+export type MeOptions = MeFlags;
 
 const FIELDS = ['id', 'name', 'firstname', 'lastname', 'alias', 'email', 'avatar', 'location', 'url'] as const satisfies ReadonlyArray<keyof Profile>;
 

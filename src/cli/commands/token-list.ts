@@ -3,17 +3,16 @@
  * it rests in, scopes and expiry. Never a token value: a listing is something people paste.
  */
 import type { Context } from '../context.js';
+import type { ListFlags } from './token-list.flags.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
 import { shortExpiry, table, tokenScopes, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import { secondsLeft } from '../../tokens/expiry.js';
 import { listTokens, type StoredToken } from '../../tokens/store.js';
 import { describeStore, openTokenStores } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
-export interface ListOptions extends TokenCommandOptions {
-  json?: boolean;
-}
+/** What `token list` parses (./token-list.flags.ts). */
+export type ListOptions = ListFlags;
 
 /** One line of `--json`: what the token is, never the token. */
 export interface TokenListEntry extends TokenSummary {

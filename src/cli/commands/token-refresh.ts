@@ -5,8 +5,9 @@
  * way the command says which happened.
  */
 import type { Context } from '../context.js';
+import type { RefreshFlags } from './token-refresh.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, warnDeviations, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, warnDeviations, tokenHttp } from '../stored-token.js';
 import { describeExpiry, describeRotation } from '../render/stored-token.js';
 import { formatDuration } from '../render/token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
@@ -15,10 +16,8 @@ import { findStoredToken } from '../../tokens/find.js';
 import { refreshStoredToken, requireRefreshable } from '../../tokens/refresh.js';
 import { saveToken } from '../../tokens/store.js';
 
-export interface RefreshOptions extends TokenCommandOptions {
-  force?: boolean;
-  json?: boolean;
-}
+/** What `token refresh` parses (./token-refresh.flags.ts). */
+export type RefreshOptions = RefreshFlags;
 
 export async function run(ctx: Context, provider: string, options: RefreshOptions): Promise<void> {
   const ui = new Ui(ctx);

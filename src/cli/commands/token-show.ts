@@ -8,8 +8,8 @@
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Context } from '../context.js';
+import type { ShowFlags } from './token-show.flags.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
 import { claimRows, describeExpiry, isoSeconds, relative, rows, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import { idTokenVerifiedAt, secondsLeft } from '../../tokens/expiry.js';
 import { findStoredToken } from '../../tokens/find.js';
@@ -17,9 +17,8 @@ import type { StoredToken } from '../../tokens/store.js';
 import { describeStore } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
-export interface ShowOptions extends TokenCommandOptions {
-  json?: boolean;
-}
+/** What `token show` parses (./token-show.flags.ts). */
+export type ShowOptions = ShowFlags;
 
 export interface DecodedJwt {
   header: Record<string, unknown>;
