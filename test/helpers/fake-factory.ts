@@ -88,6 +88,8 @@ export interface CommandContextOptions {
   openBrowser?: (url: string) => Promise<string>;
   prompter?: Partial<Prompter>;
   stdin?: string;
+  /** stdin is a terminal (the prompts' condition). */
+  stdinIsTTY?: boolean;
 }
 
 export interface CommandRun {
@@ -115,8 +117,9 @@ export function commandContext(options: CommandContextOptions): CommandRun {
   let err = '';
   stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const stdin = new PassThrough();
-  stdin.end(options.stdin ?? '');
+  const stdin: PassThrough & { isTTY?: boolean } = new PassThrough();
+  if (options.stdinIsTTY) stdin.isTTY = true;
+  else stdin.end(options.stdin ?? '');
   const unscripted = (name: string) => async () => {
     throw new Error(`unexpected prompt (${name})`);
   };
