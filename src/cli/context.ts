@@ -1,9 +1,10 @@
 /**
  * What every command receives instead of reaching for globals: its streams, environment, working
- * folder and global flags. Tests and the in-process callers build one with fakes; main() builds the
- * real one from `process`.
+ * folder, global flags and the factory of its dependencies. Tests and the in-process callers build
+ * one with fakes; main() builds the real one from `process`.
  */
 import type { Readable, Writable } from 'node:stream';
+import { systemFactory, type Factory } from './factory.js';
 
 export interface OutputStream extends Writable {
   isTTY?: boolean;
@@ -24,6 +25,11 @@ export interface Context {
   configPath: string | undefined;
   /** Platform, injectable so headless/SSH detection can be tested. */
   platform: NodeJS.Platform;
+  /**
+   * The HTTP client, vault, browser opener, clock and prompts a command builds its work from
+   * (./factory.ts): the real ones here, fakes in tests (test/helpers/fake-factory.ts).
+   */
+  factory: Factory;
 }
 
 export function processContext(): Context {
@@ -36,5 +42,6 @@ export function processContext(): Context {
     debug: false,
     configPath: undefined,
     platform: process.platform,
+    factory: systemFactory({ env: process.env, platform: process.platform }),
   };
 }

@@ -7,7 +7,7 @@ import type { Context } from './context.js';
 import type { Ui } from './ui.js';
 import { lazyVault } from './vault.js';
 import { describeLeft, describeRotation } from './render/stored-token.js';
-import { fetchClient, HttpError, type HttpClient } from '../oauth/http.js';
+import { HttpError, type HttpClient } from '../oauth/http.js';
 import type { Deviation } from '../oauth/token-response.js';
 import type { BrokerProvider } from '../registry/types.js';
 import type { LocatedToken, TokenSelector } from '../tokens/find.js';
@@ -20,11 +20,11 @@ import { flowError } from '../util/errors.js';
 export type TokenCommandOptions = TokenSelector;
 
 /**
- * The HTTP client of the token commands: fetchClient, with an unreachable server reported as a
+ * The HTTP client of the token commands: the factory's, with an unreachable server reported as a
  * failure a user can act on (exit 1), not as a bug.
  */
-export function tokenHttp(): HttpClient {
-  const http = fetchClient();
+export function tokenHttp(ctx: Context): HttpClient {
+  const http = ctx.factory.http();
   return async (request) => {
     try {
       return await http(request);
@@ -64,8 +64,8 @@ export function warnDeviations(ui: Ui, deviations: readonly Deviation[]): void {
  * The stored token, refreshed first (and saved back) when it has expired and can be refreshed; an
  * expired token without a refresh token is tried as it is, with a warning.
  */
-export async function usableToken(ui: Ui, http: HttpClient, located: LocatedToken, provider: BrokerProvider): Promise<StoredToken> {
-  const usable = await refresh.usableToken(http, located, provider);
+export async function usableToken(ctx: Context, ui: Ui, http: HttpClient, located: LocatedToken, provider: BrokerProvider): Promise<StoredToken> {
+  const usable = await refresh.usableToken(http, located, provider, () => ctx.factory.clock.now());
   const id = located.stored.provider;
   if (usable.kind === 'expired') {
     ui.warn(`the ${id} access token ${describeLeft(usable.secondsLeft)} and there is no refresh token; trying it anyway`);

@@ -8,7 +8,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openVault, type StoreChoice } from '../vault/open.js';
+import type { StoreChoice } from '../vault/open.js';
 import { dataDir } from '../vault/paths.js';
 import type { SecretBackend } from '../vault/backend.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
@@ -21,9 +21,7 @@ export const FALLBACK_NOTICE_MARKER = 'no-keychain-notice';
 export async function openUserVault(ctx: Context, ui: Ui, choice?: StoreChoice): Promise<SecretBackend> {
   let fallback: { reason: string; location: string } | undefined;
   let keychain = false;
-  const vault = await openVault({
-    env: ctx.env,
-    platform: ctx.platform,
+  const vault = await ctx.factory.vault({
     ...(choice ? { choice } : {}),
     onFallback: (found) => (fallback = found),
     onKeychain: () => (keychain = true),
@@ -55,7 +53,7 @@ async function sayOnce(ctx: Context, ui: Ui, folder: string, marker: string, fal
     await ensurePrivateDir(folder);
     await writeFileAtomic(
       marker,
-      `oauthd-cli said on ${new Date().toISOString()} that no OS keychain answered (${fallback.reason}) ` +
+      `oauthd-cli said on ${new Date(ctx.factory.clock.now()).toISOString()} that no OS keychain answered (${fallback.reason}) ` +
         `and that secrets go to ${fallback.location}. Delete this file to hear it again.\n`,
       0o600,
     );

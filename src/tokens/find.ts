@@ -8,7 +8,7 @@ import { catalogDirs } from '../providers/catalog.js';
 import { providerIds, unknownProvider } from '../registry/find.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import type { SecretBackend } from '../vault/backend.js';
-import type { StoreChoice } from '../vault/open.js';
+import type { StoreChoice, VaultOpener } from '../vault/open.js';
 import { configError, type CliError } from '../util/errors.js';
 import { loginCommand } from './hints.js';
 import { DEFAULT_PROFILE, listTokens, loadToken, tokenAccount, type StoredToken } from './store.js';
@@ -17,6 +17,8 @@ import { describeStore, openTokenStores } from './stores.js';
 /** Where a command runs: the config and provider folders it finds, the vault of its data folder. */
 export interface TokenPlace extends ConfigLocation {
   platform: NodeJS.Platform;
+  /** Opens the vault of this place: the CLI's (src/cli/factory.ts), or an in-memory one in tests. */
+  factory: { vault: VaultOpener };
 }
 
 /** `--profile` and `--store`, which every token command takes. */

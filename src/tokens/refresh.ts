@@ -131,12 +131,12 @@ export type Usable =
  * The stored token, refreshed first (and saved back) when it has expired and can be refreshed; an
  * expired token without a refresh token is tried as it is.
  */
-export async function usableToken(http: HttpClient, located: LocatedToken, provider: BrokerProvider): Promise<Usable> {
+export async function usableToken(http: HttpClient, located: LocatedToken, provider: BrokerProvider, now: () => number = Date.now): Promise<Usable> {
   const { stored } = located;
-  if (!isExpired(stored) || stored.token.token_secret !== undefined) return { kind: 'valid', stored };
-  const left = secondsLeft(stored) as number;
+  if (!isExpired(stored, now()) || stored.token.token_secret !== undefined) return { kind: 'valid', stored };
+  const left = secondsLeft(stored, now()) as number;
   if (stored.token.refresh_token === undefined) return { kind: 'expired', stored, secondsLeft: left };
-  const refreshed = await refreshStoredToken(http, provider, stored);
+  const refreshed = await refreshStoredToken(http, provider, stored, now);
   await saveToken(located.vault, refreshed.stored);
   return { kind: 'refreshed', secondsLeft: left, ...refreshed };
 }

@@ -27,6 +27,9 @@ export interface VaultOptions {
   onKeychain?: () => void;
 }
 
+/** openVault with the place (env, platform) already given: what commands receive (src/cli/factory.ts). */
+export type VaultOpener = (options?: Omit<VaultOptions, 'env' | 'platform'>) => Promise<SecretBackend>;
+
 export function secretsFilePath(env: VaultOptions['env'], platform: NodeJS.Platform): string {
   return join(dataDir(env, platform), 'secrets.json');
 }

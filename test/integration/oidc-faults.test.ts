@@ -2,11 +2,15 @@
 // (test/fixtures/faulty-oidc-server.mjs): every id_token check of OIDC Core §3.1.3.7 and the
 // RFC 9207 iss parameter must stop the login (exit 1), name the claim with the expected and the
 // received value, show the failed check as a FAIL line, and keep nothing in the vault.
-// The built CLI runs as a child process; $BROWSER only follows redirects (the provider has no UI).
+// The commands run in-process with a factory whose browser only follows redirects (the provider has
+// no UI), whose HTTP client is the real one, and whose vault is in memory; the sound login also runs
+// as the built CLI in a child process, with the same browser as $BROWSER.
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempDir, REPO_ROOT, runCli, type RunCliResult } from '../helpers/run-cli.js';
+import { fetchClient } from '../../src/oauth/http.js';
+import { commandContext, memoryVaults, type MemoryVault } from '../helpers/fake-factory.js';
+import { makeTempDir, REPO_ROOT, runCli } from '../helpers/run-cli.js';
 import { FAULTY_VALUES, startFaultyOidcServer, type Fault, type FaultyOidcServer } from '../helpers/faulty-oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -22,18 +26,43 @@ afterEach(async () => {
 });
 
 interface Login {
-  result: RunCliResult;
+  result: { code: number | null; stdout: string; stderr: string };
   dir: string;
   issuer: string;
+  /** The vault of an in-process run (the process run's is its 0600 file, in `dir`). */
+  vault?: MemoryVault;
 }
 
-/** A fresh project with `myidp` added by issuer, then `login myidp --verbose` against the fault. */
-async function login(fault: Fault, options: { rotate?: boolean; providerFile?: boolean } = {}): Promise<Login> {
+/**
+ * A fresh project with `myidp` added by issuer, then `login myidp --verbose` against the fault:
+ * in-process (the factory's browser GETs the URL and follows every redirect, as
+ * test/helpers/redirect-browser.mjs does), or with `process: true` as the built CLI.
+ */
+async function login(fault: Fault, options: { rotate?: boolean; providerFile?: boolean; process?: boolean } = {}): Promise<Login> {
   const port = await freePort();
   server = await startFaultyOidcServer({ fault, rotate: options.rotate, redirectUris: [`http://127.0.0.1:${port}/auth`] });
   const dir = (await makeTempDir()).path;
   const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), IDP_SECRET: 'test-secret', BROWSER: REDIRECT_BROWSER };
-  const init = await runCli(['init', '--yes', '--json'], { cwd: dir, env });
+  const vaults = memoryVaults();
+  const cli = async (args: string[]): Promise<Login['result']> => {
+    if (options.process) return runCli(args, { cwd: dir, env });
+    const t = commandContext({
+      cwd: dir,
+      env,
+      vault: vaults.open,
+      http: fetchClient(),
+      now: Date.now(),
+      openBrowser: async (url) => {
+        void fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) })
+          .then((response) => response.text())
+          .catch(() => undefined);
+        return '$BROWSER (redirect-browser)';
+      },
+    });
+    const code = await t.cli(args);
+    return { code, stdout: t.stdout(), stderr: t.stderr() };
+  };
+  const init = await cli(['init', '--yes', '--json']);
   expect(init.code, init.stderr).toBe(0);
   if (options.providerFile) {
     // A provider file as the catalog's are (Apple, Microsoft): it names jwksUri, so login never
@@ -55,18 +84,15 @@ async function login(fault: Fault, options: { rotate?: boolean; providerFile?: b
     await mkdir(join(dir, 'oauthd-providers'));
     await writeFile(join(dir, 'oauthd-providers', 'myidp.json'), JSON.stringify(file));
   }
-  const add = await runCli(
-    ['providers', 'add', 'myidp', ...(options.providerFile ? [] : ['--issuer', server.issuer]), '--client-id', CLIENT_ID, '--client-secret-env', 'IDP_SECRET'],
-    { cwd: dir, env },
-  );
+  const add = await cli(['providers', 'add', 'myidp', ...(options.providerFile ? [] : ['--issuer', server.issuer]), '--client-id', CLIENT_ID, '--client-secret-env', 'IDP_SECRET']);
   expect(add.code, add.stderr).toBe(0);
-  const result = await runCli(['login', 'myidp', '--port', String(port), '--verbose', '--timeout', '30'], { cwd: dir, env });
-  return { result, dir, issuer: server.issuer };
+  const result = await cli(['login', 'myidp', '--port', String(port), '--verbose', '--timeout', '30']);
+  return { result, dir, issuer: server.issuer, ...(options.process ? {} : { vault: vaults.file }) };
 }
 
-/** True when some file of the project (config, vault fallback file) holds a token entry. */
-async function storedTokens(dir: string): Promise<string[]> {
-  const found: string[] = [];
+/** Where a token entry was kept: some file of the project (config, vault fallback file), or the in-memory vault. */
+async function storedTokens({ dir, vault }: Login): Promise<string[]> {
+  const found: string[] = vault ? [...vault.entries.keys()].filter((account) => account.startsWith('token:myidp')) : [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
@@ -80,7 +106,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const checkLine = (verdict: 'pass' | 'FAIL', name: string) => new RegExp(`^\\s+${verdict}\\s+id_token ${escape(name)}: `, 'm');
 
 async function expectRefused(login: Login, check: string, message: RegExp): Promise<void> {
-  const { result, dir } = login;
+  const { result } = login;
   expect(result.code, result.stderr).toBe(1);
   expect(result.stderr).toMatch(new RegExp(`^error: id_token rejected: ${escape(check)} `, 'm'));
   expect(result.stderr).toMatch(message);
@@ -88,17 +114,20 @@ async function expectRefused(login: Login, check: string, message: RegExp): Prom
   expect(result.stderr).toMatch(checkLine('FAIL', check));
   expect(result.stderr).not.toMatch(/\n\s+at /);
   expect(result.stdout).toBe('');
-  expect(await storedTokens(dir)).toEqual([]);
+  expect(await storedTokens(login)).toEqual([]);
 }
 
 describe('login --verbose against a sound provider', () => {
-  it('none: exit 0, every id_token check on a pass line, the token kept, the key set read once', async () => {
-    const run = await login('none');
+  it.each([
+    ['in-process', false],
+    ['as the built CLI', true],
+  ] as const)('none (%s): exit 0, every id_token check on a pass line, the token kept, the key set read once', async (_how, asProcess) => {
+    const run = await login('none', { process: asProcess });
     expect(run.result.code, run.result.stderr).toBe(0);
     for (const check of ALL_CHECKS) expect(run.result.stderr).toMatch(checkLine('pass', check));
     expect(run.result.stderr).not.toContain('FAIL');
     expect(run.result.stdout).toContain('Signed in');
-    expect(await storedTokens(run.dir)).not.toEqual([]);
+    expect(await storedTokens(run)).not.toEqual([]);
     expect(await server!.stats()).toEqual({ discovery: 1, jwks: 1, authorize: 1, token: 1 });
   });
 
@@ -132,7 +161,7 @@ describe('login --verbose refuses a faulty id_token, naming the claim, the expec
     const run = await login('unknown-kid', { rotate: true });
     expect(run.result.code, run.result.stderr).toBe(0);
     for (const check of ALL_CHECKS) expect(run.result.stderr).toMatch(checkLine('pass', check));
-    expect(await storedTokens(run.dir)).not.toEqual([]);
+    expect(await storedTokens(run)).not.toEqual([]);
     expect((await server!.stats()).jwks).toBe(2);
   });
 
@@ -184,7 +213,7 @@ describe('login refuses an authorization response from the wrong issuer (RFC 920
     expect(run.result.code, run.result.stderr).toBe(1);
     expect(run.result.stderr).toMatch(message);
     expect(run.result.stdout).toBe('');
-    expect(await storedTokens(run.dir)).toEqual([]);
+    expect(await storedTokens(run)).toEqual([]);
     expect((await server!.stats()).token).toBe(0);
   }
 

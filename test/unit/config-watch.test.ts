@@ -13,6 +13,7 @@ import type { BrokerApp } from '../../src/broker/types.js';
 import type { ProviderRegistry } from '../../src/registry/types.js';
 import { Ui } from '../../src/cli/ui.js';
 import type { Context } from '../../src/cli/context.js';
+import { systemFactory } from '../../src/cli/factory.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { makeTempDir } from '../helpers/run-cli.js';
 
@@ -124,7 +125,7 @@ describe('reloadConfigOnChange', () => {
     const stderr = new PassThrough();
     let said = '';
     stderr.setEncoding('utf8').on('data', (chunk: string) => (said += chunk));
-    const ctx = { stdout: new PassThrough(), stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, cwd: dir, debug: false, configPath: undefined, platform: 'linux' } as Context;
+    const ctx = { stdout: new PassThrough(), stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, cwd: dir, debug: false, configPath: undefined, platform: 'linux', factory: systemFactory({ env: {}, platform: 'linux' }) } as Context;
     const live = reloadConfigOnChange({
       ui: new Ui(ctx),
       path: file,

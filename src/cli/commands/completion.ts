@@ -5,7 +5,7 @@
  * the hidden `oauthd-cli __complete providers`, which lists them without validating anything.
  */
 import { readFile } from 'node:fs/promises';
-import type { Command, Option } from 'commander';
+import type { CommandUnknownOpts as Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context.js';
 import { buildProgram } from '../program.js';
 import { packageVersion } from '../version.js';

@@ -13,7 +13,6 @@
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT } from '../../config/load.js';
-import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs } from '../../providers/catalog.js';
 import { flowError } from '../../util/errors.js';
 import { render, type CheckResult, type CheckStatus } from '../doctor/report.js';
@@ -59,7 +58,7 @@ export async function diagnose(ctx: Context): Promise<CheckResult[]> {
 
   if (config) {
     checks.push(await appSecretCheck(ctx, config, vault));
-    const http = fetchClient({ timeoutMs: DISCOVERY_TIMEOUT_MS });
+    const http = ctx.factory.http({ timeoutMs: DISCOVERY_TIMEOUT_MS });
     const dirs = catalogDirs(ctx);
     // Providers are checked side by side (discovery waits on the network); their lines keep the config's order.
     const perProvider = await Promise.all(

@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import { access } from 'node:fs/promises';
 import type { Context } from '../context.js';
+import type { Prompter } from '../factory.js';
 import { Ui } from '../ui.js';
 import { DEFAULT_BROKER_HOST, DEFAULT_BROKER_PORT, locateConfig, newConfigPath, saveConfig, schemaReference } from '../../config/load.js';
 import { normalizeDomain, originBlindRules, parseDomainRule } from '../../config/domains.js';
@@ -58,7 +59,7 @@ export async function run(ctx: Context, options: InitOptions): Promise<void> {
       'run it in a terminal, or answer with flags: init --yes [--name NAME] [--flow client|server] [--domain URL]…',
     );
   } else {
-    answers = await ask(defaults, options);
+    answers = await ask(ctx.factory.prompter, defaults, options);
   }
   answers.domains = normalizedDomains(ui, answers.domains);
 
@@ -93,8 +94,8 @@ export async function run(ctx: Context, options: InitOptions): Promise<void> {
   );
 }
 
-async function ask(defaults: Answers, options: InitOptions): Promise<Answers> {
-  const { input, select } = await import('@inquirer/prompts');
+async function ask(prompter: Prompter, defaults: Answers, options: InitOptions): Promise<Answers> {
+  const { input, select } = prompter;
   const name = options.name ?? (await input({ message: 'App name', default: defaults.name, validate: (v) => v.trim() !== '' || 'a name, please' }));
   const flow =
     options.flow ??

@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
+import type { LoginFlags } from './login.flags.js';
 import { Ui } from '../ui.js';
 import { packageVersion } from '../version.js';
 import { lazyVault } from '../vault.js';
@@ -21,7 +22,7 @@ import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../oauth/outcome.js';
-import { fetchClient } from '../../oauth/http.js';
+import type { HttpClient } from '../../oauth/http.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { catalogDirs, findCatalogEntry } from '../../providers/catalog.js';
 import { findProvider, providerIds, unknownProvider } from '../../registry/find.js';
@@ -30,30 +31,13 @@ import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
 import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
-import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
 import { hintFor } from '../errors.js';
 
-export interface LoginOptions {
-  scope?: string;
-  port?: number;
-  browser: boolean;
-  autoApprove?: boolean;
-  json?: boolean;
-  save?: boolean;
-  timeout: number;
-  verbose?: boolean;
-  trace?: boolean;
-  traceSecrets?: boolean;
-  har?: string;
-  curl?: boolean;
-  device?: boolean;
-  clientCredentials?: boolean;
-  profile?: string;
-  store?: StoreChoice;
-}
+/** What `login` parses (./login.flags.ts). */
+export type LoginOptions = LoginFlags;
 
 export async function run(ctx: Context, providerId: string, options: LoginOptions): Promise<void> {
   const ui = new Ui(ctx);
@@ -68,7 +52,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
     { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli login ${providerId}` },
   );
-  const http = fetchClient(session ? { observe: session.transcript.observer } : {});
+  const http = ctx.factory.http(session ? { observe: session.transcript.observer } : {});
   // Secret references (keychain:NAME) are read where they were stored; --store only decides where
   // this token goes. The token's store is opened before the sign-in: a keychain forced by --store or
   // OAUTHD_STORE that does not answer fails now, not after the user signed in (losing the token).
@@ -109,7 +93,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
 
     let result: FlowSuccess;
     if (options.clientCredentials) {
-      result = await clientCredentialsFlow(http, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access'));
+      result = await clientCredentialsFlow(http, ctx.factory.clock, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access'));
     } else if (options.device) {
       result = await deviceFlow(ctx, ui, http, provider, {
         scopes: scopes ?? provider.resolved.scopes,
@@ -161,7 +145,7 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
 }
 
 /** Without the broker (device, client credentials), the same registry from the config. */
-async function providerRegistry(ctx: Context, config: Config | undefined, http: ReturnType<typeof fetchClient>, vault: () => Promise<SecretBackend>, dirs: string[]) {
+async function providerRegistry(ctx: Context, config: Config | undefined, http: HttpClient, vault: () => Promise<SecretBackend>, dirs: string[]) {
   const { configRegistry } = await import('../../registry/registry.js');
   return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogEntry(id, dirs) });
 }

@@ -6,8 +6,9 @@
  * logout, so the token is not lost while still valid; --no-revoke deletes the copy only.
  */
 import type { Context } from '../context.js';
+import type { LogoutFlags } from './logout.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp } from '../stored-token.js';
 import { describeRevoked } from '../render/stored-token.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { profileFlag } from '../../tokens/hints.js';
@@ -17,10 +18,8 @@ import { describeStore } from '../../tokens/stores.js';
 import { CliError } from '../../util/errors.js';
 import { asCliError } from '../errors.js';
 
-export interface LogoutOptions extends TokenCommandOptions {
-  /** --no-revoke sets false. */
-  revoke?: boolean;
-}
+/** What `logout` parses (./logout.flags.ts): --no-revoke sets revoke to false. */
+export type LogoutOptions = LogoutFlags;
 
 export async function run(ctx: Context, provider: string, options: LogoutOptions): Promise<void> {
   const ui = new Ui(ctx);
@@ -36,7 +35,7 @@ export async function run(ctx: Context, provider: string, options: LogoutOptions
 
 async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): Promise<void> {
   const id = stored.provider;
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   let issuer;
   try {
     issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');

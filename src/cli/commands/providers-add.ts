@@ -10,7 +10,6 @@ import { locateConfig, missingConfigError, readConfig, saveConfig } from '../../
 import type { DiscoveredEndpoints, Keyset } from '../../config/schema.js';
 import { vaultAccountForSecret } from '../../config/secrets.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
-import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { resolveProvider } from '../../providers/resolve.js';
 import { specFromMetadata } from '../../providers/discovered.js';
@@ -59,7 +58,7 @@ export async function run(ctx: Context, id: string, options: AddOptions): Promis
   let discovered: DiscoveredEndpoints | undefined;
   if (options.issuer !== undefined) {
     ui.info(`Reading the discovery document of ${options.issuer}…`);
-    discovered = cacheable(await discover(fetchClient(), options.issuer));
+    discovered = cacheable(await discover(ctx.factory.http(), options.issuer), ctx.factory.clock.now());
     spec ??= specFromMetadata(id, id, discovered);
   } else if (!spec && previous?.discovered) {
     discovered = previous.discovered;
@@ -121,22 +120,21 @@ function describeRef(reference: string): string {
 }
 
 /** The discovery fields the config caches (the schema lists them). */
-function cacheable(metadata: ServerMetadata): DiscoveredEndpoints {
+function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndpoints {
   const keep = [
     'issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint',
     'introspection_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'scopes_supported',
     'code_challenge_methods_supported', 'token_endpoint_auth_methods_supported', 'response_modes_supported',
     'authorization_response_iss_parameter_supported', 'id_token_signing_alg_values_supported',
   ] as const;
-  const cached: Record<string, unknown> = { fetchedAt: new Date().toISOString() };
+  const cached: Record<string, unknown> = { fetchedAt: new Date(now).toISOString() };
   for (const field of keep) if (metadata[field] !== undefined) cached[field] = metadata[field];
   return cached as unknown as DiscoveredEndpoints;
 }
 
 async function readSecret(ctx: Context, message: string): Promise<string> {
   if (ctx.stdin.isTTY) {
-    const { password } = await import('@inquirer/prompts');
-    return password({ message, mask: '*', validate: (value) => value !== '' || 'the secret is empty' });
+    return ctx.factory.prompter.password({ message, mask: '*', validate: (value) => value !== '' || 'the secret is empty' });
   }
   const text = (await readAll(ctx.stdin)).replace(/\r?\n$/, '');
   if (text === '') throw usageError('--client-secret-stdin read an empty secret', 'pipe the secret in: printf %s "$SECRET" | oauthd-cli providers add …');

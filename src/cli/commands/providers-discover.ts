@@ -15,7 +15,6 @@ import { join, relative } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { configPathFor, DEFAULT_BROKER_PORT, readConfig } from '../../config/load.js';
-import { fetchClient } from '../../oauth/http.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
 import { CATALOG_DIR, catalogDirs, findCatalogProvider } from '../../providers/catalog.js';
 import { specFromMetadata } from '../../providers/discovered.js';
@@ -55,7 +54,7 @@ export async function run(ctx: Context, issuer: string, options: DiscoverOptions
   }
 
   ui.info(`Reading the metadata of ${issuer}…`);
-  const metadata = await discover(fetchClient(), issuer);
+  const metadata = await discover(ctx.factory.http(), issuer);
   const id = options.save ?? idFromIssuer(metadata.issuer);
   const spec = describeServer(id, options.name ?? new URL(metadata.issuer).host, metadata);
   const problems = validateProvider(spec, id);

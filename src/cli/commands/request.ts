@@ -12,25 +12,18 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
+import type { RequestFlags } from './request.flags.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
-import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { header as responseHeader, type HttpRequest, type HttpResponse } from '../../oauth/http.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { flowError, usageError } from '../../util/errors.js';
 
-export interface RequestOptions extends TokenCommandOptions {
-  /** -X */
-  method?: string;
-  /** -d: the body, `@file`, or `-` for stdin. */
-  data?: string;
-  /** -H, repeatable: "Name: value". */
-  header?: string[];
-  /** -i: status line and headers before the body. */
-  include?: boolean;
-}
+/** What `request` parses (./request.flags.ts): -X method, -d data (a body, @file, or - for stdin), -H header (repeatable), -i include. */
+export type RequestOptions = RequestFlags;
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const satisfies ReadonlyArray<HttpRequest['method']>;
 /** RFC 9110 §5.1: a field name is a token. */
@@ -47,10 +40,10 @@ export async function run(ctx: Context, provider: string, pathOrUrl: string, opt
   const body = options.data === undefined ? undefined : await readBody(ctx, options.data);
 
   const located = await findStoredToken(ctx, provider, options);
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
   const resolved = issuer.resolved;
-  const stored = await usableToken(ui, http, located, issuer);
+  const stored = await usableToken(ctx, ui, http, located, issuer);
   // Under the API's base URL only; an origin taken from the token ({token.instance_url}) must be one
   // the provider file allows (tokenOrigins), checked before anything is sent.
   const target = apiRequestTarget(resolved, stored.token, pathOrUrl);

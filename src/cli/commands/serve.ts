@@ -9,7 +9,6 @@ import { appFromConfig } from '../../broker/app-config.js';
 import { composeBroker } from '../../compose/broker.js';
 import { listen, loopbackHosts } from '../../compose/listen.js';
 import { configRegistry } from '../../registry/registry.js';
-import { fetchClient } from '../../oauth/http.js';
 import { catalogDirs } from '../../providers/catalog.js';
 import { watchCatalog } from '../../providers/watch.js';
 import { openSandbox } from '../../sandbox/server.js';
@@ -39,7 +38,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { path, config } = await loadConfig(ctx);
   const vault = lazyVault(ctx, ui);
-  const http = fetchClient();
+  const http = ctx.factory.http();
   const store = await openStore(config.broker.store, ctx.env, vault);
   const app = await appFromConfig(config.app, ctx.env, vault);
   const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) }) : undefined;

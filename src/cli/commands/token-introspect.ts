@@ -4,23 +4,21 @@
  * first: the question is about this token.
  */
 import type { Context } from '../context.js';
+import type { IntrospectFlags } from './token-introspect.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp } from '../stored-token.js';
 import { claimRows, rows } from '../render/stored-token.js';
 import { introspectToken } from '../../oauth/introspect.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { usageError } from '../../util/errors.js';
 
-export interface IntrospectOptions extends TokenCommandOptions {
-  json?: boolean;
-  /** Ask about the refresh token instead of the access token. */
-  refreshToken?: boolean;
-}
+/** What `token introspect` parses (./token-introspect.flags.ts): --refresh-token asks about the refresh token. */
+export type IntrospectOptions = IntrospectFlags;
 
 export async function run(ctx: Context, provider: string, options: IntrospectOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { stored } = await findStoredToken(ctx, provider, options);
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'introspected');
   const oauth2 = issuer.resolved.oauth2;
   if (!oauth2?.introspectUrl) {
@@ -53,7 +51,7 @@ export async function run(ctx: Context, provider: string, options: IntrospectOpt
     ...rows(
       [
         ['active', active ? 'yes' : 'no — expired, revoked, or not issued to this client (RFC 7662 §2.2 says no more)'],
-        ...claimRows(fields),
+        ...claimRows(fields, ctx.factory.clock.now()),
       ],
       ui.out,
     ),

@@ -3,17 +3,16 @@
  * it rests in, scopes and expiry. Never a token value: a listing is something people paste.
  */
 import type { Context } from '../context.js';
+import type { ListFlags } from './token-list.flags.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
 import { shortExpiry, table, tokenScopes, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import { secondsLeft } from '../../tokens/expiry.js';
 import { listTokens, type StoredToken } from '../../tokens/store.js';
 import { describeStore, openTokenStores } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
-export interface ListOptions extends TokenCommandOptions {
-  json?: boolean;
-}
+/** What `token list` parses (./token-list.flags.ts). */
+export type ListOptions = ListFlags;
 
 /** One line of `--json`: what the token is, never the token. */
 export interface TokenListEntry extends TokenSummary {
@@ -24,6 +23,7 @@ export interface TokenListEntry extends TokenSummary {
 
 export async function run(ctx: Context, options: ListOptions): Promise<void> {
   const ui = new Ui(ctx);
+  const now = ctx.factory.clock.now();
   const stores = await openTokenStores(ctx, options.store);
   const found: Array<{ stored: StoredToken; vault: SecretBackend }> = [];
   for (const vault of stores) {
@@ -34,7 +34,7 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
   found.sort((a, b) => a.stored.provider.localeCompare(b.stored.provider) || a.stored.profile.localeCompare(b.stored.profile));
 
   if (options.json) {
-    ui.json(found.map(({ stored, vault }) => entry(stored, vault)));
+    ui.json(found.map(({ stored, vault }) => entry(stored, vault, now)));
     return;
   }
   const where = stores.map(describeStore).join(' or ');
@@ -51,7 +51,7 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
       stored.subject ?? '-',
       vault.kind,
       scopes.length === 0 ? '-' : `${scopes.join(' ')}${granted ? '' : ' (asked)'}`,
-      shortExpiry(stored),
+      shortExpiry(stored, now),
     ];
   });
   const legend = [...new Set(found.map(({ vault }) => vault))].map((vault) =>
@@ -60,10 +60,10 @@ export async function run(ctx: Context, options: ListOptions): Promise<void> {
   ui.result(`${table(['PROVIDER', 'PROFILE', 'ACCOUNT', 'STORE', 'SCOPES', 'EXPIRES'], body, ui.out)}\n\n${legend.join('\n')}`);
 }
 
-function entry(stored: StoredToken, vault: SecretBackend): TokenListEntry {
+function entry(stored: StoredToken, vault: SecretBackend, now: number): TokenListEntry {
   const summary = tokenSummary(stored, vault);
   const oauth1 = summary.protocol === 'oauth1';
-  const left = secondsLeft(stored);
+  const left = secondsLeft(stored, now);
   return {
     ...summary,
     expired: oauth1 || left === undefined ? null : left <= 0,

@@ -8,8 +8,8 @@
  */
 import { quote } from 'shell-quote';
 import type { Context } from '../context.js';
+import { PRINT_FORMATS, type PrintFlags, type PrintFormat } from './token-print.flags.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
 import { describeLeft } from '../render/stored-token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isExpired, secondsLeft } from '../../tokens/expiry.js';
@@ -17,12 +17,10 @@ import { findStoredToken } from '../../tokens/find.js';
 import type { StoredToken } from '../../tokens/store.js';
 import { usageError } from '../../util/errors.js';
 
-export const PRINT_FORMATS = ['raw', 'header', 'env', 'json'] as const;
-export type PrintFormat = (typeof PRINT_FORMATS)[number];
+export { PRINT_FORMATS, type PrintFormat };
 
-export interface PrintOptions extends TokenCommandOptions {
-  format?: PrintFormat;
-}
+/** What `token print` parses (./token-print.flags.ts); `format` is checked again for in-process callers. */
+export type PrintOptions = PrintFlags;
 
 export async function run(ctx: Context, provider: string, options: PrintOptions): Promise<void> {
   const ui = new Ui(ctx);
@@ -32,8 +30,9 @@ export async function run(ctx: Context, provider: string, options: PrintOptions)
   }
   const { stored } = await findStoredToken(ctx, provider, options);
   const text = printed(stored, format);
-  const left = secondsLeft(stored);
-  if (left !== undefined && isExpired(stored) && stored.token.token_secret === undefined) {
+  const now = ctx.factory.clock.now();
+  const left = secondsLeft(stored, now);
+  if (left !== undefined && isExpired(stored, now) && stored.token.token_secret === undefined) {
     ui.warn(`the ${stored.provider} access token ${describeLeft(left)}; \`oauthd-cli token refresh ${stored.provider}\` gets a new one`);
   }
   ui.result(text);

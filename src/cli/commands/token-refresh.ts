@@ -5,8 +5,9 @@
  * way the command says which happened.
  */
 import type { Context } from '../context.js';
+import type { RefreshFlags } from './token-refresh.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, warnDeviations, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, warnDeviations, tokenHttp } from '../stored-token.js';
 import { describeExpiry, describeRotation } from '../render/stored-token.js';
 import { formatDuration } from '../render/token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
@@ -15,27 +16,26 @@ import { findStoredToken } from '../../tokens/find.js';
 import { refreshStoredToken, requireRefreshable } from '../../tokens/refresh.js';
 import { saveToken } from '../../tokens/store.js';
 
-export interface RefreshOptions extends TokenCommandOptions {
-  force?: boolean;
-  json?: boolean;
-}
+/** What `token refresh` parses (./token-refresh.flags.ts). */
+export type RefreshOptions = RefreshFlags;
 
 export async function run(ctx: Context, provider: string, options: RefreshOptions): Promise<void> {
   const ui = new Ui(ctx);
   const located = await findStoredToken(ctx, provider, options);
   const { stored } = located;
   requireRefreshable(stored);
-  if (!options.force && !isExpired(stored) && stored.expiresAt !== undefined) {
-    ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored) as number)} more; nothing to do (--force refreshes anyway).`);
+  const now = () => ctx.factory.clock.now();
+  if (!options.force && !isExpired(stored, now()) && stored.expiresAt !== undefined) {
+    ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored, now()) as number)} more; nothing to do (--force refreshes anyway).`);
     if (options.json) ui.json(tokenToJson(stored.token));
     return;
   }
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
-  const refreshed = await refreshStoredToken(http, issuer, stored);
+  const refreshed = await refreshStoredToken(http, issuer, stored, now);
   await saveToken(located.vault, refreshed.stored);
   warnDeviations(ui, refreshed.deviations);
-  ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored)}`);
+  ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored, now())}`);
   ui.info(`${describeRotation(refreshed.rotation).replace(/^./, (first) => first.toUpperCase())}.`);
   if (options.json) ui.json(tokenToJson(refreshed.stored.token));
 }

@@ -5,8 +5,9 @@
  * with nobody holding it; `logout` is the command that deletes anyway.
  */
 import type { Context } from '../context.js';
+import type { RevokeFlags } from './token-revoke.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, tokenHttp, type TokenCommandOptions } from '../stored-token.js';
+import { issuingProvider, tokenHttp } from '../stored-token.js';
 import { describeRevoked } from '../render/stored-token.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { profileFlag } from '../../tokens/hints.js';
@@ -15,12 +16,13 @@ import { deleteToken } from '../../tokens/store.js';
 import { describeStore } from '../../tokens/stores.js';
 import { usageError } from '../../util/errors.js';
 
-export type RevokeOptions = TokenCommandOptions;
+/** What `token revoke` parses (./token-revoke.flags.ts). */
+export type RevokeOptions = RevokeFlags;
 
 export async function run(ctx: Context, provider: string, options: RevokeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { stored, vault } = await findStoredToken(ctx, provider, options);
-  const http = tokenHttp();
+  const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
   const endpoint = revocationEndpoint(issuer);
   if (!endpoint) {

@@ -8,8 +8,8 @@
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Context } from '../context.js';
+import type { ShowFlags } from './token-show.flags.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
 import { claimRows, describeExpiry, isoSeconds, relative, rows, tokenSummary, type TokenSummary } from '../render/stored-token.js';
 import { idTokenVerifiedAt, secondsLeft } from '../../tokens/expiry.js';
 import { findStoredToken } from '../../tokens/find.js';
@@ -17,9 +17,8 @@ import type { StoredToken } from '../../tokens/store.js';
 import { describeStore } from '../../tokens/stores.js';
 import type { SecretBackend } from '../../vault/backend.js';
 
-export interface ShowOptions extends TokenCommandOptions {
-  json?: boolean;
-}
+/** What `token show` parses (./token-show.flags.ts). */
+export type ShowOptions = ShowFlags;
 
 export interface DecodedJwt {
   header: Record<string, unknown>;
@@ -50,21 +49,22 @@ export function decodeUnverified(token: string): DecodedJwt | undefined {
 export async function run(ctx: Context, provider: string, options: ShowOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { stored, vault } = await findStoredToken(ctx, provider, options);
-  const shown = describe(stored, vault);
+  const now = ctx.factory.clock.now();
+  const shown = describe(stored, vault, now);
   if (options.json) {
     ui.json(shown);
     return;
   }
-  ui.result(render(ui, stored, vault, shown));
+  ui.result(render(ui, stored, vault, shown, now));
 }
 
-export function describe(stored: StoredToken, vault: SecretBackend): TokenShowJson {
+export function describe(stored: StoredToken, vault: SecretBackend, now: number): TokenShowJson {
   const access = decodeUnverified(stored.token.access_token);
   const shown: TokenShowJson = {
     ...tokenSummary(stored, vault),
     issuer: stored.issuer ?? null,
     requestedScopes: stored.requestedScopes,
-    expiresInSeconds: secondsLeft(stored) ?? null,
+    expiresInSeconds: secondsLeft(stored, now) ?? null,
     refreshToken: stored.token.refresh_token !== undefined,
     accessToken: { length: stored.token.access_token.length, format: access ? 'jwt' : 'opaque', verified: false, ...access },
     otherFields: Object.keys(stored.token.extra),
@@ -77,7 +77,7 @@ export function describe(stored: StoredToken, vault: SecretBackend): TokenShowJs
   return shown;
 }
 
-function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenShowJson): string {
+function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenShowJson, now: number): string {
   const color = ui.out;
   // Top-level rows share one label column; a JWT's header and claims nest under their row.
   const main: Array<[string, string, Array<[string, string]>?]> = [];
@@ -89,9 +89,9 @@ function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenS
     main.push(['token type', stored.token.token_type]);
   }
   main.push(['scopes', shown.scopes.length === 0 ? '(none)' : `${shown.scopes.join(' ')}${shown.scopesGranted ? '' : '  (asked for; the provider did not say what it granted)'}`]);
-  main.push(['obtained', `${isoSeconds(stored.obtainedAt)} (${relative(Date.parse(stored.obtainedAt))})`]);
-  const left = secondsLeft(stored);
-  main.push(['expires', `${describeExpiry(stored)}${left !== undefined && left <= 0 ? color.yellow(`  → oauthd-cli token refresh ${stored.provider}`) : ''}`]);
+  main.push(['obtained', `${isoSeconds(stored.obtainedAt)} (${relative(Date.parse(stored.obtainedAt), now)})`]);
+  const left = secondsLeft(stored, now);
+  main.push(['expires', `${describeExpiry(stored, now)}${left !== undefined && left <= 0 ? color.yellow(`  → oauthd-cli token refresh ${stored.provider}`) : ''}`]);
   if (shown.protocol === 'oauth2') main.push(['refresh token', shown.refreshToken ? 'yes' : 'no']);
   const access = shown.accessToken;
   main.push([
@@ -99,7 +99,7 @@ function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenS
     access.format === 'jwt'
       ? `JWT, ${access.length} characters — decoded, not verified (only the API it is meant for checks it)`
       : `opaque, ${access.length} characters (not a JWT: only the provider can say what it holds; try token introspect)`,
-    access.header && access.claims ? jwtRows({ header: access.header, claims: access.claims }) : undefined,
+    access.header && access.claims ? jwtRows({ header: access.header, claims: access.claims }, now) : undefined,
   ]);
   if (shown.idToken) {
     main.push([
@@ -107,7 +107,7 @@ function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenS
       shown.idToken.verifiedAt
         ? `verified by oauthd-cli when received (${isoSeconds(shown.idToken.verifiedAt)}): signature with the issuer's keys, iss, aud, exp (OIDC Core §3.1.3.7)`
         : 'decoded, not verified (no issuer was known to check it when it was received)',
-      jwtRows(shown.idToken),
+      jwtRows(shown.idToken, now),
     ]);
   }
   if (shown.otherFields.length > 0) main.push(['other fields', `${shown.otherFields.join(', ')} (token print --format json prints them)`]);
@@ -124,9 +124,9 @@ function render(ui: Ui, stored: StoredToken, vault: SecretBackend, shown: TokenS
   return lines.join('\n');
 }
 
-function jwtRows(jwt: DecodedJwt): Array<[string, string]> {
+function jwtRows(jwt: DecodedJwt, now: number): Array<[string, string]> {
   const header = Object.entries(jwt.header)
     .map(([name, value]) => `${name} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(', ');
-  return [['(header)', header], ...claimRows(jwt.claims)];
+  return [['(header)', header], ...claimRows(jwt.claims, now)];
 }

@@ -8,7 +8,7 @@ import { originBlindRules, parseDomainRule, type DomainRule } from '../../config
 import type { Config } from '../../config/schema.js';
 import { storedAppSecret } from '../../config/app-secret.js';
 import { CATALOG_DIR, catalogDirs, catalogIds, loadCatalog } from '../../providers/catalog.js';
-import { openVault, secretsFilePath } from '../../vault/open.js';
+import { secretsFilePath } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { failure, plural, octal, type CheckResult } from './report.js';
 
@@ -84,7 +84,7 @@ export async function storeCheck(ctx: Context): Promise<{ check: CheckResult; va
   let fallbackReason: string | undefined;
   let vault: SecretBackend;
   try {
-    vault = await openVault({ env: ctx.env, platform: ctx.platform, onFallback: (fallback) => (fallbackReason = fallback.reason) });
+    vault = await ctx.factory.vault({ onFallback: (fallback) => (fallbackReason = fallback.reason) });
   } catch (error) {
     return { check: failure(base, error) };
   }

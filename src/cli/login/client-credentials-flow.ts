@@ -5,9 +5,10 @@ import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { clientCredentialsGrant } from '../../oauth/client-credentials.js';
 import type { HttpClient } from '../../oauth/http.js';
+import type { Clock } from '../factory.js';
 import { usageError } from '../../util/errors.js';
 
-export async function clientCredentialsFlow(http: HttpClient, provider: BrokerProvider, scopes: string[]): Promise<FlowSuccess> {
+export async function clientCredentialsFlow(http: HttpClient, clock: Clock, provider: BrokerProvider, scopes: string[]): Promise<FlowSuccess> {
   const resolved = provider.resolved;
   if (!resolved.oauth2) {
     throw usageError(`${resolved.name} speaks OAuth 1.0a only; it has no client credentials grant`);
@@ -20,6 +21,6 @@ export async function clientCredentialsFlow(http: HttpClient, provider: BrokerPr
     token: result.token,
     raw: result.raw,
     deviations: result.deviations,
-    obtainedAt: Date.now(),
+    obtainedAt: clock.now(),
   };
 }

@@ -10,7 +10,6 @@ import { autoApprove } from '../../sandbox/auto-approve.js';
 import { flowError, isCliError } from '../../util/errors.js';
 import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../../oauth/redirect-diagnosis.js';
 import type { Context } from '../context.js';
-import { openBrowser } from '../browser.js';
 import { hasDisplay, isSsh } from '../environment.js';
 import type { Ui } from '../ui.js';
 import type { LoginBroker } from './broker-runtime.js';
@@ -80,7 +79,7 @@ async function startSignIn(
   }
   if (options.browser && !headless) {
     const url = brokerStartUrl(broker, options);
-    const how = await openBrowser(url, ctx.env);
+    const how = await ctx.factory.openBrowser(url);
     ui.info(`Opened ${how} at ${url}`);
     return undefined;
   }

@@ -12,7 +12,6 @@ import type { HttpClient } from '../../oauth/http.js';
 import { autoApproveDevice } from '../../sandbox/auto-approve.js';
 import { flowError, usageError } from '../../util/errors.js';
 import type { Context } from '../context.js';
-import { openBrowser } from '../browser.js';
 import { hasDisplay } from '../environment.js';
 import type { Ui } from '../ui.js';
 
@@ -57,7 +56,7 @@ export async function deviceFlow(
       },
     );
   } else if (options.browser && hasDisplay(ctx)) {
-    await openBrowser(complete ?? authorization.verification_uri, ctx.env).catch(() => undefined);
+    await ctx.factory.openBrowser(complete ?? authorization.verification_uri).catch(() => undefined);
   }
   const expiresIn = Math.min(authorization.expires_in, options.timeoutSeconds);
   const spinner = options.quiet ? undefined : ui.spinner(`Waiting for the approval (code expires in ${authorization.expires_in} s)…`);
@@ -73,7 +72,7 @@ export async function deviceFlow(
     // When the approval fails first, the polling ends at its next wait; its rejection is the approval's.
     polling.catch(() => undefined);
     const result = await (approval ? Promise.race([polling, approval]) : polling);
-    const obtainedAt = Date.now();
+    const obtainedAt = ctx.factory.clock.now();
     const idToken = await checkIdToken(result.token, await provider.openid(), {
       clientId: resolved.clientId,
       openidAsked: options.scopes.includes('openid'),

@@ -1,0 +1,37 @@
+/** `sandbox`: its arguments, flags and help (commander only; ./sandbox.ts runs it). */
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
+import { collect, examples, parsePort, type FlagsOf } from '../flags.js';
+// Data only (no import of its own): the fault names for `sandbox --help`, without the sandbox.
+import { FAULTS, faultUsage } from '../../sandbox/fault-catalog.js';
+
+export function declare(program: CommandUnknownOpts) {
+  return program
+    .command('sandbox')
+    .description('run the embedded OpenID provider on its own, as a mock identity provider for your app\'s tests (faults, fixed users)')
+    .option('--port <n>', 'port on 127.0.0.1 (default 6285; 0 picks a free one)', parsePort)
+    .option('--fault <name[:value]>', 'switch a fault on from the start (repeatable; see the list below)', collect)
+    .option('--as <provider>', 'answer in the shape of this catalog provider (token body, field names, nesting, profile fields) at its own paths')
+    .option('--users <file>', 'only these users sign in, with these claims: {"alice": {"email": "alice@example.test", "roles": ["admin"]}}')
+    .option('--auto-approve', 'sign-in and consent happen by themselves (the default with no display and no $BROWSER)')
+    .option('--no-auto-approve', 'always show the sign-in and consent pages')
+    .option('--json', 'print {"issuer", "discovery", "client_id", "client_secret"} as one JSON line on stdout once it listens')
+    .addHelpText(
+      'after',
+      '\nThe client accepts any loopback redirect URI (any port and path) and client_secret_basic or _post;\n' +
+        'its id and secret, like the signing key, stay in the data folder between runs.\n' +
+        '\nFaults (--fault NAME[:VALUE], or at run time: POST {issuer}/_control/faults {"fault", "value"?, "count"?},\n' +
+        'GET lists those on, DELETE clears; loopback only). "count": only the next N requests it acts on.\n' +
+        FAULTS.map((fault) => `  ${faultUsage(fault).padEnd(26)} ${fault.summary}`).join('\n') +
+        '\n' +
+        examples([
+          'oauthd-cli sandbox --port 0 --json      # {"issuer": "http://127.0.0.1:PORT/sandbox", ...}',
+          'oauthd-cli sandbox --fault id-token-expired --fault latency:800',
+          'oauthd-cli sandbox --users users.json --no-auto-approve',
+          'oauthd-cli sandbox --as slack --json   # "origins": {"https://slack.com": "http://127.0.0.1:PORT/sandbox/slack.com"}',
+          'curl -X POST http://127.0.0.1:6285/sandbox/_control/faults -H \'content-type: application/json\' -d \'{"fault": "html-502", "count": 1}\'',
+          'curl -X DELETE http://127.0.0.1:6285/sandbox/_control/faults',
+        ]),
+    );
+}
+
+export type SandboxFlags = FlagsOf<ReturnType<typeof declare>>;
