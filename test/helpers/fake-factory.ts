@@ -19,6 +19,10 @@ import type { HttpClient, HttpRequest, HttpResponse } from '../../src/oauth/http
 import type { BackendKind, SecretBackend } from '../../src/vault/backend.js';
 import type { VaultOpener } from '../../src/vault/open.js';
 import { configError } from '../../src/util/errors.js';
+import { openBrowser } from '../../src/cli/browser.js';
+import { fetchClient } from '../../src/oauth/http.js';
+import { join } from 'node:path';
+import { makeTempDir, REPO_ROOT, type RunCliOptions, type RunCliResult } from './run-cli.js';
 
 /** A vault in memory, of either kind. `entries` is the test's view of what rests there. */
 export class MemoryVault implements SecretBackend {
@@ -83,8 +87,8 @@ export interface CommandContextOptions {
   env?: Record<string, string | undefined>;
   http?: HttpClient;
   vault?: VaultOpener;
-  /** The clock's fixed time (ms since the epoch). */
-  now?: number;
+  /** The clock's time (ms since the epoch): fixed, or a function (Date.now for the real one). */
+  now?: number | (() => number);
   openBrowser?: (url: string) => Promise<string>;
   prompter?: Partial<Prompter>;
   stdin?: string;
@@ -129,7 +133,7 @@ export function commandContext(options: CommandContextOptions): CommandRun {
     openBrowser: options.openBrowser ?? (async (url) => {
       throw new Error(`unexpected browser for ${url}`);
     }),
-    clock: { now: () => options.now ?? FIXED_NOW },
+    clock: { now: typeof options.now === 'function' ? options.now : () => (options.now as number | undefined) ?? FIXED_NOW },
     prompter: { input: unscripted('input'), select: unscripted('select'), password: unscripted('password'), ...options.prompter },
   };
   const ctx: Context = {
@@ -188,3 +192,50 @@ export function jsonResponse(request: HttpRequest, status: number, body: unknown
     url: request.url,
   };
 }
+
+/** The vaults of each data folder, kept across runInProcess calls as the 0600 file would be. */
+const machineVaults = new Map<string, ReturnType<typeof memoryVaults>>();
+
+/**
+ * runCli's twin in this process: the command line through the real command table with a factory
+ * that has the real HTTP client, browser opener ($BROWSER from `env`) and clock, and an in-memory
+ * vault per data folder (never the keychain of the machine running the tests). Same options and
+ * result as runCli: a temporary HOME unless given, `input` on stdin, the exit code main() gives.
+ */
+export async function runInProcess(args: string[], options: RunCliOptions = {}): Promise<RunCliResult> {
+  if (options.wrap) throw new Error('runInProcess: wrap needs a process; use runCli');
+  const env: Record<string, string | undefined> = { PATH: process.env.PATH, NO_COLOR: '1' };
+  const given = options.env ?? {};
+  if (Object.keys(HOME_DIRS).some((name) => !(name in given))) {
+    const home = (await makeTempDir('oauthd-cli-home-')).path;
+    for (const [name, sub] of Object.entries(HOME_DIRS)) env[name] = join(home, sub);
+  }
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const folder = env.XDG_DATA_HOME ?? env.HOME ?? '';
+  const vaults = machineVaults.get(folder) ?? memoryVaults({ file: new MemoryVault('file', join(folder, 'oauthd-cli', 'secrets.json')) });
+  machineVaults.set(folder, vaults);
+  const started = Date.now();
+  const t = commandContext({
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    http: fetchClient(),
+    vault: vaults.open,
+    now: () => Date.now(),
+    openBrowser: (url) => openBrowser(url, env),
+    ...(options.input !== undefined ? { stdin: options.input } : {}),
+  });
+  // runCli's env starts from NO_COLOR=1; the fake context adds it too.
+  const code = await t.cli(args);
+  return { code, signal: null, stdout: t.stdout(), stderr: t.stderr(), timedOut: false, home: env.HOME, durationMs: Date.now() - started };
+}
+
+const HOME_DIRS: Record<string, string> = {
+  HOME: '',
+  XDG_DATA_HOME: '.local/share',
+  XDG_CONFIG_HOME: '.config',
+  XDG_STATE_HOME: '.local/state',
+  XDG_CACHE_HOME: '.cache',
+};

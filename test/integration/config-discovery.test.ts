@@ -1,11 +1,13 @@
-// oauthd.json as a newcomer meets it, through the built CLI as a child process: found from any
+// oauthd.json as a newcomer meets it, through the commands run in-process (runInProcess: the real
+// command table, an in-memory vault) and `serve` as the built CLI in a child process: found from any
 // subfolder (as git finds its repository), an unknown provider said before a missing file,
 // suggestions only when close, domains normalized or refused, every problem of a broken file,
 // and `providers validate oauthd.json` checking it as what it is.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
+import { makeTempDir, type RunCliResult } from '../helpers/run-cli.js';
+import { runInProcess } from '../helpers/fake-factory.js';
 import { startServe } from '../helpers/serve.js';
 
 interface Check {
@@ -37,7 +39,7 @@ async function project(initArgs: string[] = []) {
   await mkdir(join(dir, 'oauthd-providers'));
   await writeFile(join(dir, 'oauthd-providers', 'inhouse.json'), JSON.stringify(inhouse));
   const env = { HOME: root, XDG_DATA_HOME: join(root, 'data'), INHOUSE_SECRET: 's3cret' };
-  const run = (args: string[], cwd = dir, extra: Record<string, string> = {}) => runCli(args, { cwd, env: { ...env, ...extra } });
+  const run = (args: string[], cwd = dir, extra: Record<string, string> = {}) => runInProcess(args, { cwd, env: { ...env, ...extra } });
   const init = await run(['init', '--yes', '--json', ...initArgs]);
   expect(init.code, init.stderr).toBe(0);
   const { key } = JSON.parse(init.stdout) as { key: string };
@@ -120,10 +122,10 @@ describe('the config is found like git finds its repository', () => {
 
   it('with no file anywhere, says where it looked', async () => {
     const dir = (await makeTempDir()).path;
-    const result = await runCli(['serve'], { cwd: dir });
+    const result = await runInProcess(['serve'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`error: no config file: no oauthd.json in ${dir} nor in any folder above it`);
-    const list = await runCli(['providers', 'list', '--configured'], { cwd: dir });
+    const list = await runInProcess(['providers', 'list', '--configured'], { cwd: dir });
     expect(list.stdout).toMatch(/^● sandbox/m);
     expect(list.stderr).toContain(`note: no config file: no oauthd.json in ${dir} nor in any folder above it; only the built-in sandbox is configured`);
   });
@@ -132,28 +134,28 @@ describe('the config is found like git finds its repository', () => {
 describe('an unknown provider is said first, with suggestions only when close', () => {
   it('login and providers add without a config: the unknown name, not the missing file', async () => {
     const dir = (await makeTempDir()).path;
-    const login = await runCli(['login', 'no-such-provider'], { cwd: dir });
+    const login = await runInProcess(['login', 'no-such-provider'], { cwd: dir });
     expect(login.code).toBe(2);
     expect(login.stderr).toContain('error: unknown provider "no-such-provider"');
     expect(login.stderr).not.toContain('no config file');
 
-    const typo = await runCli(['login', 'gihtub'], { cwd: dir });
+    const typo = await runInProcess(['login', 'gihtub'], { cwd: dir });
     expect(typo.stderr).toContain('error: unknown provider "gihtub"');
     expect(typo.stderr).toContain('hint: did you mean github? (oauthd-cli providers list shows them all)');
 
     // Far from every name: no "did you mean adobe, apple, box".
-    const far = await runCli(['login', 'nope'], { cwd: dir });
+    const far = await runInProcess(['login', 'nope'], { cwd: dir });
     expect(far.stderr).toContain('error: unknown provider "nope"');
     expect(far.stderr).toContain('hint: oauthd-cli providers list shows them all');
     expect(far.stderr).not.toContain('did you mean');
 
-    const add = await runCli(['providers', 'add', 'gihtub', '--client-id', 'x'], { cwd: dir });
+    const add = await runInProcess(['providers', 'add', 'gihtub', '--client-id', 'x'], { cwd: dir });
     expect(add.code).toBe(2);
     expect(add.stderr).toContain('error: "gihtub" is not in the catalog');
     expect(add.stderr).toContain('hint: did you mean github?');
 
     // A known provider without a config: now the missing file is the problem.
-    const known = await runCli(['login', 'github'], { cwd: dir });
+    const known = await runInProcess(['login', 'github'], { cwd: dir });
     expect(known.code).toBe(2);
     expect(known.stderr).toContain('error: no config file: no oauthd.json in');
   });

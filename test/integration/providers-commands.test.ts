@@ -1,11 +1,14 @@
-// `oauthd-cli providers list | show | validate | discover` as a user runs them: the built CLI as a
-// child process, the shipped catalog, and a real OpenID provider (node-oidc-provider in its own
-// process) for discovery — down to a login with the discovered provider, its id_token verified.
+// `oauthd-cli providers list | show | validate | discover` as a user runs them: the shipped catalog,
+// and a real OpenID provider (node-oidc-provider in its own process) for discovery — down to a login
+// with the discovered provider, its id_token verified. The commands run in-process (runInProcess:
+// the real command table and HTTP client, an in-memory vault); the catalog listing and the login
+// run as the built CLI in a child process.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateProvider } from '../../src/providers/validate.js';
 import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
+import { runInProcess } from '../helpers/fake-factory.js';
 import { oidcServerForBroker } from '../helpers/oidc-server.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
 
@@ -23,7 +26,7 @@ function json<T = Record<string, unknown>>(result: RunCliResult): T {
 async function project(env: Record<string, string> = {}): Promise<{ dir: string; env: Record<string, string> }> {
   const dir = (await makeTempDir()).path;
   const all = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), ...env };
-  const init = await runCli(['init', '--yes', '--json'], { cwd: dir, env: all });
+  const init = await runInProcess(['init', '--yes', '--json'], { cwd: dir, env: all });
   expect(init.code, init.stderr).toBe(0);
   return { dir, env: all };
 }
@@ -33,13 +36,13 @@ describe('providers list', () => {
     const table = await runCli(['providers', 'list']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(220);
-    const rows = json<Array<{ id: string }>>(await runCli(['providers', 'list', '--json']));
+    const rows = json<Array<{ id: string }>>(await runInProcess(['providers', 'list', '--json']));
     expect(rows.length).toBeGreaterThanOrEqual(220);
     expect(rows.map((row) => row.id)).toEqual(expect.arrayContaining(['github', 'google', 'sandbox']));
   });
 
   it('filters by id or name', async () => {
-    const rows = json<Array<{ id: string; name: string }>>(await runCli(['providers', 'list', 'git', '--json']));
+    const rows = json<Array<{ id: string; name: string }>>(await runInProcess(['providers', 'list', 'git', '--json']));
     expect(rows.map((row) => row.id)).toEqual(expect.arrayContaining(['github', 'gitlab']));
     expect(rows.every((row) => `${row.id} ${row.name.toLowerCase()}`.includes('git'))).toBe(true);
     expect(rows.map((row) => row.id)).not.toContain('google');
@@ -48,7 +51,7 @@ describe('providers list', () => {
 
 describe('providers show', () => {
   it('github: tells exactly what to register, and where', async () => {
-    const result = await runCli(['providers', 'show', 'github']);
+    const result = await runInProcess(['providers', 'show', 'github']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/register at\s+https:\/\/github\.com\/settings\/applications\/new/);
     expect(result.stdout).toMatch(/redirect URI\s+http:\/\/127\.0\.0\.1:6284\/auth\s+← register exactly this/);
@@ -64,13 +67,13 @@ describe('providers show', () => {
     const config = JSON.parse(await readFile(join(dir, 'oauthd.json'), 'utf8')) as { broker: { port: number } };
     config.broker.port = 7000;
     await writeFile(join(dir, 'oauthd.json'), JSON.stringify(config));
-    const add = await runCli(
+    const add = await runInProcess(
       ['providers', 'add', 'microsoft', '--client-id', 'cid-123', '--client-secret-env', 'MS_SECRET', '--param', 'tenant=contoso.com'],
       { cwd: dir, env },
     );
     expect(add.code, add.stderr).toBe(0);
 
-    const result = await runCli(['providers', 'show', 'microsoft'], { cwd: dir, env });
+    const result = await runInProcess(['providers', 'show', 'microsoft'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('http://127.0.0.1:7000/auth');
     expect(result.stdout).toContain('https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token');
@@ -79,7 +82,7 @@ describe('providers show', () => {
     expect(result.stdout).toContain('read from $MS_SECRET at run time');
     expect(result.stdout + result.stderr).not.toContain('super-secret-value');
 
-    const described = json<Record<string, any>>(await runCli(['providers', 'show', 'microsoft', '--json'], { cwd: dir, env }));
+    const described = json<Record<string, any>>(await runInProcess(['providers', 'show', 'microsoft', '--json'], { cwd: dir, env }));
     expect(described).toMatchObject({
       id: 'microsoft',
       redirectUri: 'http://127.0.0.1:7000/auth',
@@ -89,7 +92,7 @@ describe('providers show', () => {
   });
 
   it('--json prints the provider description as pure JSON', async () => {
-    const result = await runCli(['providers', 'show', 'github', '--json']);
+    const result = await runInProcess(['providers', 'show', 'github', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const described = json<Record<string, any>>(result);
     expect(described).toMatchObject({ id: 'github', register: 'https://github.com/settings/applications/new', redirectUri: 'http://127.0.0.1:6284/auth', configured: false });
@@ -98,7 +101,7 @@ describe('providers show', () => {
   });
 
   it('an unknown id is a usage error naming the closest ids', async () => {
-    const result = await runCli(['providers', 'show', 'gihtub']);
+    const result = await runInProcess(['providers', 'show', 'gihtub']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown provider "gihtub"');
     expect(result.stderr).toMatch(/did you mean .*github/);
@@ -108,7 +111,7 @@ describe('providers show', () => {
 
 describe('providers validate', () => {
   it('the shipped catalog is valid', async () => {
-    const result = await runCli(['providers', 'validate']);
+    const result = await runInProcess(['providers', 'validate']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/✓ \d{3} provider file\(s\) valid/);
   });
@@ -121,7 +124,7 @@ describe('providers validate', () => {
     github.oauth2.pkce = 'maybe';
     delete github.$schema;
     await writeFile(join(dir, 'broken.json'), JSON.stringify(github, null, 2));
-    const result = await runCli(['providers', 'validate', 'broken.json'], { cwd: dir });
+    const result = await runInProcess(['providers', 'validate', 'broken.json'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^broken\.json: \/oauth2\/tokenUrl must match/m);
     expect(result.stderr).toMatch(/^broken\.json: \/oauth2\/pkce must be one of/m);
@@ -133,13 +136,13 @@ describe('providers validate', () => {
     const folder = join(dir, 'oauthd-providers');
     await mkdir(folder);
     await writeFile(join(folder, 'mine.json'), '{ "id": "mine", ');
-    const result = await runCli(['providers', 'validate'], { cwd: dir, env });
+    const result = await runInProcess(['providers', 'validate'], { cwd: dir, env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^oauthd-providers\/mine\.json: \/ invalid JSON at line 1/m);
   });
 
   it('a file that does not exist is a clear error', async () => {
-    const result = await runCli(['providers', 'validate', 'no-such-provider.json']);
+    const result = await runInProcess(['providers', 'validate', 'no-such-provider.json']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error: no such file: no-such-provider.json');
   });
@@ -149,7 +152,7 @@ describe('providers discover', () => {
   const oidc = oidcServerForBroker();
 
   it('builds a valid provider from a real discovery document', async () => {
-    const result = await runCli(['providers', 'discover', oidc.server.issuer, '--json']);
+    const result = await runInProcess(['providers', 'discover', oidc.server.issuer, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const spec = json<Record<string, any>>(result);
     expect(validateProvider(spec)).toEqual([]);
@@ -166,7 +169,7 @@ describe('providers discover', () => {
       },
     });
 
-    const summary = await runCli(['providers', 'discover', oidc.server.issuer]);
+    const summary = await runInProcess(['providers', 'discover', oidc.server.issuer]);
     expect(summary.code, summary.stderr).toBe(0);
     expect(summary.stdout).toContain(`${oidc.server.issuer} is an OpenID provider`);
     expect(summary.stdout).toMatch(/token\s+http:\/\/127\.0\.0\.1:\d+\/token/);
@@ -174,14 +177,14 @@ describe('providers discover', () => {
   });
 
   it('an issuer without a discovery document is a clear error', async () => {
-    const result = await runCli(['providers', 'discover', `${oidc.server.issuer}/nothing-here`]);
+    const result = await runInProcess(['providers', 'discover', `${oidc.server.issuer}/nothing-here`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no discovery document');
   });
 
   it('--save keeps a file in the project folder that show, list and validate read, and never overwrites silently', async () => {
     const { dir, env } = await project();
-    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp', '--name', 'My IdP'], { cwd: dir, env });
+    const saved = await runInProcess(['providers', 'discover', oidc.server.issuer, '--save', 'myidp', '--name', 'My IdP'], { cwd: dir, env });
     expect(saved.code, saved.stderr).toBe(0);
     const file = join(dir, 'oauthd-providers', 'myidp.json');
     expect(saved.stdout).toContain(`Saved to ${file}`);
@@ -189,18 +192,18 @@ describe('providers discover', () => {
     expect(validateProvider(written, 'myidp')).toEqual([]);
     expect(written).toMatchObject({ id: 'myidp', name: 'My IdP' });
 
-    const shown = await runCli(['providers', 'show', 'myidp'], { cwd: dir, env });
+    const shown = await runInProcess(['providers', 'show', 'myidp'], { cwd: dir, env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`source         ${file}`);
-    const listed = json<Array<{ id: string }>>(await runCli(['providers', 'list', 'myidp', '--json'], { cwd: dir, env }));
+    const listed = json<Array<{ id: string }>>(await runInProcess(['providers', 'list', 'myidp', '--json'], { cwd: dir, env }));
     expect(listed.map((row) => row.id)).toEqual(['myidp']);
-    const validated = await runCli(['providers', 'validate'], { cwd: dir, env });
+    const validated = await runInProcess(['providers', 'validate'], { cwd: dir, env });
     expect(validated.code, validated.stderr).toBe(0);
 
-    const again = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
+    const again = await runInProcess(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists already');
-    const shadow = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'github'], { cwd: dir, env });
+    const shadow = await runInProcess(['providers', 'discover', oidc.server.issuer, '--save', 'github'], { cwd: dir, env });
     expect(shadow.code).toBe(2);
     expect(shadow.stderr).toContain('"github" is a provider of the shipped catalog');
   });
@@ -209,18 +212,18 @@ describe('providers discover', () => {
     const { dir, env } = await project();
     const shared = join(dir, 'team-providers');
     const withFolder = { ...env, OAUTHD_PROVIDERS_DIR: shared };
-    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'teamidp'], { cwd: dir, env: withFolder });
+    const saved = await runInProcess(['providers', 'discover', oidc.server.issuer, '--save', 'teamidp'], { cwd: dir, env: withFolder });
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stdout).toContain(`Saved to ${join(shared, 'teamidp.json')}`);
-    const shown = await runCli(['providers', 'show', 'teamidp', '--json'], { cwd: dir, env: withFolder });
+    const shown = await runInProcess(['providers', 'show', 'teamidp', '--json'], { cwd: dir, env: withFolder });
     expect(json(shown).source).toEqual({ kind: 'file', file: join(shared, 'teamidp.json') });
   });
 
   it.skipIf(!chromium)('a provider added by discovery logs in with its id_token verified', async () => {
     const { dir, env } = await project({ IDP_SECRET: 'test-secret', BROWSER: browserCommand() });
-    const saved = await runCli(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
+    const saved = await runInProcess(['providers', 'discover', oidc.server.issuer, '--save', 'myidp'], { cwd: dir, env });
     expect(saved.code, saved.stderr).toBe(0);
-    const add = await runCli(['providers', 'add', 'myidp', '--client-id', 'test-client', '--client-secret-env', 'IDP_SECRET'], { cwd: dir, env });
+    const add = await runInProcess(['providers', 'add', 'myidp', '--client-id', 'test-client', '--client-secret-env', 'IDP_SECRET'], { cwd: dir, env });
     expect(add.code, add.stderr).toBe(0);
     const login = await runCli(['login', 'myidp', '--port', String(oidc.port), '--json', '--no-save', '--verbose'], { cwd: dir, env });
     expect(login.code, login.stderr).toBe(0);
