@@ -340,12 +340,14 @@ export function buildProgram(
         .choices(['raw', 'header', 'env', 'json'])
         .default('raw'),
     )
+    .option('--min-ttl <seconds>', 'refresh first when the token is valid for fewer seconds than this (an expired token is always refreshed)', parseSeconds)
     .addHelpText(
       'after',
       examples([
         'curl -H "$(oauthd-cli token print github --format header)" https://api.github.com/user',
         'eval "$(oauthd-cli token print myidp --format env)"   # sets ACCESS_TOKEN and REFRESH_TOKEN',
         'oauthd-cli token print google --format json | jq .scope',
+        'oauthd-cli token print myidp --min-ttl 600      # valid for at least ten more minutes',
       ]),
     )
     .action(withContext(() => import('./commands/token-print.js')));

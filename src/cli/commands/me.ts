@@ -22,7 +22,7 @@ export async function run(ctx: Context, provider: string, options: MeOptions): P
   const located = await findStoredToken(ctx, provider, options);
   const http = tokenHttp();
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
-  const stored = await usableToken(ui, http, located, issuer);
+  const stored = await usableToken(ctx, ui, http, located, issuer);
   const sign = await oauth1Signer(issuer, stored.token);
   const profile = await fetchProfile(http, issuer.resolved, stored.token, sign);
   if (options.json) {

@@ -50,7 +50,7 @@ export async function run(ctx: Context, provider: string, pathOrUrl: string, opt
   const http = tokenHttp();
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
   const resolved = issuer.resolved;
-  const stored = await usableToken(ui, http, located, issuer);
+  const stored = await usableToken(ctx, ui, http, located, issuer);
   // Under the API's base URL only; an origin taken from the token ({token.instance_url}) must be one
   // the provider file allows (tokenOrigins), checked before anything is sent.
   const target = apiRequestTarget(resolved, stored.token, pathOrUrl);

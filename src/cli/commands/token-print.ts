@@ -4,15 +4,15 @@
  *   header  `Authorization: Bearer <token>` (RFC 6750 §2.1), for `curl -H "$(…)"`
  *   env     `export ACCESS_TOKEN=… REFRESH_TOKEN=…`, quoted for the shell, for `eval "$(…)"`
  *   json    the token response as kept (the same shape as `login --json`)
- * An expired token is printed all the same, with a warning on stderr.
+ * The token is refreshed first (and kept) when it has expired or expires within --min-ttl seconds,
+ * once for all the processes that ask at the same time (src/tokens/lock.ts); an expired token
+ * without a refresh token is printed all the same, with a warning on stderr.
  */
 import { quote } from 'shell-quote';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import type { TokenCommandOptions } from '../stored-token.js';
-import { describeLeft } from '../render/stored-token.js';
+import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { isExpired, secondsLeft } from '../../tokens/expiry.js';
 import { findStoredToken } from '../../tokens/find.js';
 import type { StoredToken } from '../../tokens/store.js';
 import { usageError } from '../../util/errors.js';
@@ -22,6 +22,8 @@ export type PrintFormat = (typeof PRINT_FORMATS)[number];
 
 export interface PrintOptions extends TokenCommandOptions {
   format?: PrintFormat;
+  /** Refresh first when the token is valid for fewer seconds than this. */
+  minTtl?: number;
 }
 
 export async function run(ctx: Context, provider: string, options: PrintOptions): Promise<void> {
@@ -30,13 +32,10 @@ export async function run(ctx: Context, provider: string, options: PrintOptions)
   if (!PRINT_FORMATS.includes(format)) {
     throw usageError(`--format ${String(format)} is not a format`, `use one of ${PRINT_FORMATS.join(', ')}`);
   }
-  const { stored } = await findStoredToken(ctx, provider, options);
-  const text = printed(stored, format);
-  const left = secondsLeft(stored);
-  if (left !== undefined && isExpired(stored) && stored.token.token_secret === undefined) {
-    ui.warn(`the ${stored.provider} access token ${describeLeft(left)}; \`oauthd-cli token refresh ${stored.provider}\` gets a new one`);
-  }
-  ui.result(text);
+  const located = await findStoredToken(ctx, provider, options);
+  const http = tokenHttp();
+  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located.stored, 'refreshed'), options.minTtl);
+  ui.result(printed(stored, format));
 }
 
 export function printed(stored: StoredToken, format: PrintFormat): string {

@@ -12,8 +12,8 @@ import { formatDuration } from '../render/token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isExpired, secondsLeft } from '../../tokens/expiry.js';
 import { findStoredToken } from '../../tokens/find.js';
-import { refreshStoredToken, requireRefreshable } from '../../tokens/refresh.js';
-import { saveToken } from '../../tokens/store.js';
+import { lockFolder } from '../../tokens/lock.js';
+import { refreshNow, requireRefreshable } from '../../tokens/refresh.js';
 
 export interface RefreshOptions extends TokenCommandOptions {
   force?: boolean;
@@ -32,8 +32,7 @@ export async function run(ctx: Context, provider: string, options: RefreshOption
   }
   const http = tokenHttp();
   const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
-  const refreshed = await refreshStoredToken(http, issuer, stored);
-  await saveToken(located.vault, refreshed.stored);
+  const refreshed = await refreshNow(http, located, issuer, { lockFolder: lockFolder(ctx) });
   warnDeviations(ui, refreshed.deviations);
   ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored)}`);
   ui.info(`${describeRotation(refreshed.rotation).replace(/^./, (first) => first.toUpperCase())}.`);
