@@ -336,8 +336,11 @@ export function buildProgram(
     .addOption(profileOption())
     .addOption(storeOption())
     .addOption(
-      new Option('--format <format>', 'raw: the access token; header: "Authorization: Bearer …"; env: shell exports; json: the token response')
-        .choices(['raw', 'header', 'env', 'json'])
+      new Option(
+        '--format <format>',
+        'raw: the access token; header: "Authorization: Bearer …"; env: shell exports; json: the token response; exec-credential: kubectl\'s ExecCredential',
+      )
+        .choices(['raw', 'header', 'env', 'json', 'exec-credential'])
         .default('raw'),
     )
     .option('--min-ttl <seconds>', 'refresh first when the token is valid for fewer seconds than this (an expired token is always refreshed)', parseSeconds)
@@ -348,9 +351,29 @@ export function buildProgram(
         'eval "$(oauthd-cli token print myidp --format env)"   # sets ACCESS_TOKEN and REFRESH_TOKEN',
         'oauthd-cli token print google --format json | jq .scope',
         'oauthd-cli token print myidp --min-ttl 600      # valid for at least ten more minutes',
+        'oauthd-cli token print myidp --format exec-credential   # for kubectl (see token kubeconfig)',
       ]),
     )
     .action(withContext(() => import('./commands/token-print.js')));
+
+  token
+    .command('kubeconfig <provider>')
+    .description('print the kubeconfig users: entry whose exec plugin gets the token from oauthd-cli (refreshed as needed)')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .option('--name <name>', 'the user name in the kubeconfig (default: oauthd-<provider>[-<profile>])')
+    .option('--command <path>', 'the program kubectl runs (default: oauthd-cli when on PATH, else this installation\'s absolute path)')
+    .addHelpText(
+      'after',
+      '\nkubectl runs `oauthd-cli token print <provider> --format exec-credential` (client.authentication.k8s.io/v1)\n' +
+        'and reuses the token until its expirationTimestamp. The plugin never prompts (interactiveMode: Never).\n' +
+        examples([
+          'oauthd-cli token kubeconfig myidp >> ~/.kube/oauthd.yaml',
+          'KUBECONFIG=~/.kube/config:~/.kube/oauthd.yaml kubectl config view --flatten > merged.yaml',
+          'oauthd-cli token kubeconfig myidp --profile work --name me@work',
+        ]),
+    )
+    .action(withContext(() => import('./commands/token-kubeconfig.js')));
 
   token
     .command('refresh <provider>')

@@ -4,6 +4,8 @@
  *   header  `Authorization: Bearer <token>` (RFC 6750 §2.1), for `curl -H "$(…)"`
  *   env     `export ACCESS_TOKEN=… REFRESH_TOKEN=…`, quoted for the shell, for `eval "$(…)"`
  *   json    the token response as kept (the same shape as `login --json`)
+ *   exec-credential  kubectl's ExecCredential (client.authentication.k8s.io/v1): the token and
+ *           its expirationTimestamp, for a kubeconfig exec plugin (`token kubeconfig`)
  * The token is refreshed first (and kept) when it has expired or expires within --min-ttl seconds,
  * once for all the processes that ask at the same time (src/tokens/lock.ts); an expired token
  * without a refresh token is printed all the same, with a warning on stderr.
@@ -13,11 +15,12 @@ import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { issuingProvider, tokenHttp, usableToken, type TokenCommandOptions } from '../stored-token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
+import { execCredential } from '../../tokens/credentials.js';
 import { findStoredToken } from '../../tokens/find.js';
 import type { StoredToken } from '../../tokens/store.js';
 import { usageError } from '../../util/errors.js';
 
-export const PRINT_FORMATS = ['raw', 'header', 'env', 'json'] as const;
+export const PRINT_FORMATS = ['raw', 'header', 'env', 'json', 'exec-credential'] as const;
 export type PrintFormat = (typeof PRINT_FORMATS)[number];
 
 export interface PrintOptions extends TokenCommandOptions {
@@ -46,6 +49,8 @@ export function printed(stored: StoredToken, format: PrintFormat): string {
       return token.access_token;
     case 'json':
       return JSON.stringify(tokenToJson(token), null, 2);
+    case 'exec-credential':
+      return JSON.stringify(execCredential(stored), null, 2);
     case 'env': {
       const variables: Array<[string, string | undefined]> = oauth1
         ? [
