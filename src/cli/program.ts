@@ -244,12 +244,12 @@ export function buildProgram(
     .option('--device', 'use the device authorization grant (RFC 8628): a code to enter elsewhere, no callback')
     .option('--client-credentials', 'get a machine-to-machine token (RFC 6749 §4.4): no user, no browser')
     .addOption(
-      new Option('--profile <name>', 'keep the token under this account name (several accounts per provider)')
-        .argParser((value: string) => {
+      new Option('--profile <name>', 'keep the token under this account name (default: $OAUTHD_PROFILE, else the one token switch chose, else "default")').argParser(
+        (value: string) => {
           if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
           return value;
-        })
-        .default('default'),
+        },
+      ),
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
     .addHelpText(
@@ -290,7 +290,10 @@ export function buildProgram(
     if (!PROFILE_NAME.test(value)) throw new InvalidArgumentError('a profile name is 1 to 64 letters, digits, ".", "-" or "_".');
     return value;
   };
-  const profileOption = () => new Option('--profile <name>', 'which account of the provider (login --profile)').argParser(parseProfileName).default('default');
+  const profileOption = () =>
+    new Option('--profile <name>', 'which account of the provider (default: $OAUTHD_PROFILE, else the one token switch chose, else "default")').argParser(
+      parseProfileName,
+    );
   const storeOption = () =>
     new Option('--store <store>', 'look only in the OS keychain or only in the 0600 file (default: both; $OAUTHD_STORE)').choices(['keychain', 'file']);
 
@@ -376,6 +379,43 @@ export function buildProgram(
     .action(withContext(() => import('./commands/token-kubeconfig.js')));
 
   token
+    .command('setup-git <provider>')
+    .description('make git use the kept token as the password for a host (like gh auth setup-git)')
+    .addOption(profileOption())
+    .addOption(storeOption())
+    .requiredOption('--host <host>', 'the git host: github.com, git.example.com:8443, or an origin (http:// only for localhost)')
+    .option('--username <name>', 'the user name sent with the token (default: the one in the remote URL, else oauth2)')
+    .option('--command <path>', 'the program git runs (default: oauthd-cli when on PATH, else this installation\'s absolute path)')
+    .addHelpText(
+      'after',
+      '\nWrites the host\'s mapping to git-hosts.json in the data folder and, in ~/.gitconfig,\n' +
+        'credential.https://HOST.helper = !oauthd-cli git-credential (after an empty value, so other helpers\n' +
+        'are not asked for that host). Usernames hosts expect: GitLab oauth2, Bitbucket x-token-auth, GitHub any.\n' +
+        examples([
+          'oauthd-cli token setup-git github --host github.com',
+          'oauthd-cli token setup-git gitlab --host gitlab.example.com --username oauth2',
+          'oauthd-cli token setup-git bitbucket --host bitbucket.org --username x-token-auth --profile work',
+        ]),
+    )
+    .action(withContext(() => import('./commands/token-setup-git.js')));
+
+  token
+    .command('switch <provider> [profile]')
+    .description('choose which profile (account) of a provider the commands use when they name none; without a profile: the one in use')
+    .addOption(storeOption())
+    .addHelpText(
+      'after',
+      '\nThe choice is kept in profiles.json in the data folder. --profile, then $OAUTHD_PROFILE, override it\n' +
+        'for one command; `token switch <provider> default` goes back to the profile "default".\n' +
+        examples([
+          'oauthd-cli login github --profile work && oauthd-cli token switch github work',
+          'oauthd-cli token switch github            # prints the profile in use',
+          'OAUTHD_PROFILE=default oauthd-cli token print github',
+        ]),
+    )
+    .action(withContext(() => import('./commands/token-switch.js')));
+
+  token
     .command('refresh <provider>')
     .description('a new access token from the refresh token (RFC 6749 §6); says whether the provider rotated the refresh token')
     .addOption(profileOption())
@@ -447,6 +487,24 @@ export function buildProgram(
         ]),
     )
     .action(withContext(() => import('./commands/request.js')));
+
+  program
+    .command('git-credential')
+    .description('git\'s credential helper: answers get with the kept token of the host\'s provider (see token setup-git)')
+    .addArgument(new Argument('<operation>', 'what git asks').choices(['get', 'store', 'erase']))
+    .addHelpText(
+      'after',
+      '\ngit writes key=value lines on stdin (protocol, host, path, username). get prints username= and\n' +
+        'password= for a host mapped by token setup-git (the token refreshed first when it has expired), and\n' +
+        'nothing for any other host, so git asks its next helper; it never prompts. store does nothing;\n' +
+        'erase (the host refused the token) makes the next get refresh it.\n' +
+        examples([
+          'oauthd-cli token setup-git github --host github.com   # writes the helper into ~/.gitconfig',
+          'printf \'protocol=https\\nhost=github.com\\n\\n\' | oauthd-cli git-credential get',
+          'git credential fill <<< $\'url=https://github.com\\n\'   # what git asks the helper',
+        ]),
+    )
+    .action(withContext(() => import('./commands/git-credential.js')));
 
   program
     .command('completion')

@@ -215,3 +215,11 @@ export function refusedRefresh(stored: StoredToken, refusal: NeedsLogin): CliErr
     'login_required',
   );
 }
+
+/**
+ * A tool that used the access token says it was refused (git's `erase`): the entry is kept with an
+ * expiry of now, so the next ask refreshes it instead of handing out the same token again.
+ */
+export async function markRejected(located: LocatedToken, now = Date.now()): Promise<void> {
+  await saveToken(located.vault, { ...located.stored, expiresAt: new Date(now).toISOString() });
+}

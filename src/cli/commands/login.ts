@@ -29,7 +29,8 @@ import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
-import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
+import { resolveProfile } from '../../tokens/profiles.js';
+import { saveToken, type StoredToken } from '../../tokens/store.js';
 import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
@@ -135,8 +136,9 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     let savedTo: string | undefined;
     if (options.save !== false) {
       const backend = await tokenVault();
-      await saveToken(backend, storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer));
-      savedTo = `${describeBackend(backend)}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
+      const { profile } = await resolveProfile(ctx, providerId, options.profile);
+      await saveToken(backend, storedToken(result, providerId, profile, provider.resolved.issuer));
+      savedTo = `${describeBackend(backend)}, profile "${profile}"`;
     }
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
