@@ -229,6 +229,8 @@ export function buildProgram(
     .command('login <provider>')
     .description('run an authorization-code flow through the broker and print (and keep) the token')
     .option('--scope <scopes>', 'scopes to ask, space-separated (default: the keyset\'s, else the provider\'s)')
+    .option('--add-scopes <scopes>', 'ask again for the kept token\'s scopes plus these (space-separated); says what was granted')
+    .option('--remove-scopes <scopes>', 'ask again for the kept token\'s scopes minus these')
     .option('--port <n>', 'loopback port for the callback (default 6284; 0 picks a free one)', parsePort)
     .option('--no-browser', 'do not open a browser; print the URL to open on stderr')
     .option('--auto-approve', 'sandbox only: sign in and consent without a browser')
@@ -262,6 +264,8 @@ export function buildProgram(
         'oauthd-cli login github --device                    # on an SSH session',
         'oauthd-cli login myidp --client-credentials --scope api',
         'oauthd-cli login github --profile work',
+        'oauthd-cli login github --add-scopes "repo workflow"     # re-consent with more scopes',
+        'oauthd-cli login myidp --remove-scopes email',
         'BROWSER=firefox oauthd-cli login google --port 0',
       ]),
     )
@@ -487,6 +491,25 @@ export function buildProgram(
         ]),
     )
     .action(withContext(() => import('./commands/request.js')));
+
+  program
+    .command('status')
+    .description('every kept token: account, scopes granted vs asked, expiry, store, refresh token, and whether it can be used')
+    .addOption(storeOption())
+    .option('--json', 'print {stores, tokens, exitCode} as JSON (never a token value)')
+    .addHelpText(
+      'after',
+      '\nNothing is sent: an expired token with a refresh token is "refreshable" (the next command refreshes it).\n' +
+        'Exit codes: 0 every token usable, or none kept; 1 a token expired that cannot be refreshed (no refresh\n' +
+        'token, or the provider refused it: log in again); 2 a store that cannot be read (the secrets file, or\n' +
+        'the keychain --store names). "*" marks the profile commands use when they name none (token switch).\n' +
+        examples([
+          'oauthd-cli status',
+          'oauthd-cli status --json | jq -r \'.tokens[] | select(.state == "login-needed") | .fix\'',
+          'oauthd-cli status >/dev/null || echo "some token needs attention"',
+        ]),
+    )
+    .action(withContext(() => import('./commands/status.js')));
 
   program
     .command('git-credential')

@@ -29,7 +29,9 @@ import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
+import { findStoredToken } from '../../tokens/find.js';
 import { resolveProfile } from '../../tokens/profiles.js';
+import { grantedOf, heldScopes, rescoped, splitScopes } from '../../tokens/scopes.js';
 import { saveToken, type StoredToken } from '../../tokens/store.js';
 import type { StoreChoice } from '../../vault/open.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
@@ -54,6 +56,10 @@ export interface LoginOptions {
   clientCredentials?: boolean;
   profile?: string;
   store?: StoreChoice;
+  /** Re-consent with the kept token's scopes plus these (space-separated). */
+  addScopes?: string;
+  /** Re-consent with the kept token's scopes minus these. */
+  removeScopes?: string;
 }
 
 export async function run(ctx: Context, providerId: string, options: LoginOptions): Promise<void> {
@@ -76,7 +82,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const vault = lazyVault(ctx, ui);
   const tokenVault = options.store === undefined ? vault : lazyVault(ctx, ui, options.store);
   if (options.save !== false) await tokenVault();
-  const scopes = options.scope?.split(/\s+/).filter(Boolean);
+  const scopes = options.addScopes !== undefined || options.removeScopes !== undefined ? await changedScopes(ctx, ui, providerId, options) : options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
@@ -132,6 +138,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     }
     session?.transcript.checks(flowChecks(result));
     report(ui, result, options);
+    if (scopes !== undefined && (options.addScopes !== undefined || options.removeScopes !== undefined)) reportGranted(ui, scopes, result.token.scope);
 
     let savedTo: string | undefined;
     if (options.save !== false) {
@@ -191,6 +198,30 @@ function report(ui: Ui, result: FlowSuccess, options: LoginOptions): void {
   // --trace already printed the checks as part of the transcript.
   if (!options.verbose || options.trace) return;
   printChecks(ui, 'Flow checks:', flowChecks(result));
+}
+
+/**
+ * --add-scopes / --remove-scopes: the kept token's scopes (of this profile) changed, to ask for
+ * again. The kept token must exist: there is nothing to add to otherwise.
+ */
+async function changedScopes(ctx: Context, ui: Ui, providerId: string, options: LoginOptions): Promise<string[]> {
+  if (options.scope !== undefined) throw usageError('--scope names every scope; --add-scopes and --remove-scopes change the kept token\'s', 'use one or the other');
+  const { stored } = await findStoredToken(ctx, providerId, { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.store ? { store: options.store } : {}) });
+  const held = heldScopes(stored);
+  const asked = rescoped(held, splitScopes(options.addScopes), splitScopes(options.removeScopes));
+  ui.info(`Asking ${providerId} (profile ${stored.profile}) for: ${asked.join(' ')} (held: ${held.join(' ') || 'none'})`);
+  return asked;
+}
+
+/** RFC 6749 §3.3: the provider may grant less than asked; say what it granted. */
+function reportGranted(ui: Ui, asked: readonly string[], grantedScope: string | undefined): void {
+  const { granted, notGranted } = grantedOf(asked, grantedScope);
+  if (granted === undefined) {
+    ui.info(`The provider did not say which scopes it granted (RFC 6749 §5.1: then those asked for): ${asked.join(' ')}`);
+    return;
+  }
+  ui.info(`Granted: ${granted.join(' ') || 'none'}`);
+  if (notGranted.length > 0) ui.warn(`asked for but not granted: ${notGranted.join(' ')}`);
 }
 
 function printChecks(ui: Ui, title: string, checks: readonly TraceCheck[]): void {
