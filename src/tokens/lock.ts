@@ -12,7 +12,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { properLockfile } from '../util/lockfile.js';
 import { dataDir } from '../vault/paths.js';
 import { flowError } from '../util/errors.js';
 
@@ -50,7 +50,7 @@ export async function withLock<T>(path: string, work: () => Promise<T>, options:
   let release: (() => Promise<void>) | undefined;
   for (let pause = 20; release === undefined; pause = Math.min(pause * 1.5, 250)) {
     try {
-      release = await lockfile.lock(path, {
+      release = await (await properLockfile()).lock(path, {
         realpath: false,
         lockfilePath: path,
         stale: staleMs,

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { properLockfile } from '../util/lockfile.js';
 import type { SecretBackend } from './backend.js';
 import { configError } from '../util/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
@@ -42,7 +42,7 @@ export class FileBackend implements SecretBackend {
     await ensurePrivateDir(dirname(this.location));
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(this.location, {
+      release = await (await properLockfile()).lock(this.location, {
         realpath: false,
         lockfilePath: `${this.location}.lock`,
         stale: LOCK_STALE_MS,

@@ -1,13 +1,15 @@
 // Single-flight refresh across processes: node-oidc-provider with refresh-token rotation on (every
 // refresh spends the refresh token presented and issues another), a token kept by a real login, and
 // the built CLI run as parallel child processes. The fixture counts the refresh requests it gets.
-import { mkdir, utimes } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expire, grantCounts, login, ok, tokenProject, type TokenProject } from '../helpers/kept-tokens.js';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
+import { CLI_BIN } from '../helpers/run-cli.js';
 
 const chromium = requireComponent('chromium', hasChromium());
 
@@ -89,6 +91,30 @@ describe.skipIf(!chromium)('single-flight refresh of a kept token (rotating refr
     const after = await p.kept();
     expect(printed.stdout).toBe(`${after.token.access_token}\n`);
     expect(after.token.access_token).not.toBe(before.token.access_token);
+  });
+
+  it('Ctrl-C while waiting for the lock ends the command at once (130), and leaves the lock to its holder', async () => {
+    await p.edit('default', expire);
+    const lock = join(p.data, 'oauthd-cli', 'locks', 'token-myidp-default.lock');
+    await mkdir(lock, { recursive: true });
+    const child = spawn(process.execPath, [CLI_BIN, 'token', 'print', 'myidp'], {
+      cwd: p.dir,
+      env: { ...process.env, ...p.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Long enough to be waiting for the lock (the process starts, finds the token expired, knocks).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    expect(await exited).toBe(130);
+    clearTimeout(killer);
+    expect(stderr).toMatch(/^cancelled$/m);
+    // Not its lock: it stays until its holder (or staleness) ends it.
+    await expect(stat(lock)).resolves.toBeTruthy();
+    await rm(lock, { recursive: true });
   });
 
   it('a refused refresh (invalid_grant) says so in one line, tells how to log in, and keeps the entry marked', async () => {
