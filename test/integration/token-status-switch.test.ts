@@ -7,7 +7,7 @@ import { expire, login, ok, tokenProject, type KeptToken, type TokenProject } fr
 import { makeTempDir, runCli } from '../helpers/run-cli.js';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
-import { hasChromium, requireComponent } from '../helpers/components.js';
+import { hasChromium, hasSecretService, requireComponent } from '../helpers/components.js';
 
 const chromium = requireComponent('chromium', hasChromium());
 
@@ -186,5 +186,37 @@ describe.skipIf(!chromium)('status, token switch and re-consent on kept tokens',
     const none = await p.run(['login', 'myidp', '--port', String(port), '--remove-scopes', 'openid profile email not-a-scope-here']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^error: --remove-scopes would leave no scope to ask for$/m);
+  });
+});
+
+describe.skipIf(!requireComponent('secret-service', hasSecretService()))('status and token print with the keychain (a real Secret Service)', () => {
+  it('a token in the keychain: status names the keychain; without one answering, status says so plainly', async () => {
+    const home = (await makeTempDir()).path;
+    const keyring = (await makeTempDir()).path;
+    const env = { HOME: home, XDG_DATA_HOME: join(home, 'data'), WITH_KEYRING_DIR: keyring };
+    const wrapped = (args: string[]) => runCli(args, { cwd: home, env, wrap: ['test/helpers/with-keyring.sh'] });
+    ok(await wrapped(['login', 'sandbox', '--auto-approve', '--port', '0']));
+
+    const status = JSON.parse(ok(await wrapped(['status', '--json'])).stdout) as StatusJson;
+    expect(status.stores[0]).toMatchObject({ kind: 'keychain', readable: true, location: expect.stringMatching(/Secret Service/) });
+    expect(status.stores[0]).not.toHaveProperty('warning');
+    expect(status.stores[1]).toMatchObject({ kind: 'file', readable: true, warning: expect.any(String) });
+    expect(status.tokens).toEqual([expect.objectContaining({ provider: 'sandbox', profile: 'default', store: 'keychain', state: 'valid', refreshToken: true })]);
+
+    // Refreshed under the lock, saved back into the keychain.
+    const before = ok(await wrapped(['token', 'print', 'sandbox'])).stdout;
+    const after = ok(await wrapped(['token', 'print', 'sandbox', '--min-ttl', '86400']));
+    expect(after.stdout).not.toBe(before);
+    expect(after.stderr).toMatch(/refreshed it first/);
+    expect(ok(await wrapped(['token', 'print', 'sandbox'])).stdout).toBe(after.stdout);
+
+    // No Secret Service in this session: a line, not a failure, unless the keychain is asked for.
+    const away = ok(await runCli(['status'], { cwd: home, env }));
+    expect(away.stdout).toMatch(/^keychain: not available: /m);
+    expect(away.stdout).toMatch(/^No tokens kept\./m);
+    const asked = await runCli(['status', '--store', 'keychain'], { cwd: home, env });
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/^error: the keychain cannot be read: /m);
+    expect(asked.stderr).toMatch(/^hint: start a Secret Service/m);
   });
 });
