@@ -7,7 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { configPathFor, readConfig } from '../config/load.js';
+import { catalogDirs, findCatalogEntry } from '../providers/catalog.js';
+import { resolveGitHost } from '../providers/resolve.js';
+import { findProvider } from '../registry/find.js';
 import { dataDir } from '../vault/paths.js';
+import type { TokenPlace } from './find.js';
 import { configError, usageError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -80,4 +85,16 @@ export async function saveGitHost(path: string, origin: string, host: GitHost): 
   hosts[origin] = host;
   const file: GitHostsFile = { version: 1, hosts };
   await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o644);
+}
+
+/**
+ * The git host the provider file names (its `git` block, filled with the keyset's parameters, so a
+ * self-managed GitLab gives its own base_url), for `token setup-git` without --host. Undefined when
+ * the provider describes none.
+ */
+export async function providerGitHost(place: TokenPlace, provider: string): Promise<{ origin: string; username?: string } | undefined> {
+  const config = (await readConfig(configPathFor(place)))?.config;
+  const dirs = catalogDirs(place);
+  const found = await findProvider(provider, { keysets: config?.providers ?? {}, catalog: (id) => findCatalogEntry(id, dirs) });
+  return found ? resolveGitHost(found.spec, found.keyset) : undefined;
 }

@@ -188,3 +188,20 @@ describe('the broker refresh single flight (memory store)', () => {
     await store.close();
   });
 });
+
+describe('the provider file\'s git block', () => {
+  it('github, gitlab (its keyset\'s base_url), bitbucket name their git host and user name; a missing parameter is said', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { resolveGitHost } = await import('../../src/providers/resolve.js');
+    const spec = async (id: string) => JSON.parse(await readFile(join(process.cwd(), 'providers', `${id}.json`), 'utf8')) as Parameters<typeof resolveGitHost>[0];
+    expect(resolveGitHost(await spec('github'), undefined)).toEqual({ origin: 'https://github.com', username: 'x-access-token' });
+    expect(resolveGitHost(await spec('gitlab'), undefined)).toEqual({ origin: 'https://gitlab.com', username: 'oauth2' });
+    expect(resolveGitHost(await spec('gitlab'), { clientId: 'x', params: { base_url: 'https://git.corp.example' } } as never)).toEqual({ origin: 'https://git.corp.example', username: 'oauth2' });
+    expect(resolveGitHost(await spec('bitbucket'), undefined)).toEqual({ origin: 'https://bitbucket.org', username: 'x-token-auth' });
+    // Gitea has no default instance: without a keyset's base_url there is no host to name.
+    const gitea = await spec('gitea');
+    expect(() => resolveGitHost(gitea, undefined)).toThrow(/base_url/);
+    expect(resolveGitHost(gitea, { clientId: 'x', params: { base_url: 'https://gitea.example.com' } } as never)).toEqual({ origin: 'https://gitea.example.com' });
+    expect(resolveGitHost(await spec('google'), undefined)).toBeUndefined();
+  });
+});
