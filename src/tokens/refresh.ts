@@ -198,7 +198,9 @@ export async function refreshAndSave(http: HttpClient, located: LocatedToken, pr
   } catch (error) {
     if (!(error instanceof ProviderError && error.endpoint === 'token' && error.code === 'invalid_grant')) throw error;
     const needsLogin: NeedsLogin = { since: new Date().toISOString(), error: error.code };
-    if (error.error_description !== undefined) needsLogin.description = error.error_description;
+    // The provider's words, kept to one short line: they end up in a terminal and in `status`.
+    const description = error.error_description?.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 200);
+    if (description) needsLogin.description = description;
     await saveToken(located.vault, { ...located.stored, needsLogin });
     throw refusedRefresh(located.stored, needsLogin);
   }
