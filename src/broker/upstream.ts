@@ -27,10 +27,16 @@ const FAILURE_WORDS: Record<HttpFailure, string> = {
  * failure (the caller decides). `what` names the upstream: "the Salesforce API".
  */
 export function replyUpstreamFailure(reply: FastifyReply, error: unknown, what: string): boolean {
-  if (!(error instanceof HttpError)) return false;
-  const status = error.failure === 'timeout' ? 504 : 502;
-  reply.code(status).send({ status: 'error', message: `${what} ${FAILURE_WORDS[error.failure]}` });
+  const answer = upstreamFailureAnswer(error, what);
+  if (!answer) return false;
+  reply.code(answer.status).send(answer.body);
   return true;
+}
+
+/** replyUpstreamFailure's answer as data (status and body), for a route that answers later; undefined when `error` is no such failure. */
+export function upstreamFailureAnswer(error: unknown, what: string): { status: 502 | 504; body: { status: 'error'; message: string } } | undefined {
+  if (!(error instanceof HttpError)) return undefined;
+  return { status: error.failure === 'timeout' ? 504 : 502, body: { status: 'error', message: `${what} ${FAILURE_WORDS[error.failure]}` } };
 }
 
 /**

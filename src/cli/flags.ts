@@ -46,7 +46,9 @@ export const STORES = ['keychain', 'file'] as const;
 
 /** --profile of the token commands: which account of the provider. */
 export function profileOption() {
-  return new Option('--profile <name>', 'which account of the provider (login --profile)').argParser(parseProfileName).default('default');
+  return new Option('--profile <name>', 'which account of the provider (default: $OAUTHD_PROFILE, else the one token switch chose, else "default")').argParser(
+    parseProfileName,
+  );
 }
 
 /** --store of the token commands: read one store only; by default the keychain and the file. */

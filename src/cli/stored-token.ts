@@ -12,6 +12,7 @@ import type { Deviation } from '../oauth/token-response.js';
 import type { BrokerProvider } from '../registry/types.js';
 import type { LocatedToken, TokenSelector } from '../tokens/find.js';
 import * as issuer from '../tokens/issuer.js';
+import { lockFolder } from '../tokens/lock.js';
 import * as refresh from '../tokens/refresh.js';
 import type { StoredToken } from '../tokens/store.js';
 import { flowError } from '../util/errors.js';
@@ -61,17 +62,32 @@ export function warnDeviations(ui: Ui, deviations: readonly Deviation[]): void {
 }
 
 /**
- * The stored token, refreshed first (and saved back) when it has expired and can be refreshed; an
- * expired token without a refresh token is tried as it is, with a warning.
+ * The stored token, refreshed first (and saved back) when it has expired, or expires within
+ * `minTtlSeconds`, and can be refreshed: under the token's lock, so parallel commands refresh it
+ * once (src/tokens/lock.ts). An expired token without a refresh token is tried as it is, with a
+ * warning. `provider` may be a function: it is called only when this process refreshes.
  */
-export async function usableToken(ctx: Context, ui: Ui, http: HttpClient, located: LocatedToken, provider: BrokerProvider): Promise<StoredToken> {
-  const usable = await refresh.usableToken(http, located, provider, () => ctx.factory.clock.now());
+export async function usableToken(
+  ctx: Context,
+  ui: Ui,
+  http: HttpClient,
+  located: LocatedToken,
+  provider: BrokerProvider | (() => Promise<BrokerProvider>),
+  minTtlSeconds?: number,
+): Promise<StoredToken> {
+  const usable = await refresh.usableToken(http, located, provider, {
+    lockFolder: lockFolder(ctx),
+    now: () => ctx.factory.clock.now(),
+    ...(minTtlSeconds !== undefined ? { minTtlSeconds } : {}),
+  });
   const id = located.stored.provider;
   if (usable.kind === 'expired') {
     ui.warn(`the ${id} access token ${describeLeft(usable.secondsLeft)} and there is no refresh token; trying it anyway`);
   } else if (usable.kind === 'refreshed') {
     warnDeviations(ui, usable.deviations);
     ui.info(`The ${id} access token ${describeLeft(usable.secondsLeft)}: refreshed it first; ${describeRotation(usable.rotation)}.`);
+  } else if (usable.kind === 'refreshed-elsewhere') {
+    ui.info(`The ${id} access token was refreshed by another oauthd-cli process meanwhile; using that one.`);
   }
   return usable.stored;
 }

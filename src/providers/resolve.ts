@@ -36,6 +36,8 @@ export interface ResolvedProvider {
   issuer?: string;
   /** The issuer's key set, filled, when the provider file names it (else discovery finds it). */
   jwksUri?: string;
+  /** Where the provider's git host is, filled, and the user name it wants with a token (`token setup-git`). */
+  git?: { origin: string; username?: string };
 }
 
 export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: ProviderOrigin): ResolvedProvider {
@@ -96,6 +98,9 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
         : {}),
     };
   }
+  if (spec.git) {
+    resolved.git = { origin: fill(spec.git.origin), ...(spec.git.username !== undefined ? { username: spec.git.username } : {}) };
+  }
   if (spec.oauth1) {
     resolved.oauth1 = {
       ...spec.oauth1,
@@ -105,6 +110,23 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
     };
   }
   return resolved;
+}
+
+/**
+ * Only the `git` block, filled with the keyset's parameters (or the provider's defaults when there
+ * is no keyset yet): what `token setup-git` needs, without the endpoints a keyset would fill.
+ */
+export function resolveGitHost(spec: ProviderSpec, keyset: Keyset | undefined): ResolvedProvider['git'] {
+  if (!spec.git) return undefined;
+  try {
+    const origin = fillTemplate(spec.git.origin, templateValues(spec, keyset ?? { clientId: '' }));
+    return { origin, ...(spec.git.username !== undefined ? { username: spec.git.username } : {}) };
+  } catch (error) {
+    if (error instanceof TemplateError) {
+      throw new ProviderConfigurationError(`${spec.id}: ${error.message}`, { kind: 'missing-param', param: error.missing }, spec.id);
+    }
+    throw error;
+  }
 }
 
 function templateValues(spec: ProviderSpec, keyset: Keyset): Record<string, string> {

@@ -206,6 +206,22 @@ export const ApiSpec = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The provider's tokens as git passwords (`token setup-git`): where its git host is, and the user
+ * name it wants beside a token over HTTPS (GitLab "oauth2", Bitbucket "x-token-auth", GitHub
+ * "x-access-token" or any).
+ */
+export const GitSpec = Type.Object(
+  {
+    origin: Type.String({
+      minLength: 1,
+      description: 'The git host\'s origin, a template like the URLs ("https://github.com", "{base_url}").',
+    }),
+    username: Optional(Type.String({ minLength: 1, description: 'The user name sent with the token (git\'s credential helper answer).' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProfileField = Type.Union(
   [
     Type.Literal('id'),
@@ -338,6 +354,7 @@ export const ProviderSpec = Type.Object(
     oauth1: Optional(OAuth1Spec),
     api: Optional(ApiSpec),
     profile: Optional(ProfileSpec),
+    git: Optional(GitSpec),
     tokenOrigins: Optional(TokenOrigins),
   },
   {

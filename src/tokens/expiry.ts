@@ -19,6 +19,17 @@ export function isExpired(stored: StoredToken, now = Date.now()): boolean {
   return left !== undefined && left <= EXPIRY_SKEW_SECONDS;
 }
 
+/**
+ * True when the access token should be refreshed before it is handed out: expired (within the
+ * skew), or valid for less than `minTtlSeconds` more (`token print --min-ttl`: a script that needs
+ * the token for ten minutes asks for ten). Unknown lifetimes and OAuth 1.0a credentials never do.
+ */
+export function needsRefresh(stored: StoredToken, minTtlSeconds = 0, now = Date.now()): boolean {
+  if (stored.token.token_secret !== undefined) return false;
+  const left = secondsLeft(stored, now);
+  return left !== undefined && left <= Math.max(EXPIRY_SKEW_SECONDS, minTtlSeconds);
+}
+
 /** When the stored id_token was verified by oauthd-cli, if it was. */
 export function idTokenVerifiedAt(stored: StoredToken): string | undefined {
   if (stored.token.id_token === undefined) return undefined;

@@ -11,7 +11,8 @@ import type { SecretBackend } from '../vault/backend.js';
 import type { StoreChoice, VaultOpener } from '../vault/open.js';
 import { configError, type CliError } from '../util/errors.js';
 import { loginCommand } from './hints.js';
-import { DEFAULT_PROFILE, listTokens, loadToken, tokenAccount, type StoredToken } from './store.js';
+import { resolveProfile } from './profiles.js';
+import { listTokens, loadToken, tokenAccount, type StoredToken } from './store.js';
 import { describeStore, openTokenStores } from './stores.js';
 
 /** Where a command runs: the config and provider folders it finds, the vault of its data folder. */
@@ -23,6 +24,7 @@ export interface TokenPlace extends ConfigLocation {
 
 /** `--profile` and `--store`, which every token command takes. */
 export interface TokenSelector {
+  /** Absent: $OAUTHD_PROFILE, else the profile `token switch` chose, else "default" (profiles.ts). */
   profile?: string;
   store?: StoreChoice;
 }
@@ -34,7 +36,7 @@ export interface LocatedToken {
 }
 
 export async function findStoredToken(place: TokenPlace, provider: string, options: TokenSelector): Promise<LocatedToken> {
-  const profile = options.profile ?? DEFAULT_PROFILE;
+  const { profile } = await resolveProfile(place, provider, options.profile);
   const stores = await openTokenStores(place, options.store);
   for (const vault of stores) {
     let stored: StoredToken | undefined;

@@ -7,12 +7,13 @@ import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
 import { checkIdToken } from '../registry/id-token-check.js';
 import type { BrokerProvider } from '../registry/types.js';
-import { configError } from '../util/errors.js';
-import { TokenRejectedError } from '../oauth/errors.js';
-import { idTokenVerifiedAt, isExpired, secondsLeft } from './expiry.js';
+import { configError, flowError, type CliError } from '../util/errors.js';
+import { ProviderError, TokenRejectedError } from '../oauth/errors.js';
+import { idTokenVerifiedAt, needsRefresh, secondsLeft } from './expiry.js';
 import type { LocatedToken } from './find.js';
 import { loginCommand } from './hints.js';
-import { saveToken, type StoredToken } from './store.js';
+import { withLock, tokenLockPath, type LockOptions } from './lock.js';
+import { loadToken, saveToken, type NeedsLogin, type StoredToken } from './store.js';
 
 /** Refused before any request: OAuth 1.0a credentials and tokens without a refresh token. */
 export function requireRefreshable(stored: StoredToken): string {
@@ -122,21 +123,108 @@ export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedA
 export type Usable =
   /** Valid, of unknown lifetime, or OAuth 1.0a token credentials (they do not expire). */
   | { kind: 'valid'; stored: StoredToken }
+  /** Refreshed by another process while this one waited for the lock: read again from the vault. */
+  | { kind: 'refreshed-elsewhere'; stored: StoredToken }
   /** Expired (or about to), and there is no refresh token: it is tried as it is. */
   | { kind: 'expired'; stored: StoredToken; secondsLeft: number }
   /** Expired, refreshed, and saved back into the store it came from. */
   | ({ kind: 'refreshed'; secondsLeft: number } & Refreshed);
 
+export interface FreshnessOptions {
+  /** The folder of the refresh locks (lock.ts lockFolder: `locks/` in the data folder). */
+  lockFolder: string;
+  /** Refresh also when the token is valid for less than this many seconds (`token print --min-ttl`). */
+  minTtlSeconds?: number;
+  lock?: LockOptions;
+  /** The clock (the command factory's), for expiry and the times saved. */
+  now?: () => number;
+}
+
 /**
- * The stored token, refreshed first (and saved back) when it has expired and can be refreshed; an
- * expired token without a refresh token is tried as it is.
+ * The stored token, refreshed first (and saved back) when it has expired, or expires within
+ * `minTtlSeconds`, and can be refreshed; an expired token without a refresh token is tried as it is.
+ *
+ * Single flight: the refresh happens under the token's lock (lock.ts), and the entry is read again
+ * once the lock is held. A process that waited while another refreshed finds the new token there
+ * and sends nothing, so a rotating refresh token is presented once. `provider` is asked for only
+ * when this process refreshes.
  */
-export async function usableToken(http: HttpClient, located: LocatedToken, provider: BrokerProvider, now: () => number = Date.now): Promise<Usable> {
+export async function usableToken(
+  http: HttpClient,
+  located: LocatedToken,
+  provider: BrokerProvider | (() => Promise<BrokerProvider>),
+  options: FreshnessOptions,
+): Promise<Usable> {
   const { stored } = located;
-  if (!isExpired(stored, now()) || stored.token.token_secret !== undefined) return { kind: 'valid', stored };
+  const now = options.now ?? Date.now;
+  const minTtl = options.minTtlSeconds ?? 0;
+  if (!needsRefresh(stored, minTtl, now())) return { kind: 'valid', stored };
   const left = secondsLeft(stored, now()) as number;
   if (stored.token.refresh_token === undefined) return { kind: 'expired', stored, secondsLeft: left };
-  const refreshed = await refreshStoredToken(http, provider, stored, now);
+  const path = tokenLockPath(options.lockFolder, stored.provider, stored.profile);
+  return withLock(
+    path,
+    async (): Promise<Usable> => {
+      const current = (await loadToken(located.vault, stored.provider, stored.profile)) ?? stored;
+      if (current.obtainedAt !== stored.obtainedAt && !needsRefresh(current, minTtl, now())) return { kind: 'refreshed-elsewhere', stored: current };
+      if (current.needsLogin !== undefined) throw refusedRefresh(current, current.needsLogin);
+      const issuer = typeof provider === 'function' ? await provider() : provider;
+      const refreshed = await refreshAndSave(http, { stored: current, vault: located.vault }, issuer, now);
+      return { kind: 'refreshed', secondsLeft: secondsLeft(current, now()) ?? left, ...refreshed };
+    },
+    options.lock,
+  );
+}
+
+/**
+ * `token refresh`: a refresh now, under the token's lock, with the refresh token read again once
+ * the lock is held (another process may have rotated it meanwhile).
+ */
+export async function refreshNow(http: HttpClient, located: LocatedToken, provider: BrokerProvider, options: Pick<FreshnessOptions, 'lockFolder' | 'lock' | 'now'>): Promise<Refreshed> {
+  const { stored, vault } = located;
+  return withLock(
+    tokenLockPath(options.lockFolder, stored.provider, stored.profile),
+    async () => refreshAndSave(http, { stored: (await loadToken(vault, stored.provider, stored.profile)) ?? stored, vault }, provider, options.now),
+    options.lock,
+  );
+}
+
+/**
+ * RFC 6749 §6, saved back where the token was found. A refusal of the refresh token itself
+ * (§5.2 invalid_grant: revoked, expired, or already spent) marks the entry as needing a login and
+ * says so; the entry is kept, not deleted, so `status` and `token show` can tell what happened.
+ */
+export async function refreshAndSave(http: HttpClient, located: LocatedToken, provider: BrokerProvider, now: () => number = Date.now): Promise<Refreshed> {
+  let refreshed: Refreshed;
+  try {
+    refreshed = await refreshStoredToken(http, provider, located.stored, now);
+  } catch (error) {
+    if (!(error instanceof ProviderError && error.endpoint === 'token' && error.code === 'invalid_grant')) throw error;
+    const needsLogin: NeedsLogin = { since: new Date(now()).toISOString(), error: error.code };
+    // The provider's words, kept to one short line: they end up in a terminal and in `status`.
+    const description = error.error_description?.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 200);
+    if (description) needsLogin.description = description;
+    await saveToken(located.vault, { ...located.stored, needsLogin });
+    throw refusedRefresh(located.stored, needsLogin);
+  }
   await saveToken(located.vault, refreshed.stored);
-  return { kind: 'refreshed', secondsLeft: left, ...refreshed };
+  return refreshed;
+}
+
+/** The one line for a refresh token the provider refused, and how to log in again. */
+export function refusedRefresh(stored: StoredToken, refusal: NeedsLogin): CliError {
+  const why = refusal.description !== undefined ? `: ${refusal.description}` : '';
+  return flowError(
+    `${stored.provider} refused the refresh token of the profile ${stored.profile} (${refusal.error}${why}); it was revoked, expired or already used, so the token is marked as needing a login`,
+    `log in again: ${loginCommand(stored.provider, stored.profile)}`,
+    'login_required',
+  );
+}
+
+/**
+ * A tool that used the access token says it was refused (git's `erase`): the entry is kept with an
+ * expiry of now, so the next ask refreshes it instead of handing out the same token again.
+ */
+export async function markRejected(located: LocatedToken, now = Date.now()): Promise<void> {
+  await saveToken(located.vault, { ...located.stored, expiresAt: new Date(now).toISOString() });
 }

@@ -26,6 +26,20 @@ export interface StoredToken {
    * new one). Entries written before this field existed: a `subject` means verified at `obtainedAt`.
    */
   idTokenVerifiedAt?: string;
+  /**
+   * Set when the provider refused the refresh token (RFC 6749 §5.2 invalid_grant: revoked, expired
+   * or spent): the entry stays, so `status` can say which login is needed, until a login replaces it.
+   */
+  needsLogin?: NeedsLogin;
+}
+
+export interface NeedsLogin {
+  /** ISO 8601: when the refresh was refused. */
+  since: string;
+  /** The provider's `error` code. */
+  error: string;
+  /** Its `error_description`, when it gave one. */
+  description?: string;
 }
 
 const PREFIX = 'token:';

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { properLockfile } from '../util/lockfile.js';
 import type { SecretBackend } from './backend.js';
 import { configError } from '../util/errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
@@ -14,8 +15,15 @@ interface FileContents {
   entries: Record<string, string>;
 }
 
-/** Writes to one file queue behind each other: two read-modify-write cycles never interleave. */
+/**
+ * Writes to one file queue behind each other: two read-modify-write cycles never interleave, in
+ * this process (a queue per file) nor across processes (a lock beside the file, proper-lockfile:
+ * git, kubectl and scripts refreshing different tokens at once must not lose each other's entry).
+ */
 const queues = new Map<string, Promise<unknown>>();
+
+/** A lock nobody touched for this long belongs to a process that died: taken over. */
+const LOCK_STALE_MS = 10_000;
 
 export class FileBackend implements SecretBackend {
   readonly kind = 'file' as const;
@@ -24,9 +32,33 @@ export class FileBackend implements SecretBackend {
 
   private exclusive<T>(change: () => Promise<T>): Promise<T> {
     const previous = queues.get(this.location) ?? Promise.resolve();
-    const next = previous.then(change, change);
+    const locked = () => this.acrossProcesses(change);
+    const next = previous.then(locked, locked);
     queues.set(this.location, next.catch(() => undefined));
     return next;
+  }
+
+  private async acrossProcesses<T>(change: () => Promise<T>): Promise<T> {
+    await ensurePrivateDir(dirname(this.location));
+    let release: () => Promise<void>;
+    try {
+      release = await (await properLockfile()).lock(this.location, {
+        realpath: false,
+        lockfilePath: `${this.location}.lock`,
+        stale: LOCK_STALE_MS,
+        // About 15 s of waiting for a living writer (writes take milliseconds).
+        retries: { retries: 150, factor: 1.2, minTimeout: 10, maxTimeout: 100, randomize: true },
+        onCompromised: () => undefined,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      throw configError(`another process keeps ${this.location} locked for writing`, `wait for it to finish; a lock (${this.location}.lock) nobody holds is taken over by itself`);
+    }
+    try {
+      return await change();
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 
   private async read(): Promise<FileContents> {
@@ -67,6 +99,8 @@ export class FileBackend implements SecretBackend {
   }
 
   async delete(account: string): Promise<boolean> {
+    // Nothing to delete: no lock, no folder made.
+    if (!(account in (await this.read()).entries)) return false;
     return this.exclusive(async () => {
       const contents = await this.read();
       if (!(account in contents.entries)) return false;

@@ -107,7 +107,7 @@ describe('completion bash (in a real bash, through COMP_WORDS and compgen)', () 
       ['add', 'discover', 'help', 'list', 'show', 'validate'],
       ['--scope'],
       ['file', 'keychain'],
-      ['env', 'header', 'json', 'raw'],
+      ['env', 'exec-credential', 'header', 'json', 'raw'],
       ['token'],
       ['bash', 'fish', 'zsh'],
       [], // a free value: nothing to offer, and certainly not commands

@@ -4,7 +4,9 @@
  *   POST /auth/access_token              server flow: trade the page's single-use code for the tokens
  *   POST /auth/refresh_token/:provider   refresh grant through the broker
  * Bodies come form-encoded (the SDK) or as JSON. The secret is compared in constant time; the code
- * is taken from the store atomically, so of two racing exchanges exactly one gets the tokens.
+ * is taken from the store atomically, so of two racing exchanges exactly one gets the tokens; a
+ * refresh token is sent to the provider once however many callers present it at the same time, on
+ * however many brokers share the store (../refresh-flight.ts).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -12,7 +14,8 @@ import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isCliError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
-import { refreshFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
+import { refreshFailureStatus, statusRecorder, upstreamFailureAnswer } from '../upstream.js';
+import { flightKey, singleFlightRefresh } from '../refresh-flight.js';
 import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 
@@ -87,23 +90,31 @@ export function backendRoutes(deps: BrokerDeps) {
         const provider = await deps.providers.get(request.params.provider);
         const oauth2 = provider?.resolved.oauth2;
         if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
-        const upstream = statusRecorder(deps.http);
-        try {
-          const clientSecret = await provider.clientSecret();
-          const result = await refreshAccessToken(
-            upstream.http,
-            oauth2,
-            { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-            token,
-          );
-          // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
-          // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
-          return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
-        } catch (error) {
-          if (replyUpstreamFailure(reply, error, `the ${provider.resolved.name} token endpoint`)) return reply;
-          if (!isFlowError(error)) throw error;
-          return fail(reply, refreshFailureStatus(error, upstream.lastStatus()), error.message);
-        }
+        // One refresh per refresh token across every broker on the store (refresh-flight.ts): the
+        // others presenting the same token get the same answer.
+        const flight = flightKey(brokerApp.key, provider.resolved.id, token);
+        const answer = await singleFlightRefresh(deps.store, flight, token, async () => {
+          const upstream = statusRecorder(deps.http);
+          try {
+            const clientSecret = await provider.clientSecret();
+            const result = await refreshAccessToken(
+              upstream.http,
+              oauth2,
+              { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+              token,
+            );
+            // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
+            // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
+            return { status: 200, body: { ...tokenToJson(result.token), provider: provider.resolved.id } };
+          } catch (error) {
+            const failed = upstreamFailureAnswer(error, `the ${provider.resolved.name} token endpoint`);
+            if (failed) return failed;
+            if (!isFlowError(error)) throw error;
+            return { status: refreshFailureStatus(error, upstream.lastStatus()), body: { status: 'error', message: error.message } };
+          }
+        });
+        if (answer.status === 503) reply.header('retry-after', '1');
+        return reply.code(answer.status).send(answer.body);
       },
     );
   };

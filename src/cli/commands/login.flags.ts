@@ -7,6 +7,8 @@ export function declare(program: CommandUnknownOpts) {
     .command('login <provider>')
     .description('run an authorization-code flow through the broker and print (and keep) the token')
     .option('--scope <scopes>', 'scopes to ask, space-separated (default: the keyset\'s, else the provider\'s)')
+    .option('--add-scopes <scopes>', 'ask again for the kept token\'s scopes plus these (space-separated); says what was granted')
+    .option('--remove-scopes <scopes>', 'ask again for the kept token\'s scopes minus these')
     .option('--port <n>', 'loopback port for the callback (default 6284; 0 picks a free one)', parsePort)
     .option('--no-browser', 'do not open a browser; print the URL to open on stderr')
     .option('--auto-approve', 'sandbox only: sign in and consent without a browser')
@@ -22,7 +24,9 @@ export function declare(program: CommandUnknownOpts) {
     .option('--device', 'use the device authorization grant (RFC 8628): a code to enter elsewhere, no callback')
     .option('--client-credentials', 'get a machine-to-machine token (RFC 6749 §4.4): no user, no browser')
     .addOption(
-      new Option('--profile <name>', 'keep the token under this account name (several accounts per provider)').argParser(parseProfileName).default('default'),
+      new Option('--profile <name>', 'keep the token under this account name (default: $OAUTHD_PROFILE, else the one token switch chose, else "default")').argParser(
+        parseProfileName,
+      ),
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(STORES))
     .addHelpText(
@@ -35,6 +39,8 @@ export function declare(program: CommandUnknownOpts) {
         'oauthd-cli login github --device                    # on an SSH session',
         'oauthd-cli login myidp --client-credentials --scope api',
         'oauthd-cli login github --profile work',
+        'oauthd-cli login github --add-scopes "repo workflow"     # re-consent with more scopes',
+        'oauthd-cli login myidp --remove-scopes email',
         'BROWSER=firefox oauthd-cli login google --port 0',
       ]),
     );

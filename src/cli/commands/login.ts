@@ -30,7 +30,10 @@ import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
-import { DEFAULT_PROFILE, saveToken, type StoredToken } from '../../tokens/store.js';
+import { findStoredToken } from '../../tokens/find.js';
+import { resolveProfile } from '../../tokens/profiles.js';
+import { grantedOf, heldScopes, rescoped, splitScopes } from '../../tokens/scopes.js';
+import { saveToken, type StoredToken } from '../../tokens/store.js';
 import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
@@ -59,7 +62,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const vault = lazyVault(ctx, ui);
   const tokenVault = options.store === undefined ? vault : lazyVault(ctx, ui, options.store);
   if (options.save !== false) await tokenVault();
-  const scopes = options.scope?.split(/\s+/).filter(Boolean);
+  const scopes = options.addScopes !== undefined || options.removeScopes !== undefined ? await changedScopes(ctx, ui, providerId, options) : options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
@@ -115,12 +118,14 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     }
     session?.transcript.checks(flowChecks(result));
     report(ui, result, options);
+    if (scopes !== undefined && (options.addScopes !== undefined || options.removeScopes !== undefined)) reportGranted(ui, scopes, result.token.scope);
 
     let savedTo: string | undefined;
     if (options.save !== false) {
       const backend = await tokenVault();
-      await saveToken(backend, storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer));
-      savedTo = `${describeBackend(backend)}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
+      const { profile } = await resolveProfile(ctx, providerId, options.profile);
+      await saveToken(backend, storedToken(result, providerId, profile, provider.resolved.issuer));
+      savedTo = `${describeBackend(backend)}, profile "${profile}"`;
     }
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
@@ -173,6 +178,30 @@ function report(ui: Ui, result: FlowSuccess, options: LoginOptions): void {
   // --trace already printed the checks as part of the transcript.
   if (!options.verbose || options.trace) return;
   printChecks(ui, 'Flow checks:', flowChecks(result));
+}
+
+/**
+ * --add-scopes / --remove-scopes: the kept token's scopes (of this profile) changed, to ask for
+ * again. The kept token must exist: there is nothing to add to otherwise.
+ */
+async function changedScopes(ctx: Context, ui: Ui, providerId: string, options: LoginOptions): Promise<string[]> {
+  if (options.scope !== undefined) throw usageError('--scope names every scope; --add-scopes and --remove-scopes change the kept token\'s', 'use one or the other');
+  const { stored } = await findStoredToken(ctx, providerId, { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.store ? { store: options.store } : {}) });
+  const held = heldScopes(stored);
+  const asked = rescoped(held, splitScopes(options.addScopes), splitScopes(options.removeScopes));
+  ui.info(`Asking ${providerId} (profile ${stored.profile}) for: ${asked.join(' ')} (held: ${held.join(' ') || 'none'})`);
+  return asked;
+}
+
+/** RFC 6749 §3.3: the provider may grant less than asked; say what it granted. */
+function reportGranted(ui: Ui, asked: readonly string[], grantedScope: string | undefined): void {
+  const { granted, notGranted } = grantedOf(asked, grantedScope);
+  if (granted === undefined) {
+    ui.info(`The provider did not say which scopes it granted (RFC 6749 §5.1: then those asked for): ${asked.join(' ')}`);
+    return;
+  }
+  ui.info(`Granted: ${granted.join(' ') || 'none'}`);
+  if (notGranted.length > 0) ui.warn(`asked for but not granted: ${notGranted.join(' ')}`);
 }
 
 function printChecks(ui: Ui, title: string, checks: readonly TraceCheck[]): void {

@@ -4,15 +4,19 @@
  *   header  `Authorization: Bearer <token>` (RFC 6750 §2.1), for `curl -H "$(…)"`
  *   env     `export ACCESS_TOKEN=… REFRESH_TOKEN=…`, quoted for the shell, for `eval "$(…)"`
  *   json    the token response as kept (the same shape as `login --json`)
- * An expired token is printed all the same, with a warning on stderr.
+ *   exec-credential  kubectl's ExecCredential (client.authentication.k8s.io/v1): the token and
+ *           its expirationTimestamp, for a kubeconfig exec plugin (`token kubeconfig`)
+ * The token is refreshed first (and kept) when it has expired or expires within --min-ttl seconds,
+ * once for all the processes that ask at the same time (src/tokens/lock.ts); an expired token
+ * without a refresh token is printed all the same, with a warning on stderr.
  */
 import { quote } from 'shell-quote';
 import type { Context } from '../context.js';
 import { PRINT_FORMATS, type PrintFlags, type PrintFormat } from './token-print.flags.js';
 import { Ui } from '../ui.js';
-import { describeLeft } from '../render/stored-token.js';
+import { issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
-import { isExpired, secondsLeft } from '../../tokens/expiry.js';
+import { execCredential } from '../../tokens/credentials.js';
 import { findStoredToken } from '../../tokens/find.js';
 import type { StoredToken } from '../../tokens/store.js';
 import { usageError } from '../../util/errors.js';
@@ -28,14 +32,10 @@ export async function run(ctx: Context, provider: string, options: PrintOptions)
   if (!PRINT_FORMATS.includes(format)) {
     throw usageError(`--format ${String(format)} is not a format`, `use one of ${PRINT_FORMATS.join(', ')}`);
   }
-  const { stored } = await findStoredToken(ctx, provider, options);
-  const text = printed(stored, format);
-  const now = ctx.factory.clock.now();
-  const left = secondsLeft(stored, now);
-  if (left !== undefined && isExpired(stored, now) && stored.token.token_secret === undefined) {
-    ui.warn(`the ${stored.provider} access token ${describeLeft(left)}; \`oauthd-cli token refresh ${stored.provider}\` gets a new one`);
-  }
-  ui.result(text);
+  const located = await findStoredToken(ctx, provider, options);
+  const http = tokenHttp(ctx);
+  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located.stored, 'refreshed'), options.minTtl);
+  ui.result(printed(stored, format));
 }
 
 export function printed(stored: StoredToken, format: PrintFormat): string {
@@ -46,6 +46,8 @@ export function printed(stored: StoredToken, format: PrintFormat): string {
       return token.access_token;
     case 'json':
       return JSON.stringify(tokenToJson(token), null, 2);
+    case 'exec-credential':
+      return JSON.stringify(execCredential(stored), null, 2);
     case 'env': {
       const variables: Array<[string, string | undefined]> = oauth1
         ? [

@@ -13,8 +13,8 @@ import { formatDuration } from '../render/token.js';
 import { tokenToJson } from '../../oauth/token-response.js';
 import { isExpired, secondsLeft } from '../../tokens/expiry.js';
 import { findStoredToken } from '../../tokens/find.js';
-import { refreshStoredToken, requireRefreshable } from '../../tokens/refresh.js';
-import { saveToken } from '../../tokens/store.js';
+import { lockFolder } from '../../tokens/lock.js';
+import { refreshNow, requireRefreshable } from '../../tokens/refresh.js';
 
 /** What `token refresh` parses (./token-refresh.flags.ts). */
 export type RefreshOptions = RefreshFlags;
@@ -32,8 +32,7 @@ export async function run(ctx: Context, provider: string, options: RefreshOption
   }
   const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
-  const refreshed = await refreshStoredToken(http, issuer, stored, now);
-  await saveToken(located.vault, refreshed.stored);
+  const refreshed = await refreshNow(http, located, issuer, { lockFolder: lockFolder(ctx), now });
   warnDeviations(ui, refreshed.deviations);
   ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored, now())}`);
   ui.info(`${describeRotation(refreshed.rotation).replace(/^./, (first) => first.toUpperCase())}.`);
