@@ -75,12 +75,13 @@ export async function usableToken(
   provider: BrokerProvider | (() => Promise<BrokerProvider>),
   minTtlSeconds?: number,
 ): Promise<StoredToken> {
+  const id = located.stored.provider;
   const usable = await refresh.usableToken(http, located, provider, {
     lockFolder: lockFolder(ctx),
     now: () => ctx.factory.clock.now(),
     ...(minTtlSeconds !== undefined ? { minTtlSeconds } : {}),
+    lock: { onWait: () => ui.info(`Waiting for another oauthd-cli process that is refreshing the ${id} token (profile ${located.stored.profile})…`) },
   });
-  const id = located.stored.provider;
   if (usable.kind === 'expired') {
     ui.warn(`the ${id} access token ${describeLeft(usable.secondsLeft)} and there is no refresh token; trying it anyway`);
   } else if (usable.kind === 'refreshed') {

@@ -24,6 +24,8 @@ export interface LockOptions {
   staleMs?: number;
   /** How long to wait for a living holder before giving up. Default: the stale time plus a refresh's HTTP timeout. */
   waitMs?: number;
+  /** Told once, when the lock is held by someone else and this process starts waiting. */
+  onWait?: () => void;
 }
 
 /** The folder of the lock files: `locks/` in the data folder, beside the 0600 secrets file. */
@@ -48,6 +50,7 @@ export async function withLock<T>(path: string, work: () => Promise<T>, options:
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const deadline = Date.now() + waitMs;
   let release: (() => Promise<void>) | undefined;
+  let waiting = false;
   for (let pause = 20; release === undefined; pause = Math.min(pause * 1.5, 250)) {
     try {
       release = await (await properLockfile()).lock(path, {
@@ -60,6 +63,10 @@ export async function withLock<T>(path: string, work: () => Promise<T>, options:
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      if (!waiting) {
+        waiting = true;
+        options.onWait?.();
+      }
       if (Date.now() >= deadline) {
         throw flowError(
           `another oauthd-cli process has held ${path} for more than ${Math.round(waitMs / 1000)} s`,

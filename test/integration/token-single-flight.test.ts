@@ -105,8 +105,16 @@ describe.skipIf(!chromium)('single-flight refresh of a kept token (rotating refr
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Long enough to be waiting for the lock (the process starts, finds the token expired, knocks).
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Once it says it is waiting for the lock.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no waiting notice within 30 s:\n${stderr}`)), 30_000);
+      child.stderr.on('data', () => {
+        if (/Waiting for another oauthd-cli process that is refreshing the myidp token \(profile default\)/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     child.kill('SIGINT');
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
     expect(await exited).toBe(130);
