@@ -88,18 +88,19 @@ export function backendRoutes(deps: BrokerDeps) {
         const oauth2 = provider?.resolved.oauth2;
         if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
         const upstream = statusRecorder(deps.http);
+        const inspected = deps.inspector?.recorder.begin({ kind: 'refresh', provider: provider.resolved.id, providerName: provider.resolved.name, app: brokerApp.name });
         try {
           const clientSecret = await provider.clientSecret();
-          const result = await refreshAccessToken(
-            upstream.http,
-            oauth2,
-            { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-            token,
-          );
+          const refresh = () =>
+            refreshAccessToken(upstream.http, oauth2, { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, token);
+          const result = await (inspected ? inspected.run(refresh) : refresh());
+          inspected?.finishCall({ ok: true, token: result.token, deviations: result.deviations });
           // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
           // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
           return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
         } catch (error) {
+          if (isFlowError(error)) inspected?.finishCall({ ok: false, error });
+          else inspected?.fail(error);
           if (replyUpstreamFailure(reply, error, `the ${provider.resolved.name} token endpoint`)) return reply;
           if (!isFlowError(error)) throw error;
           return fail(reply, refreshFailureStatus(error, upstream.lastStatus()), error.message);
