@@ -252,6 +252,7 @@ export function buildProgram(
         .default('default'),
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
+    .option('--inspect', 'record the flow and serve the inspector (prints its URL); stays open after the flow until Ctrl-C')
     .addHelpText(
       'after',
       examples([
@@ -263,9 +264,23 @@ export function buildProgram(
         'oauthd-cli login myidp --client-credentials --scope api',
         'oauthd-cli login github --profile work',
         'BROWSER=firefox oauthd-cli login google --port 0',
+        'oauthd-cli login myidp --inspect                    # then look at each step in the browser',
       ]),
     )
     .action(withContext(() => import('./commands/login.js')));
+
+  program
+    .command('inspect')
+    .description('open the inspector of a running broker (serve, login --inspect): every flow, step by step, in the browser')
+    .option('--port <n>', 'the broker on this port, when several run', parsePort)
+    .option('--print', 'print the inspector\'s URL on stdout instead of opening a browser')
+    .addHelpText(
+      'after',
+      '\nThe URL carries a secret of that broker run, read from <data folder>/inspectors/<port>.json (0600),\n' +
+        'written by serve and login --inspect while they run. The page trades it for a cookie.\n' +
+        examples(['oauthd-cli inspect', 'oauthd-cli inspect --port 8080', 'BROWSER=firefox oauthd-cli inspect', 'oauthd-cli inspect --print']),
+    )
+    .action(withContext(() => import('./commands/inspect.js')));
 
   program
     .command('doctor')

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { HttpObserver } from '../oauth/http.js';
 import type { FlowError, FlowOutcome } from '../oauth/outcome.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
-import { ProviderError } from '../oauth/errors.js';
+import { ProviderError, TokenRejectedError } from '../oauth/errors.js';
 import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../oauth/redirect-diagnosis.js';
 import { flowChecks, type TraceCheck } from '../trace/checks.js';
 import { Transcript, type HttpEvent, type StepDetails, type TraceEvent } from '../trace/transcript.js';
@@ -458,6 +458,12 @@ export class FlowHandle {
     }
     const exchange = last((event) => event.kind === 'http' && failedExchange(event));
     if (exchange !== undefined) return exchange;
+    // A refused id_token names the claim that failed (OIDC Core §3.1.3.7): that check, not the
+    // nonce line that merely says no verified id_token came back.
+    if (error instanceof TokenRejectedError && error.check !== undefined) {
+      const named = this.events.findIndex((event) => event.kind === 'check' && !event.check.ok && event.check.name === `id_token ${error.check}`);
+      if (named !== -1) return named;
+    }
     const check = this.events.findIndex((event) => event.kind === 'check' && !event.check.ok);
     return check === -1 ? undefined : check;
   }
