@@ -47,8 +47,8 @@ function actions(flow, onChanged) {
     'div',
     { class: 'actions' },
     h('a', { class: 'button', href: api.harUrl(flow.id), download: '' }, 'Download HAR'),
-    has('access_token') && flow.provider ? run('Call /me', async () => `profile call: ${(await api.me(flow.id)).fields} fields (see the timeline)`) : null,
-    has('refresh_token') && flow.provider ? run('Refresh', async () => { const answer = await api.refresh(flow.id); location.hash = `#/flow/${answer.flow}`; return 'refreshed'; }) : null,
+    flow.status === 'ok' && has('access_token') && flow.provider ? run('Call /me', async () => `profile call: ${(await api.me(flow.id)).fields} fields (see the timeline)`) : null,
+    flow.status === 'ok' && has('refresh_token') && flow.provider ? run('Refresh', async () => { const answer = await api.refresh(flow.id); location.hash = `#/flow/${answer.flow}`; return 'refreshed'; }) : null,
     status,
   );
 }
@@ -67,19 +67,30 @@ function findings(list) {
   return h('section', { class: 'findings' }, h('h3', {}, 'Token response linter'), h('ul', {}, list.map((finding) => h('li', {}, h('span', { class: `badge ${finding.expected ? 'known' : 'warn'}` }, finding.expected ? 'known quirk' : 'deviation'), ` ${finding.message} `, h('span', { class: 'source' }, finding.source)))));
 }
 
+/**
+ * Tokens revealed in this page, so a flow that changes (a /me call joining it) is drawn again with
+ * them: in this module's memory only, never in the URL or the browser's storage; a reload forgets.
+ */
+const revealed = new Map();
+
 function renderToken(flow, token) {
+  const key = `${flow.id} ${token.name}`;
   const value = h('code', { class: 'token-value', dataset: { token: token.name } }, token.marker);
+  const show = (secret) => {
+    value.textContent = secret;
+    value.dataset.revealed = 'true';
+    return h('button', { type: 'button', onclick: (event) => copy(secret, event.target) }, 'Copy');
+  };
+  if (revealed.has(key)) return h('div', { class: 'token' }, h('h4', {}, token.name), h('p', {}, value, ' ', show(revealed.get(key))), token.jwt ? renderJwt(token.jwt) : null);
   const reveal = h('button', {
     type: 'button',
     class: 'reveal',
     dataset: { reveal: token.name },
     onclick: async () => {
-      // Fetched now, by POST; it lives in this element only, never in the URL or storage.
+      // Fetched now, by POST (never in a URL), on this deliberate click.
       const answer = await api.reveal(flow.id, token.name);
-      value.textContent = answer.value;
-      value.dataset.revealed = 'true';
-      reveal.remove();
-      value.after(h('button', { type: 'button', onclick: (event) => copy(answer.value, event.target) }, 'Copy'));
+      revealed.set(key, answer.value);
+      reveal.replaceWith(show(answer.value));
     },
   }, 'Reveal');
   return h('div', { class: 'token' }, h('h4', {}, token.name), h('p', {}, value, ' ', reveal), token.jwt ? renderJwt(token.jwt) : null);

@@ -7,7 +7,7 @@
 //
 // INSPECTOR_SCREENSHOTS=docs/images writes the screenshots the README shows.
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,11 +29,14 @@ let context: BrowserContext;
 let inspector: Page;
 let inspectorUrl: string;
 let appKey: string;
+/** The SDK popup flow, for the actions test. */
+let popupFlow: string;
 
+/** The visible part of the page: what a developer sees first. */
 async function screenshot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 
 /** The ids of the rows in the list now. */
@@ -131,7 +134,7 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     await inspector.waitForSelector(`tr[data-flow-id="${id}"][data-status=ok]`);
     // Live: no reload happened.
     expect(await inspector.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
-    await screenshot(inspector, 'inspector-list');
+    popupFlow = id;
 
     await openFlow(inspector, id);
     const steps = await inspector.$$eval('.timeline [data-step], .timeline [data-http]', (nodes) => nodes.map((node) => (node as HTMLElement).dataset.step ?? (node as HTMLElement).dataset.http));
@@ -166,6 +169,28 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     expect(inspector.url()).not.toContain(accessToken);
     expect(await inspector.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).toBe('{}{}');
     await demo.close();
+  });
+
+  it('actions: download the HAR, copy a step as curl, call /me again, refresh with the flow\'s refresh token', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.origin });
+    await openFlow(inspector, popupFlow);
+    const [download] = await Promise.all([inspector.waitForEvent('download'), inspector.click('a[download]')]);
+    const har = JSON.parse(await readFile((await download.path())!, 'utf8')) as { log: { entries: Array<{ request: { url: string } }> } };
+    expect(har.log.entries.map((entry) => new URL(entry.request.url).pathname)).toEqual(expect.arrayContaining(['/sandbox/token', '/sandbox/jwks']));
+
+    await inspector.click('.timeline [data-http="token request (authorization_code)"] .copy-curl');
+    const curl = await inspector.evaluate(() => navigator.clipboard.readText());
+    expect(curl).toMatch(/curl -X POST '?http:\/\/127\.0\.0\.1:\d+\/sandbox\/token'?/);
+    expect(curl).toContain('"$CODE"');
+    expect(curl).toMatch(/# CODE=… {3}# \[redacted 43 chars #[0-9a-f]{6}\]/);
+
+    const profiles = await inspector.$$eval('.timeline [data-http^="profile"]', (nodes) => nodes.length);
+    await inspector.click('.actions button:has-text("Call /me")');
+    await inspector.waitForFunction((count) => document.querySelectorAll('.timeline [data-http^="profile"]').length > count, profiles);
+
+    await inspector.click('.actions button:has-text("Refresh")');
+    await inspector.waitForSelector('article.flow[data-status=ok] .timeline [data-http="token request (refresh_token)"]');
+    expect(await inspector.textContent('article.flow h2')).toContain('refresh');
   });
 
   it('a forged state shows the state check as the failing step, with the CLI\'s explanation', async () => {
@@ -229,6 +254,9 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     expect(text).not.toContain(mock.clientSecret);
     expect(await inspector.getAttribute('[data-redirect-uri]', 'data-redirect-uri')).toBe(`${broker.origin}/auth`);
     await screenshot(inspector, 'inspector-config');
+    await inspector.goto(`${broker.origin}/inspector/#/`);
+    await inspector.waitForSelector('tr[data-status=failed]');
+    await screenshot(inspector, 'inspector-list');
   });
 
   it('login --inspect: a sandbox login appears live in its own inspector, which stays open until Ctrl-C', async () => {

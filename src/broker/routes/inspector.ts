@@ -262,7 +262,13 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
 
     app.get(`${INSPECTOR_PATH}/api/overview`, { config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      return { ...(await inspector.overview()), redirectUri: `${deps.publicOrigin()}${CALLBACK_PATH}` };
+      const overview = await inspector.overview();
+      // Providers served without a keyset of oauthd.json (the sandbox of serve --sandbox) too.
+      const served = await deps.providers.list().catch(() => []);
+      for (const spec of served) {
+        if (!overview.providers.some((provider) => provider.id === spec.id)) overview.providers.push({ id: spec.id, clientId: '(built in)', secret: '(built in: none to keep)' });
+      }
+      return { ...overview, redirectUri: `${deps.publicOrigin()}${CALLBACK_PATH}` };
     });
 
     // Server-Sent Events (HTML Living Standard §9.2): one `flow` event per new or changed flow.
