@@ -232,7 +232,15 @@ export class FlowRecorder {
 /** One recorded flow: the broker and `login` record through it. */
 export class FlowHandle {
   readonly startedAt: number;
-  readonly transcript: Transcript;
+  private readonly ledger: Transcript;
+  /**
+   * The authorization request, recorded as it was sent but redacted only when someone looks or the
+   * flow goes on: redaction costs far more than a flow start, and most starts of a flood never
+   * come back.
+   */
+  private deferred: { url: string; at: number } | undefined;
+  /** The time an event recorded now is dated at (a deferred request keeps its own). */
+  private clock: number | undefined;
   status: FlowStatus = 'pending';
   endedAt: number | undefined;
   bytes = 0;
@@ -251,8 +259,14 @@ export class FlowHandle {
     readonly meta: FlowMeta,
   ) {
     this.startedAt = recorder.now();
-    this.transcript = new Transcript({ now: recorder.now });
-    this.transcript.listen((event) => this.record(event));
+    this.ledger = new Transcript({ now: () => this.clock ?? recorder.now() });
+    this.ledger.listen((event) => this.record(event));
+  }
+
+  /** The flow's transcript, with a deferred authorization request recorded first. */
+  get transcript(): Transcript {
+    this.materialize();
+    return this.ledger;
   }
 
   /** Runs one step of the flow; HTTP exchanges made meanwhile are filed here. */
@@ -267,13 +281,11 @@ export class FlowHandle {
 
   /** RFC 6749 §4.1.1: the URL the browser is sent to; its state (or oauth_token) links the callback here. */
   authorizationRequest(url: string): void {
-    this.transcript.authorizationRequest(url);
-    try {
-      const query = new URL(url).searchParams;
-      this.link(query.get('state') ?? query.get('oauth_token') ?? undefined);
-    } catch {
-      // Not a URL: recorded as text, linked to nothing.
-    }
+    this.materialize();
+    if (this.recorder.grow(this, url.length)) this.deferred = { url, at: this.recorder.now() };
+    else this.truncated = true;
+    this.recorder.changed(this);
+    this.link(queryParameter(url, 'state') ?? queryParameter(url, 'oauth_token'));
   }
 
   authorizationResponse(callback: Parameters<Transcript['authorizationResponse']>[0]): void {
@@ -367,6 +379,19 @@ export class FlowHandle {
     return this.secrets.get(name);
   }
 
+  private materialize(): void {
+    const deferred = this.deferred;
+    if (!deferred) return;
+    this.deferred = undefined;
+    this.recorder.grow(this, -deferred.url.length);
+    this.clock = deferred.at;
+    try {
+      this.ledger.authorizationRequest(deferred.url);
+    } finally {
+      this.clock = undefined;
+    }
+  }
+
   summary(): FlowSummary {
     const summary: FlowSummary = {
       id: this.id,
@@ -377,13 +402,14 @@ export class FlowHandle {
       status: this.status,
       startedAt: this.startedAt,
       durationMs: (this.endedAt ?? this.recorder.now()) - this.startedAt,
-      steps: this.events.length,
+      steps: this.events.length + (this.deferred ? 1 : 0),
     };
     if (this.explanation) summary.error = this.explanation.message;
     return summary;
   }
 
   view(): FlowView {
+    this.materialize();
     const checks = this.events.filter((event) => event.kind === 'check').map((event) => event.check);
     const view: FlowView = {
       ...this.summary(),
@@ -399,6 +425,7 @@ export class FlowHandle {
 
   /** The events, as a HAR's source (src/trace/har.ts). */
   recorded(): readonly TraceEvent[] {
+    this.materialize();
     return this.events;
   }
 
@@ -482,6 +509,26 @@ function tokenView(name: TokenName, value: string, checks: readonly TraceCheck[]
     view.jwt = jwt;
   }
   return view;
+}
+
+/**
+ * One parameter of a URL's query, without parsing the whole URL (a flow start's hot path; the
+ * authorization URL is the broker's own, built by URLSearchParams).
+ */
+function queryParameter(url: string, name: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) return undefined;
+  const end = url.indexOf('#', query);
+  for (const pair of url.slice(query + 1, end === -1 ? undefined : end).split('&')) {
+    if (pair.startsWith(`${name}=`)) {
+      try {
+        return decodeURIComponent(pair.slice(name.length + 1).replace(/\+/g, ' '));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function digest(value: string): string {

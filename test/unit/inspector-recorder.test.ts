@@ -59,6 +59,20 @@ describe('FlowRecorder', () => {
     expect(recorder.find('access-token-value-1')).toBe(flow);
   });
 
+  it('records the authorization request first, dated when it was sent and redacted, even when it is redacted later', () => {
+    let now = 1_000;
+    const recorder = new FlowRecorder({ now: () => now });
+    const flow = recorder.begin(meta());
+    flow.authorizationRequest('https://auth.acme.example/authorize?client_id=c&state=the-sealed-state-value');
+    expect(recorder.list()[0]?.steps).toBe(1);
+    now = 5_000;
+    flow.run(() => exchange(recorder, 'token request (authorization_code)'));
+    const [request, token] = flow.view().events;
+    expect(request).toMatchObject({ kind: 'step', title: 'authorization request', at: 1_000 });
+    expect(JSON.stringify(request)).not.toContain('the-sealed-state-value');
+    expect(token).toMatchObject({ kind: 'http', purpose: 'token request (authorization_code)' });
+  });
+
   it('keeps at most maxFlows flows, dropping finished ones before pending ones', () => {
     const recorder = new FlowRecorder({ maxFlows: 3 });
     const pending = recorder.begin(meta('pending'));
