@@ -19,6 +19,7 @@ export function renderFlow(flow, { onChanged }) {
     h('p', { class: 'meta' }, `app ${flow.app} · started ${clock(flow.startedAt)} · ${flow.status === 'pending' ? 'running for' : 'took'} ${duration(flow.durationMs)}`),
     actions(flow, onChanged),
     flow.explanation ? explanation(flow.explanation) : null,
+    flow.waiting ? h('section', { class: 'waiting', dataset: { waiting: 'true' } }, h('pre', {}, flow.waiting.join('\n'))) : null,
     failing ? h('section', { class: 'failing', dataset: { failing: 'true' } }, h('h3', {}, 'Failing step'), renderEvent(failing, flow, true)) : null,
     flow.tokens.length > 0 ? h('section', { class: 'tokens' }, h('h3', {}, 'Tokens'), flow.tokens.map((token) => renderToken(flow, token))) : null,
     flow.findings.length > 0 ? findings(flow.findings) : null,

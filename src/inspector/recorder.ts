@@ -88,7 +88,15 @@ export interface FlowView extends FlowSummary {
   findings: Deviation[];
   tokens: TokenView[];
   truncated: boolean;
+  /**
+   * A redirect flow still waiting for its callback after a while: what the CLI says when none
+   * comes back (the provider may be showing its own error page about the redirect URI).
+   */
+  waiting?: string[];
 }
+
+/** After this long without a callback, a pending redirect flow shows the redirect-URI advice. */
+export const NO_CALLBACK_AFTER_MS = 30_000;
 
 export interface RecorderOptions {
   /** At most this many flows (default 100). */
@@ -419,6 +427,15 @@ export class FlowHandle {
       truncated: this.truncated,
     };
     if (this.failing !== undefined) view.failing = this.failing;
+    const redirected = this.meta.kind === 'client' || this.meta.kind === 'server' || this.meta.kind === 'login';
+    if (this.status === 'pending' && redirected && this.meta.redirectUri !== undefined && view.durationMs >= NO_CALLBACK_AFTER_MS) {
+      view.waiting = explainRedirectMismatch({
+        sent: this.meta.redirectUri,
+        providerName: this.meta.providerName ?? this.meta.provider,
+        trigger: 'no-callback',
+        ...(this.meta.registerUrl ? { registerUrl: this.meta.registerUrl } : {}),
+      });
+    }
     if (this.explanation) view.explanation = { ...this.explanation };
     return view;
   }

@@ -73,6 +73,19 @@ describe('FlowRecorder', () => {
     expect(token).toMatchObject({ kind: 'http', purpose: 'token request (authorization_code)' });
   });
 
+  it('a redirect flow with no callback after 30 s shows what the CLI says when none comes back', () => {
+    let now = 0;
+    const recorder = new FlowRecorder({ now: () => now });
+    const flow = recorder.begin(meta());
+    flow.authorizationRequest('https://auth.acme.example/authorize?state=s-value-long-enough');
+    now = 29_000;
+    expect(flow.view().waiting).toBeUndefined();
+    now = 31_000;
+    expect(flow.view().waiting?.[0]).toBe('No callback came back from Acme. If the browser shows an error page there instead, the redirect URI is the usual cause:');
+    flow.fail(new Error('timeout'));
+    expect(flow.view().waiting).toBeUndefined();
+  });
+
   it('keeps at most maxFlows flows, dropping finished ones before pending ones', () => {
     const recorder = new FlowRecorder({ maxFlows: 3 });
     const pending = recorder.begin(meta('pending'));
