@@ -297,11 +297,11 @@ export class FlowHandle {
   }
 
   authorizationResponse(callback: Parameters<Transcript['authorizationResponse']>[0]): void {
-    this.transcript.authorizationResponse(callback);
+    guard(() => this.transcript.authorizationResponse(callback));
   }
 
   step(title: string, details?: StepDetails): void {
-    this.transcript.step(title, details);
+    guard(() => this.transcript.step(title, details));
   }
 
   exchange(exchange: Parameters<HttpObserver>[0]): void {
@@ -324,7 +324,7 @@ export class FlowHandle {
       if (outcome.token.access_token) this.link(outcome.token.access_token);
       this.findings = outcome.deviations;
     }
-    this.transcript.checks(flowChecks(outcome));
+    guard(() => this.transcript.checks(flowChecks(outcome)));
     if (outcome.ok) {
       this.end('ok');
       return;
@@ -370,9 +370,12 @@ export class FlowHandle {
   /** A failure that is not a flow error (the store full at the start, a bug): its message only. */
   fail(error: unknown): void {
     if (this.status !== 'pending') return;
-    const message = error instanceof Error ? this.transcript.redactor.text(error.message) : 'failed';
+    let message = 'failed';
+    guard(() => {
+      if (error instanceof Error) message = this.transcript.redactor.text(error.message);
+    });
     this.explanation = { message };
-    this.transcript.check({ ok: false, name: 'flow', detail: message });
+    guard(() => this.transcript.check({ ok: false, name: 'flow', detail: message }));
     this.failing = this.events.length - 1;
     this.end('failed');
   }
@@ -395,6 +398,8 @@ export class FlowHandle {
     this.clock = deferred.at;
     try {
       this.ledger.authorizationRequest(deferred.url);
+    } catch {
+      // Not recordable (see guard()); the flow goes on without it.
     } finally {
       this.clock = undefined;
     }
@@ -467,7 +472,7 @@ export class FlowHandle {
     if (!this.recorder.grow(this, value.length)) return;
     this.secrets.set(name, value);
     // Hidden from here on wherever it shows up (a later API call, an error message).
-    this.transcript.redactor.add(value, name);
+    guard(() => this.transcript.redactor.add(value, name));
   }
 
   /** A token response that the flow then refused (an id_token failing its checks) still shows its tokens, decoded. */
@@ -510,6 +515,18 @@ export class FlowHandle {
     }
     const check = this.events.findIndex((event) => event.kind === 'check' && !event.check.ok);
     return check === -1 ? undefined : check;
+  }
+}
+
+/**
+ * Recording never fails a flow: whatever a hostile request or a provider's odd answer makes the
+ * redaction throw on (a lone surrogate, say) costs that event of the record, never the callback.
+ */
+function guard(record: () => void): void {
+  try {
+    record();
+  } catch {
+    // The event is left out of the record.
   }
 }
 

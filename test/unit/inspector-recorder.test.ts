@@ -86,6 +86,14 @@ describe('FlowRecorder', () => {
     expect(flow.view().waiting).toBeUndefined();
   });
 
+  it('a value redaction cannot encode (a lone surrogate in a hostile callback) never fails the flow', () => {
+    const recorder = new FlowRecorder();
+    const flow = recorder.begin(meta());
+    expect(() => flow.authorizationResponse({ method: 'POST', params: { state: '\r\nSet-Cookie: x\ud800', code: 'undefined%ZZ__proto__' } })).not.toThrow();
+    expect(() => flow.finish({ ok: false, error: new CallbackRejectedError('state \ud800 refused', 'state_mismatch') })).not.toThrow();
+    expect(flow.view()).toMatchObject({ status: 'failed' });
+  });
+
   it('keeps at most maxFlows flows, dropping finished ones before pending ones', () => {
     const recorder = new FlowRecorder({ maxFlows: 3 });
     const pending = recorder.begin(meta('pending'));
