@@ -69,8 +69,18 @@ describe('oauthd-cli inspect', () => {
     await expect(stat(join(notes(), '1.json'))).rejects.toThrow();
   });
 
-  it('when the broker stops, its note goes, and inspect says how to start one', async () => {
+  it('when the broker stops (ending an open event stream at once), its note goes, and inspect says how to start one', async () => {
+    const port = new URL(broker!.origin).port;
+    const secret = new URL(printed).searchParams.get('secret')!;
+    const stream = await fetch(`${broker!.origin}/inspector/api/events`, { headers: { cookie: `oauthd_inspector_${port}=${secret}` } });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reading = stream.text();
+    const stopping = Date.now();
     expect(await broker!.stop()).toBe(0);
+    // Before serve's 3 s grace would close the connection by force: the stream was ended.
+    expect(Date.now() - stopping).toBeLessThan(2500);
+    expect(await reading).toContain('retry: 2000');
     broker = undefined;
     const run = await runCli(['inspect'], { cwd: project.path, env });
     expect(run.code).toBe(2);
