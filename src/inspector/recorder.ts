@@ -17,7 +17,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { HttpObserver } from '../oauth/http.js';
-import type { FlowError, FlowOutcome } from '../oauth/outcome.js';
+import { isFlowError, type FlowError, type FlowOutcome } from '../oauth/outcome.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
 import { ProviderError, TokenRejectedError } from '../oauth/errors.js';
 import { explainRedirectMismatch, looksLikeRedirectMismatch } from '../oauth/redirect-diagnosis.js';
@@ -169,6 +169,18 @@ export class FlowRecorder {
   /** Bytes held now (for tests and the page's footer). */
   size(): { flows: number; bytes: number } {
     return { flows: this.flows.size, bytes: this.bytes };
+  }
+
+  /**
+   * Ends every flow still pending with `error`: a login that gave up waiting (its timeout, Ctrl-C)
+   * ends the flow its broker was waiting on, which no callback will end now.
+   */
+  endPending(error: unknown): void {
+    for (const flow of this.flows.values()) {
+      if (flow.status !== 'pending') continue;
+      if (isFlowError(error)) flow.finish({ ok: false, error });
+      else flow.fail(error);
+    }
   }
 
   subscribe(listener: RecorderListener): () => void {
@@ -335,11 +347,13 @@ export class FlowHandle {
     const hint = this.recorder.hintFor(error);
     if (hint !== undefined) explanation.hint = hint;
     const sent = outcome.facts?.redirectUri ?? this.meta.redirectUri;
-    if (sent !== undefined && looksLikeRedirectMismatch(error)) {
+    // As the CLI explains it: the provider's refusal, or no callback before the login's timeout.
+    const trigger = looksLikeRedirectMismatch(error) ? 'provider-error' : error.code === 'timeout' ? 'no-callback' : undefined;
+    if (sent !== undefined && trigger !== undefined) {
       explanation.redirect = explainRedirectMismatch({
         sent,
         providerName: this.meta.providerName ?? this.meta.provider,
-        trigger: 'provider-error',
+        trigger,
         ...(this.meta.registerUrl ? { registerUrl: this.meta.registerUrl } : {}),
       });
     }

@@ -7,6 +7,7 @@ import { FlowRecorder, type FlowHandle } from '../../src/inspector/recorder.js';
 import { ProviderError, CallbackRejectedError } from '../../src/oauth/errors.js';
 import type { HttpRequest, HttpResponse } from '../../src/oauth/http.js';
 import type { FlowFacts } from '../../src/oauth/outcome.js';
+import { flowError, type CliError } from '../../src/util/errors.js';
 
 const FACTS: FlowFacts = {
   provider: 'acme',
@@ -92,6 +93,18 @@ describe('FlowRecorder', () => {
     expect(() => flow.authorizationResponse({ method: 'POST', params: { state: '\r\nSet-Cookie: x\ud800', code: 'undefined%ZZ__proto__' } })).not.toThrow();
     expect(() => flow.finish({ ok: false, error: new CallbackRejectedError('state \ud800 refused', 'state_mismatch') })).not.toThrow();
     expect(flow.view()).toMatchObject({ status: 'failed' });
+  });
+
+  it('a login that gives up (its timeout) ends the pending flow with that error and the no-callback advice', () => {
+    const recorder = new FlowRecorder({ hintFor: (error) => (error as CliError).hint });
+    const flow = recorder.begin(meta());
+    flow.authorizationRequest('https://auth.acme.example/authorize?state=s-value-long-enough');
+    const done = recorder.begin(meta());
+    done.fail(new Error('earlier'));
+    recorder.endPending(flowError('no sign-in came back within 2 s', 'raise --timeout', 'timeout'));
+    expect(flow.view()).toMatchObject({ status: 'failed', explanation: { message: 'no sign-in came back within 2 s', hint: 'raise --timeout', code: 'timeout' } });
+    expect(flow.view().explanation?.redirect?.[0]).toMatch(/^No callback came back from Acme/);
+    expect(done.view().explanation?.message).toBe('earlier');
   });
 
   it('keeps at most maxFlows flows, dropping finished ones before pending ones', () => {

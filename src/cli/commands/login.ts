@@ -165,6 +165,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
   } catch (error) {
     failed = true;
+    inspector?.recorder.endPending(error);
     if (session && isFlowError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
     // A refused id_token: every check that was made, the failed one as FAIL, above the error.
     if (options.verbose && !options.trace && error instanceof IdTokenRejected) {
