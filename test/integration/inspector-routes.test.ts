@@ -51,6 +51,9 @@ describe('the inspector routes', () => {
     }
     expect((await get('/inspector/api/flows', { origin: 'http://evil.example' })).statusCode).toBe(403);
     expect((await get('/inspector/api/flows', { 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
+    // A page on another port of this machine: same site, another origin.
+    expect((await get('/inspector/api/flows', { 'sec-fetch-site': 'same-site' })).statusCode).toBe(403);
+    expect((await get('/inspector/api/flows', { 'sec-fetch-site': 'same-origin' })).statusCode).toBe(200);
     expect((await get('/inspector/api/flows', { host: 'evil.example:6284' })).statusCode).toBe(421);
     expect((await broker!.app.inject({ method: 'GET', url: '/inspector/api/flows', remoteAddress: '192.168.1.20', headers: { host: HOST, cookie: cookie() } })).statusCode).toBe(403);
     // A POST without an Origin is not the page's.

@@ -123,7 +123,10 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       const host = request.headers.host ?? '';
       const origin = request.headers.origin;
       // A page elsewhere may not read or drive the inspector; its own pages send their own origin.
-      if ((origin !== undefined && origin !== `http://${host}`) || request.headers['sec-fetch-site'] === 'cross-site') {
+      // Fetch Metadata: only the page itself (same-origin) or the person (none: the address typed,
+      // a link from the terminal); a page on another port of this machine is same-site, not same-origin.
+      const site = request.headers['sec-fetch-site'];
+      if ((origin !== undefined && origin !== `http://${host}`) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
         refuse(reply, 403, `the inspector does not answer pages of ${origin ?? 'another site'}`);
         return false;
       }
