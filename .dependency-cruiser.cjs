@@ -13,6 +13,7 @@ const LAYERS = [
   ['providers', 'store'],
   ['oauth', 'sandbox'],
   ['trace'],
+  ['inspector'],
   ['registry'],
   ['tokens'],
   ['broker'],

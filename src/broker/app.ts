@@ -11,6 +11,7 @@ import { backendRoutes } from './routes/backend.js';
 import { apiRoutes, legacyRoutes } from './routes/api.js';
 import { corsRoutes, proxyRoutes } from './routes/proxy.js';
 import { demoApp, demoRoutes, withDemoApp, DEMO_PATH } from './routes/demo.js';
+import { inspectorRoutes } from './routes/inspector.js';
 import { errorPage } from './pages.js';
 import { sendPage } from '../util/html.js';
 import { SANDBOX_PATH } from '../sandbox/spec.js';
@@ -203,5 +204,6 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   await app.register(legacyRoutes());
   if (deps.sandbox) await app.register(deps.sandbox.plugin);
   if (demo) await app.register(demoRoutes(deps, demo));
+  if (deps.inspector) await app.register(inspectorRoutes(deps, deps.inspector));
   return { app, flows };
 }

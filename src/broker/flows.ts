@@ -93,6 +93,9 @@ export interface CallbackParams {
   denied?: string;
 }
 
+/** The callback as the broker received it (its URL, or its form_post fields). */
+export type CallbackSeen = Parameters<NonNullable<BrokerDeps['trace']>['authorizationResponse']>[0];
+
 export interface Completion {
   record?: FlowRecord;
   outcome: FlowOutcome;
@@ -133,12 +136,27 @@ export class FlowEngine {
 
   /** Creates the flow and returns the provider's authorization URL. (Not async: a promise less per flow.) */
   start(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
-    let started: Promise<string>;
-    if (provider.resolved.oauth2) started = this.startOAuth2(app, provider, options);
-    else if (provider.resolved.oauth1) started = this.startOAuth1(app, provider, options);
-    else {
-      const id = provider.resolved.id;
-      return Promise.reject(new ProviderConfigurationError(`${id} describes neither OAuth 2 nor OAuth 1.0a`, { kind: 'no-protocol' }, id));
+    const inspected = this.deps.inspector?.recorder.begin({
+      kind: app.flow === 'cli' ? 'login' : app.flow,
+      provider: provider.resolved.id,
+      providerName: provider.resolved.name,
+      app: app.name,
+      redirectUri: this.redirectUri(),
+      ...(provider.resolved.spec.register ? { registerUrl: provider.resolved.spec.register } : {}),
+    });
+    let started = inspected ? inspected.run(() => this.startFlow(app, provider, options)) : this.startFlow(app, provider, options);
+    if (inspected) {
+      started = started.then(
+        (url) => {
+          inspected.authorizationRequest(url);
+          return url;
+        },
+        (error: unknown) => {
+          if (isFlowError(error)) inspected.finish({ ok: false, error });
+          else inspected.fail(error);
+          throw error;
+        },
+      );
     }
     const trace = this.deps.trace;
     if (!trace) return started;
@@ -146,6 +164,13 @@ export class FlowEngine {
       trace.authorizationRequest(url);
       return url;
     });
+  }
+
+  private startFlow(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
+    if (provider.resolved.oauth2) return this.startOAuth2(app, provider, options);
+    if (provider.resolved.oauth1) return this.startOAuth1(app, provider, options);
+    const id = provider.resolved.id;
+    return Promise.reject(new ProviderConfigurationError(`${id} describes neither OAuth 2 nor OAuth 1.0a`, { kind: 'no-protocol' }, id));
   }
 
   private async startOAuth2(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
@@ -203,7 +228,29 @@ export class FlowEngine {
     return oauth1.authorizationUrl(spec, temporary.token, scopes);
   }
 
-  async complete(params: CallbackParams): Promise<Completion> {
+  /** Completes the flow the callback belongs to; `seen` is the callback as it came, for the inspector. */
+  async complete(params: CallbackParams, seen?: CallbackSeen): Promise<Completion> {
+    const recorder = this.deps.inspector?.recorder;
+    if (!recorder) return this.completeFlow(params);
+    const key = params.state ?? params.oauth_token ?? params.denied;
+    const started = recorder.find(key);
+    // A callback for no pending flow of ours (forged, expired, replayed) is recorded on its own.
+    const inspected =
+      started?.status === 'pending'
+        ? started
+        : recorder.begin({ kind: 'callback', provider: started?.meta.provider ?? '', app: started?.meta.app ?? '(no flow)', providerName: started?.meta.providerName ?? '(unknown)' });
+    if (seen) inspected.authorizationResponse(seen);
+    try {
+      const completion = await inspected.run(() => this.completeFlow(params));
+      inspected.finish(completion.outcome);
+      return completion;
+    } catch (error) {
+      inspected.fail(error);
+      throw error;
+    }
+  }
+
+  private completeFlow(params: CallbackParams): Promise<Completion> {
     if (params.state === undefined && (params.oauth_token !== undefined || params.denied !== undefined)) {
       return this.completeOAuth1(params);
     }

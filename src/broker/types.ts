@@ -8,6 +8,8 @@ import type { FlowStore } from '../store/store.js';
 import type { ProviderRegistry } from '../registry/types.js';
 import type { Sandbox } from '../sandbox/server.js';
 import type { FlowError, FlowOutcome } from '../oauth/outcome.js';
+import type { FlowRecorder } from '../inspector/recorder.js';
+import type { AppOverview } from '../inspector/overview.js';
 
 /** How the result of a flow reaches whoever started it. */
 export type AppFlow = 'client' | 'server' | 'cli';
@@ -71,6 +73,16 @@ export interface BrokerDeps {
   log?: BrokerLog;
   /** Mount the demo page of the client-side flow at /demo (serve --sandbox; src/broker/routes/demo.ts). */
   demo?: boolean;
+  /** Record every flow, and serve the inspector at /inspector (src/broker/routes/inspector.ts, docs/inspector.md). */
+  inspector?: BrokerInspector;
+}
+
+export interface BrokerInspector {
+  recorder: FlowRecorder;
+  /** This run's secret: the inspector's URL carries it once, a cookie afterwards. */
+  secret: string;
+  /** The app's configuration at a glance (secret references only), read when the page asks. */
+  overview(): Promise<AppOverview>;
 }
 
 export interface BrokerLog {

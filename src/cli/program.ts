@@ -17,6 +17,7 @@ import * as serve from './commands/serve.flags.js';
 import * as sandbox from './commands/sandbox.flags.js';
 import * as doctor from './commands/doctor.flags.js';
 import * as login from './commands/login.flags.js';
+import * as inspect from './commands/inspect.flags.js';
 import * as tokenList from './commands/token-list.flags.js';
 import * as tokenShow from './commands/token-show.flags.js';
 import * as tokenPrint from './commands/token-print.flags.js';
@@ -110,6 +111,7 @@ export function buildProgram(
   wire(serve.declare(program), () => import('./commands/serve.js'));
   wire(sandbox.declare(program), () => import('./commands/sandbox.js'));
   wire(login.declare(program), () => import('./commands/login.js'));
+  wire(inspect.declare(program), () => import('./commands/inspect.js'));
   wire(doctor.declare(program), () => import('./commands/doctor.js'));
 
   // Keeping and using tokens: the token group, logout, me, request. Each is declared beside its

@@ -134,9 +134,18 @@ function formDecode(text: string): string {
 
 /** The forms a registered value can take on the wire; all are hidden as the value itself. */
 function variants(value: string): string[] {
-  const forms = new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]);
+  const forms = new Set([value, percentEncoded(value), new URLSearchParams({ v: value }).toString().slice(2)]);
   forms.add(JSON.stringify(value).slice(1, -1));
   return [...forms].filter((form) => form.length > 0);
+}
+
+/** encodeURIComponent, which throws on a lone surrogate (a hostile callback can send one): then the value as it is. */
+function percentEncoded(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function escapeRegExp(text: string): string {

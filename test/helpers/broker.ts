@@ -3,7 +3,7 @@
 // a memory store with a controllable clock.
 import { buildBroker, type Broker } from '../../src/broker/app.js';
 import { providerFor } from '../../src/registry/registry.js';
-import { appRegistry, type BrokerApp, type BrokerDeps } from '../../src/broker/types.js';
+import { appRegistry, type BrokerApp, type BrokerDeps, type BrokerInspector } from '../../src/broker/types.js';
 import type { ProviderRegistry } from '../../src/registry/types.js';
 import { parseDomainRule } from '../../src/config/domains.js';
 import { secretsEqual } from '../../src/config/app-secret.js';
@@ -49,6 +49,8 @@ export interface TestBrokerOptions {
   provider?: { spec: ProviderSpec; params?: Record<string, string> };
   /** A real HttpClient (fetchClient toward loopback servers) instead of the fake; still recorded. */
   http?: HttpClient;
+  /** Records flows (and sees each exchange, as fetchClient's observer would) and serves /inspector. */
+  inspector?: BrokerInspector;
 }
 
 export function jsonResponse(status: number, body: unknown, url = ''): HttpResponse {
@@ -59,13 +61,22 @@ export async function testBroker(options: TestBrokerOptions = {}): Promise<TestB
   const clock = { now: Date.parse('2026-11-27T12:00:00Z') };
   const requests: HttpRequest[] = [];
   let issued = 0;
-  const http: HttpClient = async (request) => {
+  const answer: HttpClient = async (request) => {
     requests.push(request);
     if (options.http) return options.http(request);
     if (options.respond) return options.respond(request);
     issued += 1;
     return jsonResponse(200, { access_token: `access-${issued}`, token_type: 'Bearer', expires_in: 3600, refresh_token: `refresh-${issued}` }, request.url);
   };
+  const observe = options.inspector?.recorder.observer;
+  const http: HttpClient = !observe
+    ? answer
+    : async (request) => {
+        const startedAt = clock.now;
+        const response = await answer(request);
+        observe({ request, response, startedAt, durationMs: 0 });
+        return response;
+      };
   const store = new MemoryStore({ now: () => clock.now, ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}) });
   const app: BrokerApp = {
     key: 'test-app-key-0123456789abcdef',
@@ -91,6 +102,7 @@ export async function testBroker(options: TestBrokerOptions = {}): Promise<TestB
     now: () => clock.now,
     publicOrigin: () => BROKER_ORIGIN,
     allowedHosts: () => new Set(['127.0.0.1:6284', 'localhost:6284']),
+    ...(options.inspector ? { inspector: options.inspector } : {}),
   };
   const broker = await buildBroker(deps);
   return {

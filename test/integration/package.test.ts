@@ -126,11 +126,13 @@ describe('npm pack', () => {
         !['README.md', 'LICENSE', 'package.json', 'bin/oauthd-cli.js'].includes(path) &&
         !/^dist\/.+\.js$/.test(path) &&
         !/^providers\/[a-z0-9_-]+\.json$/.test(path) &&
-        !/^schemas\/[a-z0-9_.-]+\.json$/.test(path),
+        !/^schemas\/[a-z0-9_.-]+\.json$/.test(path) &&
+        // The inspector's page: plain ES modules, a style sheet, an icon, served by the broker (docs/inspector.md).
+        !/^assets\/inspector\/[a-z0-9-]+\.(js|css|svg)$/.test(path),
     );
     expect(outside).toEqual([]);
     expect(packedFiles).toEqual(
-      expect.arrayContaining(['LICENSE', 'bin/oauthd-cli.js', 'dist/cli/main.js', 'dist/cli/commands/completion.js', 'providers/schema.json', 'providers/github.json', 'schemas/oauthd.schema.json']),
+      expect.arrayContaining(['LICENSE', 'bin/oauthd-cli.js', 'dist/cli/main.js', 'dist/cli/commands/completion.js', 'providers/schema.json', 'providers/github.json', 'schemas/oauthd.schema.json', 'assets/inspector/app.js']),
     );
     // No tests or fixtures, no build tools or source maps (their sources are not shipped), no stale build.
     expect(packedFiles.filter((path) => /test|fixture|\.map$|^dist\/tools\/|stale/.test(path))).toEqual([]);

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { checkCaller, findCaller, parseUrl } from '../caller.js';
 import { findMatchingRule } from '../../config/domains.js';
-import { CALLBACK_PATH, type CallbackParams, type Completion, type Delivery, type FlowEngine, type FlowRecord } from '../flows.js';
+import { CALLBACK_PATH, type CallbackParams, type CallbackSeen, type Completion, type Delivery, type FlowEngine, type FlowRecord } from '../flows.js';
 import { errorPage, loginDonePage, popupResultPage, redirectPage } from '../pages.js';
 import { sendPage } from '../../util/html.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
@@ -114,19 +114,18 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
       },
     );
 
-    const callback = async (params: CallbackParams, reply: FastifyReply) => {
-      const completion = await flows.complete(params);
+    const callback = async (params: CallbackParams, reply: FastifyReply, seen: CallbackSeen) => {
+      deps.trace?.authorizationResponse(seen);
+      const completion = await flows.complete(params, seen);
       return finish(completion, reply, params.state ?? params.oauth_token);
     };
-    app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) => {
-      deps.trace?.authorizationResponse({ method: 'GET', url: request.url });
-      return callback(request.query, reply);
-    });
+    app.get<{ Querystring: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { querystring: CallbackFields }, config: { html: true } }, (request, reply) =>
+      callback(request.query, reply, { method: 'GET', url: request.url }),
+    );
     // response_mode=form_post (OAuth 2.0 Form Post Response Mode; Apple): the same fields, in a POST body.
-    app.post<{ Body: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { body: CallbackFields }, config: { html: true } }, (request, reply) => {
-      deps.trace?.authorizationResponse({ method: 'POST', params: request.body ?? {} });
-      return callback(request.body ?? {}, reply);
-    });
+    app.post<{ Body: Static<typeof CallbackFields> }>(CALLBACK_PATH, { schema: { body: CallbackFields }, config: { html: true } }, (request, reply) =>
+      callback(request.body ?? {}, reply, { method: 'POST', params: request.body ?? {} }),
+    );
 
     async function finish({ record, outcome }: Completion, reply: FastifyReply, state: string | undefined) {
       if (!record) {

@@ -91,22 +91,24 @@ export function backendRoutes(deps: BrokerDeps) {
         const oauth2 = provider?.resolved.oauth2;
         if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
         // One refresh per refresh token across every broker on the store (refresh-flight.ts): the
-        // others presenting the same token get the same answer.
+        // others presenting the same token get the same answer. The inspector records the one
+        // this broker sends.
         const flight = flightKey(brokerApp.key, provider.resolved.id, token);
         const answer = await singleFlightRefresh(deps.store, flight, token, async () => {
           const upstream = statusRecorder(deps.http);
+          const inspected = deps.inspector?.recorder.begin({ kind: 'refresh', provider: provider.resolved.id, providerName: provider.resolved.name, app: brokerApp.name });
           try {
             const clientSecret = await provider.clientSecret();
-            const result = await refreshAccessToken(
-              upstream.http,
-              oauth2,
-              { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-              token,
-            );
+            const refresh = () =>
+              refreshAccessToken(upstream.http, oauth2, { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, token);
+            const result = await (inspected ? inspected.run(refresh) : refresh());
+            inspected?.finishCall({ ok: true, token: result.token, deviations: result.deviations });
             // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
             // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
             return { status: 200, body: { ...tokenToJson(result.token), provider: provider.resolved.id } };
           } catch (error) {
+            if (isFlowError(error)) inspected?.finishCall({ ok: false, error });
+            else inspected?.fail(error);
             const failed = upstreamFailureAnswer(error, `the ${provider.resolved.name} token endpoint`);
             if (failed) return failed;
             if (!isFlowError(error)) throw error;

@@ -25,6 +25,7 @@ import { parseUrl } from '../caller.js';
 import { profileFailureStatus, replyUpstreamFailure, statusRecorder } from '../upstream.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
 import type { BrokerProvider } from '../../registry/types.js';
+import type { FlowHandle } from '../../inspector/recorder.js';
 
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 const MeQuery = Type.Object({ filter: Type.Optional(Type.String({ maxLength: 512 })) });
@@ -42,6 +43,24 @@ interface Caller {
   app: BrokerApp;
   provider: BrokerProvider;
   token: TokenSet;
+}
+
+/**
+ * Where the inspector files a call made with a token: under the flow that obtained the token (so
+ * the /me after a sign-in shows in its timeline), else as a flow of its own. finishCall() ends
+ * only a flow of its own; a finished sign-in keeps its status.
+ */
+function inspectedCall(deps: BrokerDeps, caller: Caller): FlowHandle | undefined {
+  const recorder = deps.inspector?.recorder;
+  if (!recorder) return undefined;
+  return (
+    recorder.find(caller.token.access_token) ??
+    recorder.begin({ kind: 'api', provider: caller.provider.resolved.id, providerName: caller.provider.resolved.name, app: caller.app.name })
+  );
+}
+
+function within<T>(flow: FlowHandle | undefined, work: () => Promise<T>): Promise<T> {
+  return flow ? flow.run(work) : work();
 }
 
 function fail(reply: FastifyReply, status: number, message: string) {
@@ -136,13 +155,17 @@ export function proxyRoutes(deps: BrokerDeps) {
         const caller = await identify(request, request.params.provider, reply);
         if (!caller) return reply;
         const upstream = statusRecorder(deps.http);
+        const inspected = inspectedCall(deps, caller);
         try {
           const sign = await oauth1Signer(caller.provider, caller.token);
-          const profile = await fetchProfile(upstream.http, caller.provider.resolved, caller.token, sign);
+          const profile = await within(inspected, () => fetchProfile(upstream.http, caller.provider.resolved, caller.token, sign));
+          inspected?.finishCall({ ok: true });
           const filter = request.query.filter?.split(',').filter(Boolean);
           const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
           return { status: 'success', data };
         } catch (error) {
+          if (isFlowError(error)) inspected?.finishCall({ ok: false, error });
+          else inspected?.fail(error);
           if (replyUpstreamFailure(reply, error, `the ${caller.provider.resolved.name} profile endpoint`)) return reply;
           if (!isFlowError(error)) throw error;
           return fail(reply, profileFailureStatus(error, upstream.lastStatus()), error.message);
@@ -196,9 +219,12 @@ export function proxyRoutes(deps: BrokerDeps) {
           ...(typeof request.body === 'string' && request.body !== '' ? { body: request.body } : {}),
         };
         let response;
+        const inspected = inspectedCall(deps, caller);
         try {
-          response = await deps.http(outgoing);
+          response = await within(inspected, () => deps.http(outgoing));
+          inspected?.finishCall({ ok: true });
         } catch (error) {
+          inspected?.fail(error);
           if (replyUpstreamFailure(reply, error, `the ${resolved.name} API`)) return reply;
           return fail(reply, 502, `the ${resolved.name} API could not be reached`);
         }

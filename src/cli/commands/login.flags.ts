@@ -29,6 +29,7 @@ export function declare(program: CommandUnknownOpts) {
       ),
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(STORES))
+    .option('--inspect', 'record the flow and serve the inspector (prints its URL); stays open after the flow until Ctrl-C')
     .addHelpText(
       'after',
       examples([
@@ -42,6 +43,7 @@ export function declare(program: CommandUnknownOpts) {
         'oauthd-cli login github --add-scopes "repo workflow"     # re-consent with more scopes',
         'oauthd-cli login myidp --remove-scopes email',
         'BROWSER=firefox oauthd-cli login google --port 0',
+        'oauthd-cli login myidp --inspect                    # then look at each step in the browser',
       ]),
     );
 }

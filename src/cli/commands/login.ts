@@ -38,6 +38,10 @@ import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
 import { hintFor } from '../errors.js';
+import { openInspector, publishInspector } from '../../compose/inspector.js';
+import { appOverview } from '../../inspector/overview.js';
+import type { FlowHandle } from '../../inspector/recorder.js';
+import { holdInspector, observeBoth } from '../login/inspect.js';
 
 /** What `login` parses (./login.flags.ts). */
 export type LoginOptions = LoginFlags;
@@ -55,7 +59,9 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
     { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli login ${providerId}` },
   );
-  const http = ctx.factory.http(session ? { observe: session.transcript.observer } : {});
+  const inspector = options.inspect ? openInspector({ hintFor, overview: async () => appOverview(config, target.path, 'oauthd-cli login') }) : undefined;
+  const observe = observeBoth(session?.transcript.observer, inspector?.recorder.observer);
+  const http = ctx.factory.http(observe ? { observe } : {});
   // Secret references (keychain:NAME) are read where they were stored; --store only decides where
   // this token goes. The token's store is opened before the sign-in: a keychain forced by --store or
   // OAUTHD_STORE that does not answer fails now, not after the user signed in (losing the token).
@@ -66,8 +72,10 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const quiet = session !== undefined;
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
-  const needsBroker = isSandbox || (!options.device && !options.clientCredentials);
+  const needsBroker = isSandbox || (!options.device && !options.clientCredentials) || inspector !== undefined;
   let broker: LoginBroker | undefined;
+  let inspectorUrl: { url: string; remove: () => Promise<void> } | undefined;
+  let failed = false;
   try {
     if (needsBroker) {
       broker = await startLoginBroker({
@@ -85,7 +93,12 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
           // JSON quoting: the state comes from any page, and must not reach the terminal raw.
           ui.warn(`a callback${state ? ` with state ${JSON.stringify(state.length > 24 ? `${state.slice(0, 20)}…` : state)}` : ''} matched no sign-in of this login (${error.code ?? 'refused'}); still waiting for yours`),
         ...(session ? { trace: session.transcript } : {}),
+        ...(inspector ? { inspector } : {}),
       });
+      if (inspector) {
+        inspectorUrl = await publishInspector(ctx.env, ctx.platform, broker.origin, broker.port, inspector, `login ${providerId}`);
+        ui.info(`inspector  ${inspectorUrl.url}`);
+      }
     }
     const providers = broker?.providers ?? (await providerRegistry(ctx, config, http, vault, dirs));
     const provider = await providers.get(providerId);
@@ -95,16 +108,25 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (clientSecret !== undefined) session?.transcript.redactor.add(clientSecret, 'client_secret');
 
     let result: FlowSuccess;
+    // The direct grants have no broker flow: recorded here (the code flow is recorded by the broker).
+    const direct = inspector && (options.clientCredentials || options.device)
+      ? inspector.recorder.begin({ kind: options.device ? 'device' : 'client_credentials', provider: providerId, providerName: provider.resolved.name, app: 'oauthd-cli login' })
+      : undefined;
+    const recorded = <T,>(work: () => Promise<T>) => (direct ? direct.run(work) : work());
     if (options.clientCredentials) {
-      result = await clientCredentialsFlow(http, ctx.factory.clock, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access'));
+      result = await recorded(() =>
+        clientCredentialsFlow(http, ctx.factory.clock, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access')),
+      ).catch(recordFailure(direct));
+      direct?.finish(result);
     } else if (options.device) {
-      result = await deviceFlow(ctx, ui, http, provider, {
+      result = await recorded(() => deviceFlow(ctx, ui, http, provider, {
         scopes: scopes ?? provider.resolved.scopes,
         browser: options.browser,
         autoApprove: options.autoApprove === true,
         timeoutSeconds: options.timeout,
         quiet,
-      });
+      })).catch(recordFailure(direct));
+      direct?.finish(result);
     } else {
       result = await codeFlow(ctx, ui, broker as LoginBroker, provider, {
         providerId,
@@ -130,6 +152,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
   } catch (error) {
+    failed = true;
+    inspector?.recorder.endPending(error);
     if (session && isFlowError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
     // A refused id_token: every check that was made, the failed one as FAIL, above the error.
     if (options.verbose && !options.trace && error instanceof IdTokenRejected) {
@@ -137,9 +161,20 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     }
     throw error;
   } finally {
+    if (inspectorUrl) await holdInspector(ui, inspectorUrl.url, failed);
+    await inspectorUrl?.remove();
     await broker?.close();
     await session?.finish();
   }
+}
+
+/** Ends the direct grant's record with the error, and passes the error on. */
+function recordFailure(flow: FlowHandle | undefined) {
+  return (error: unknown): never => {
+    if (flow && isFlowError(error)) flow.finish({ ok: false, error });
+    else flow?.fail(error);
+    throw error;
+  };
 }
 
 function checkCombination(options: LoginOptions, isSandbox: boolean): void {

@@ -21,6 +21,9 @@ import { reloadConfigOnChange } from '../serve/config-reload.js';
 import type { Config } from '../../config/schema.js';
 import { requestLog, type LogFormat } from '../request-log.js';
 import { DEMO_PATH } from '../../broker/routes/demo.js';
+import { openInspector, publishInspector } from '../../compose/inspector.js';
+import { appOverview } from '../../inspector/overview.js';
+import { readConfig } from '../../config/load.js';
 
 /** How long a stopping serve lets requests in progress finish. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -38,7 +41,9 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { path, config } = await loadConfig(ctx);
   const vault = lazyVault(ctx, ui);
-  const http = ctx.factory.http();
+  // The inspector records every flow (docs/inspector.md); oauthd.json is read again when its page asks.
+  const inspector = openInspector({ hintFor, overview: async () => appOverview((await readConfig(path).catch(() => undefined))?.config ?? config, path) });
+  const http = ctx.factory.http({ observe: inspector.recorder.observer });
   const store = await openStore(config.broker.store, ctx.env, vault);
   const app = await appFromConfig(config.app, ctx.env, vault);
   const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) }) : undefined;
@@ -81,6 +86,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     store,
     http,
     hintFor,
+    inspector,
     ...(sandbox ? { sandbox, demo: true } : {}),
     ...(requests ? { log: requests.log } : {}),
   });
@@ -89,6 +95,8 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const bound = await listen(broker.app, host, options.port ?? config.broker.port);
   const origin = config.broker.publicUrl ?? bound.origin;
   await broker.listening(origin, loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]));
+
+  const inspectorNote = await publishInspector(ctx.env, ctx.platform, bound.origin, bound.port, inspector, `serve (${path})`);
 
   const providers = Object.keys(config.providers);
   // Ctrl-C and SIGTERM are taken before the banner says "Press Ctrl-C": whoever reads it may signal
@@ -107,6 +115,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       void broker.app
         .close()
         .then(() => store.close())
+        .then(() => inspectorNote.remove())
         .then(() => requests?.flush())
         .then(resolve);
     };
@@ -125,6 +134,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       `  providers      ${[...providers, ...(sandbox ? [`${SANDBOX_ID} (at ${origin}/sandbox)`] : [])].join(', ') || '(none yet: oauthd-cli providers add <id>)'}`,
       `  front end      OAuth.initialize('${app.key}'); OAuth.setOAuthdURL('${origin}')`,
       ...(sandbox ? [`  demo           ${bound.origin}${DEMO_PATH}   ← the client-side flow with the sandbox, in your browser`] : []),
+      `  inspector      ${inspectorNote.url}   ← every flow, step by step (or: oauthd-cli inspect)`,
       `  request log    ${options.quiet && !ctx.debug ? 'off (--quiet)' : options.log === 'json' ? 'JSON lines on stderr' : 'one line per request on stderr (--log json for JSON, --quiet for none)'}`,
       'Press Ctrl-C to stop.',
     ].join('\n'),
