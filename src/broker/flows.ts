@@ -20,7 +20,9 @@
  * verifier is traded for token credentials.
  */
 import { pkceFor } from '../oauth/pkce.js';
-import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
+import { authorizationQuery, authorizationUrl, exchangeCode, type AuthorizationRequest } from '../oauth/oauth2.js';
+import { parCheck, pushAuthorizationRequest, pushedAuthorizationUrl } from '../oauth/par.js';
+import { clientOf } from '../registry/client.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
@@ -172,7 +174,7 @@ export class FlowEngine {
         code: 'state_too_long',
       });
     }
-    return authorizationUrl(oauth2, {
+    const request: AuthorizationRequest = {
       clientId: resolved.clientId,
       redirectUri: this.redirectUri(),
       state,
@@ -180,7 +182,17 @@ export class FlowEngine {
       pkce: secrets.codeVerifier === undefined ? undefined : pkceFor(secrets.codeVerifier),
       nonce: secrets.nonce,
       extra: options.extraAuthorize,
-    });
+      resource: oauth2.resource,
+      ...(oauth2.authorizationDetails !== undefined ? { authorizationDetails: oauth2.authorizationDetails } : {}),
+    };
+    if (!oauth2.par) return authorizationUrl(oauth2, request);
+    // RFC 9126: the parameters go on the back channel; the browser carries client_id and request_uri.
+    if (oauth2.parUrl === undefined) {
+      throw new ProviderConfigurationError(`${resolved.id} has no pushed authorization request endpoint (RFC 9126 §5)`, { kind: 'feature-unsupported', feature: 'par', field: 'pushed_authorization_request_endpoint' }, resolved.id);
+    }
+    const pushed = await pushAuthorizationRequest(this.deps.http, oauth2.parUrl, oauth2, await clientOf(provider), authorizationQuery(oauth2, request));
+    provider.report?.(parCheck(pushed, oauth2.parUrl));
+    return pushedAuthorizationUrl(oauth2.authorizeUrl, resolved.clientId, pushed.requestUri);
   }
 
   private async startOAuth1(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
@@ -272,14 +284,15 @@ export class FlowEngine {
           ),
         );
       }
-      const clientSecret = await provider.clientSecret();
       const result = await exchangeCode(
         this.deps.http,
         provider.resolved.oauth2,
-        { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+        await clientOf(provider),
         params.code,
         record.redirectUri,
         record.codeVerifier,
+        // RFC 8707 §2.2: the resource the access token is for (one: a token has one audience).
+        provider.resolved.oauth2.resource.length === 1 ? { resource: provider.resolved.oauth2.resource[0]! } : undefined,
       );
       const obtainedAt = this.now();
       const idToken = await checkIdToken(result.token, openid, {

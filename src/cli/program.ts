@@ -252,10 +252,28 @@ export function buildProgram(
         .default('default'),
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(['keychain', 'file']))
+    // Modern OAuth (docs/modern-oauth.md).
+    .option('--par', 'push the authorization request first (RFC 9126); the browser carries only client_id and request_uri')
+    .addOption(
+      new Option('--auth-method <method>', 'how the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523)').choices([
+        'client_secret_basic',
+        'client_secret_post',
+        'client_secret_jwt',
+        'private_key_jwt',
+        'none',
+      ]),
+    )
+    .option('--key <file>', "the client's private key (PEM or JWK) for private_key_jwt")
+    .option('--dpop', 'bind the tokens to a fresh DPoP key (RFC 9449), kept beside the token for later calls')
+    .option('--resource <uri>', 'the resource the token is for (RFC 8707); repeat for several', collect)
+    .option('--authorization-details <json|@file>', 'RFC 9396 rich authorization request: a JSON array of objects with a "type"')
     .addHelpText(
       'after',
       examples([
         'npx oauthd-cli login sandbox',
+        'oauthd-cli login sandbox --par --dpop --auth-method private_key_jwt --auto-approve',
+        'oauthd-cli login myidp --auth-method private_key_jwt --key client.pem --verbose',
+        'oauthd-cli login myidp --resource https://api.example.com/ --authorization-details @details.json',
         'oauthd-cli login github --scope "read:user repo"',
         'oauthd-cli login myidp --json --no-save | jq -r .access_token',
         'oauthd-cli login google --trace --har google.har',

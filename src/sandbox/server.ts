@@ -542,6 +542,10 @@ async function createProvider(
       introspection: { enabled: true, allowedPolicy: async () => true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // Modern OAuth (docs/modern-oauth.md): PAR (RFC 9126, node-oidc-provider's default, said
+      // here), DPoP (RFC 9449: a client that sends a proof gets a bound token).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) => {

@@ -31,6 +31,9 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     token_endpoint_auth_methods_supported: ['client_secret_basic'],
     // node-oidc-provider sends iss on every authorization response (RFC 9207).
     authorization_response_iss_parameter_supported: true,
+    // Modern OAuth, switched on in ./server.ts: PAR (RFC 9126), DPoP (RFC 9449).
+    pushed_authorization_request_endpoint: `${issuer}/request`,
+    dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

@@ -7,6 +7,7 @@ import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
 import { checkIdToken } from '../registry/id-token-check.js';
 import type { BrokerProvider } from '../registry/types.js';
+import { clientOf } from '../registry/client.js';
 import { configError } from '../util/errors.js';
 import { TokenRejectedError } from '../oauth/errors.js';
 import { idTokenVerifiedAt, isExpired, secondsLeft } from './expiry.js';
@@ -49,13 +50,8 @@ export async function refreshStoredToken(http: HttpClient, provider: BrokerProvi
   const refreshToken = requireRefreshable(stored);
   const oauth2 = provider.resolved.oauth2;
   if (!oauth2) throw configError(`${provider.resolved.id} describes no OAuth 2 token endpoint`, 'fix its provider file');
-  const clientSecret = await provider.clientSecret();
-  const result = await refreshAccessToken(
-    http,
-    oauth2,
-    { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-    refreshToken,
-  );
+  const client = await clientOf(provider);
+  const result = await refreshAccessToken(http, oauth2, client, refreshToken);
   const obtainedAt = now();
   const verified = result.token.id_token !== undefined && (await verifyRefreshedIdToken(provider, stored, result.token, obtainedAt));
   return { ...mergeRefreshed(stored, result.token, obtainedAt, verified), deviations: result.deviations };

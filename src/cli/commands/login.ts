@@ -35,6 +35,9 @@ import { describeBackend, type SecretBackend } from '../../vault/backend.js';
 import { configError, usageError } from '../../util/errors.js';
 import { isFlowError } from '../../oauth/outcome.js';
 import { hintFor } from '../errors.js';
+import { checkClientOptions, readClientFlags, type ClientFlags } from '../login/client-options.js';
+import { withClientOptions, withOptions } from '../../registry/client-options.js';
+import type { ProtocolCheck } from '../../oauth/outcome.js';
 
 export interface LoginOptions {
   scope?: string;
@@ -53,6 +56,13 @@ export interface LoginOptions {
   clientCredentials?: boolean;
   profile?: string;
   store?: StoreChoice;
+  // Modern OAuth (./login/client-options.ts, docs/modern-oauth.md).
+  par?: boolean;
+  authMethod?: ClientFlags['authMethod'];
+  key?: string;
+  dpop?: boolean;
+  resource?: string[];
+  authorizationDetails?: string;
 }
 
 export async function run(ctx: Context, providerId: string, options: LoginOptions): Promise<void> {
@@ -77,6 +87,9 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   if (options.save !== false) await tokenVault();
   const scopes = options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
+  // The checks of modern OAuth's steps (PAR, client assertions, DPoP proofs), printed with the flow's.
+  const protocolChecks: ProtocolCheck[] = [];
+  const clientOptions = await readClientFlags(ctx, options, (check) => protocolChecks.push(check));
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
   const needsBroker = isSandbox || (!options.device && !options.clientCredentials);
@@ -98,11 +111,16 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
           // JSON quoting: the state comes from any page, and must not reach the terminal raw.
           ui.warn(`a callback${state ? ` with state ${JSON.stringify(state.length > 24 ? `${state.slice(0, 20)}…` : state)}` : ''} matched no sign-in of this login (${error.code ?? 'refused'}); still waiting for yours`),
         ...(session ? { trace: session.transcript } : {}),
+        decorate: (served) => withClientOptions(served, providerId, clientOptions),
       });
     }
     const providers = broker?.providers ?? (await providerRegistry(ctx, config, http, vault, dirs));
-    const provider = await providers.get(providerId);
-    if (!provider) throw usageError(`unknown provider "${providerId}"`);
+    const found = await providers.get(providerId);
+    if (!found) throw usageError(`unknown provider "${providerId}"`);
+    // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
+    // algorithms). The broker's providers carry the options already; the others get them here.
+    await checkClientOptions(broker ? found : withOptions(found, clientOptions), clientOptions, options, (check) => protocolChecks.push(check));
+    const provider = broker ? ((await providers.get(providerId)) ?? found) : withOptions(found, clientOptions);
     // Resolved now: a missing secret is reported before any browser opens, and a trace hides it.
     const clientSecret = await provider.clientSecret();
     if (clientSecret !== undefined) session?.transcript.redactor.add(clientSecret, 'client_secret');
@@ -129,8 +147,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         quiet,
       });
     }
-    session?.transcript.checks(flowChecks(result));
-    report(ui, result, options);
+    session?.transcript.checks([...flowChecks(result), ...protocolChecks]);
+    report(ui, result, options, protocolChecks);
 
     let savedTo: string | undefined;
     if (options.save !== false) {
@@ -141,7 +159,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.json) ui.json(tokenToJson(result.token));
     else ui.result(renderLoginResult(result, provider.resolved.name, savedTo, ui.out));
   } catch (error) {
-    if (session && isFlowError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
+    if (session && isFlowError(error)) session.transcript.checks([...protocolChecks, ...flowChecks({ ok: false, error })]);
+    if (options.verbose && !options.trace && protocolChecks.length > 0) printChecks(ui, 'Protocol checks:', protocolChecks);
     // A refused id_token: every check that was made, the failed one as FAIL, above the error.
     if (options.verbose && !options.trace && error instanceof IdTokenRejected) {
       printChecks(ui, 'id_token checks:', error.checks.map((check) => ({ ...check, name: `id_token ${check.name}` })));
@@ -181,14 +200,14 @@ async function requireKeyset(ctx: Context, config: Config | undefined, providerI
 }
 
 /** The token response's deviations (always), and each security check of the flow (--verbose). */
-function report(ui: Ui, result: FlowSuccess, options: LoginOptions): void {
+function report(ui: Ui, result: FlowSuccess, options: LoginOptions, protocolChecks: readonly ProtocolCheck[]): void {
   for (const deviation of result.deviations) {
     if (deviation.expected && !options.verbose) continue;
     ui.warn(`token response: ${deviation.message} (${deviation.source})${deviation.expected ? ' — known for this provider' : ''}`);
   }
   // --trace already printed the checks as part of the transcript.
   if (!options.verbose || options.trace) return;
-  printChecks(ui, 'Flow checks:', flowChecks(result));
+  printChecks(ui, 'Flow checks:', [...flowChecks(result), ...protocolChecks]);
 }
 
 function printChecks(ui: Ui, title: string, checks: readonly TraceCheck[]): void {

@@ -51,6 +51,8 @@ export interface LoginBrokerOptions {
   onStrayCallback?: BrokerDeps['onStrayCallback'];
   /** The hint under a failed sign-in on the broker's page (the CLI's, src/cli/errors.ts). */
   hintFor?: BrokerDeps['hintFor'];
+  /** This login's options over its provider's keyset (--par, --dpop, --auth-method, ...). */
+  decorate?: (providers: ProviderRegistry) => ProviderRegistry;
 }
 
 export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
@@ -79,6 +81,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
     ...(options.hintFor ? { hintFor: options.hintFor } : {}),
     ...(sandbox ? { sandbox } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.decorate ? { decorate: options.decorate } : {}),
   });
   const close = async () => {
     await app.close();
