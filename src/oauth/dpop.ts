@@ -9,7 +9,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createHash, type KeyObject } from 'node:crypto';
 import { randomToken } from '../util/random.js';
-import { header, type HttpResponse } from './http.js';
+import { header, type HttpClient, type HttpResponse } from './http.js';
 import { ProviderConfigurationError } from './errors.js';
 import type { ProtocolCheck } from './outcome.js';
 
@@ -113,4 +113,25 @@ export class DpopProver {
 export function chooseDpopAlgorithm(serverAlgs?: readonly string[]): string | undefined {
   if (serverAlgs === undefined || serverAlgs.length === 0) return DPOP_ALGORITHMS[0];
   return DPOP_ALGORITHMS.find((alg) => serverAlgs.includes(alg));
+}
+
+/**
+ * An HttpClient for calls that present a DPoP-bound access token (RFC 9449 §7): a request whose
+ * Authorization header carries `accessToken` goes under the DPoP scheme, with a proof for its
+ * method and URL that binds the token (ath); a `use_dpop_nonce` answer (§9) is retried once with
+ * the resource server's nonce. Other requests pass through as they are.
+ */
+export function dpopHttp(http: HttpClient, prover: DpopProver, accessToken: string): HttpClient {
+  return async (request) => {
+    const authorization = request.headers.authorization ?? request.headers.Authorization;
+    if (authorization === undefined || !authorization.endsWith(` ${accessToken}`)) return http(request);
+    const send = async () => {
+      const headers: Record<string, string> = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+      headers.authorization = `${DPOP_SCHEME} ${accessToken}`;
+      headers.dpop = await prover.proof(request.method, request.url, accessToken);
+      return http({ ...request, headers });
+    };
+    const response = await send();
+    return prover.wantsNonce(response) ? send() : response;
+  };
 }

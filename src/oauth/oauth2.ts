@@ -138,8 +138,8 @@ export async function requestToken(
   }
   const send = async (): Promise<HttpResponse> => {
     // RFC 9449 §5: a fresh proof on every token request, for this method and URL.
-    if (client.dpop) headers.dpop = await client.dpop.proof('POST', url);
-    return http({ method: 'POST', url, headers, body, purpose });
+    const proof: Record<string, string> = client.dpop ? { dpop: await client.dpop.proof('POST', url) } : {};
+    return http({ method: 'POST', url, headers: { ...headers, ...proof }, body, purpose });
   };
   let response = await send();
   // RFC 9449 §8: a server that wants its nonce in the proof answers use_dpop_nonce with a DPoP-Nonce

@@ -26,10 +26,13 @@ export interface ClientOptions {
 export function withOptions(provider: BrokerProvider, options: ClientOptions): BrokerProvider {
   const oauth2 = provider.resolved.oauth2;
   const key = options.key;
+  // The sandbox registers a client per method: the login signs in as the one for its method.
+  const clientId = options.authMethod !== undefined ? provider.clients?.[options.authMethod] : undefined;
   return {
     ...provider,
     resolved: {
       ...provider.resolved,
+      ...(clientId !== undefined ? { clientId } : {}),
       ...(oauth2
         ? {
             oauth2: {

@@ -13,8 +13,8 @@ import type { JWK } from 'jose';
 import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
-import { loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
+import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
 import { approveAuthorizationRequest, autoApproveDevice } from './auto-approve.js';
@@ -91,6 +91,8 @@ export interface Sandbox {
   readonly clientSecret: string;
   /** The `kid` of the signing key: a sandbox elsewhere that serves it reads the same folder. */
   readonly signingKeyId: string;
+  /** The private key of its private_key_jwt client (SANDBOX_CLIENTS.private_key_jwt), kept in the sandbox folder. */
+  readonly clientKey: JWK & { kid: string };
 }
 
 const ONE_HOUR = 3600;
@@ -118,6 +120,7 @@ function hijackWithHeaders(request: IncomingMessage, reply: FastifyReply): void 
 /** Opens the sandbox kept in `options.dir` (creating its keys on first use). */
 export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   const keys = await loadSandboxKeys(options.dir);
+  const clientKey = await loadSandboxClientKey(options.dir);
   const mock = options.mock;
   const users = mock?.users ?? anyUser();
   let provider: OidcProvider | undefined;
@@ -137,7 +140,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const restart = async () => {
     if (!issuer || !origin) return;
-    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh);
+    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey);
     handler = provider.callback();
   };
   mock?.faults.onChange(async ({ fault, on }) => {
@@ -438,6 +441,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     clientId: SANDBOX_CLIENT_ID,
     clientSecret: keys.clientSecret,
     signingKeyId: keys.signingKey.kid,
+    clientKey,
     get issuer() {
       return issuer;
     },
@@ -502,6 +506,7 @@ async function createProvider(
   options: SandboxOptions,
   users: SandboxUsers,
   rotateRefresh: WeakSet<IncomingMessage>,
+  clientKey: JWK,
 ): Promise<OidcProvider> {
   const { default: Provider } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
@@ -512,20 +517,28 @@ async function createProvider(
     ctx.body = page(responseNonces.get(ctx.req) ?? { script: randomToken(16), style: randomToken(16) });
   };
 
+  const { d: _d, ...clientPublicKey } = clientKey;
+  const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
+    client_id: SANDBOX_CLIENTS[method],
+    ...redirectRegistration(brokerOrigin),
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: method,
+    scope: SANDBOX_SCOPES.join(' '),
+    ...metadata,
+  });
   const configuration = {
     adapter: fileAdapter(recordsDir(options.dir), issuer),
     jwks: { keys: [signingKey] },
     cookies: { keys: keys.cookieKeys },
+    // One client per authentication method (RFC 6749 §2.3, RFC 7523), the first the default.
     clients: [
-      {
-        client_id: SANDBOX_CLIENT_ID,
-        client_secret: keys.clientSecret,
-        ...redirectRegistration(brokerOrigin),
-        grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: SANDBOX_SCOPES.join(' '),
-      },
+      client('client_secret_basic', { client_secret: keys.clientSecret }),
+      client('client_secret_post', { client_secret: keys.clientSecret }),
+      client('client_secret_jwt', { client_secret: keys.clientSecret }),
+      client('private_key_jwt', { jwks: { keys: [clientPublicKey] } }),
+      // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
+      client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] }),
     ],
     scopes: SANDBOX_SCOPES,
     // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.

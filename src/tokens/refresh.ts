@@ -109,6 +109,9 @@ export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedA
   if (fresh.expires_in !== undefined) stored.expiresAt = new Date(obtainedAt + fresh.expires_in * 1000).toISOString();
   if (previous.subject !== undefined) stored.subject = previous.subject;
   if (previous.issuer !== undefined) stored.issuer = previous.issuer;
+  // The refreshed token is bound to the same DPoP key (RFC 9449 §5: the proof of the refresh was made with it).
+  if (previous.dpopKey !== undefined) stored.dpopKey = previous.dpopKey;
+  if (previous.authMethod !== undefined) stored.authMethod = previous.authMethod;
   const verifiedAt = fresh.id_token !== undefined ? (idTokenVerified ? at : undefined) : idTokenVerifiedAt(previous);
   if (verifiedAt !== undefined) stored.idTokenVerifiedAt = verifiedAt;
   return { stored, rotation };

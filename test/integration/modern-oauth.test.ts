@@ -67,7 +67,7 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
         client(port, 'jwt-client', { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [publicJwk] } }),
         client(port, 'dpop-client', { dpop_bound_access_tokens: true }),
       ],
-      env: { OIDC_FEATURES: JSON.stringify({ dPoP: { enabled: true } }) },
+      env: { OIDC_DPOP_NONCE: '1' },
     });
   });
   afterAll(async () => {
@@ -110,6 +110,125 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
       expect(await readFile(log, 'utf8').catch(() => '')).toBe('');
     });
   });
+
+  describe('client authentication with a key (RFC 7523 private_key_jwt)', () => {
+    it('--auth-method private_key_jwt --key FILE (PEM): the assertion is made and accepted, its claims shown by --verbose', async () => {
+      const project = await newProject();
+      await add(project, 'jwtidp', server.issuer, 'jwt-client');
+      await writeFile(join(project.dir, 'client.pem'), keyPem, { mode: 0o600 });
+      const result = await runCli(['login', 'jwtidp', '--auth-method', 'private_key_jwt', '--key', 'client.pem', '--port', String(port), '--json', '--verbose'], { cwd: project.dir, env: project.env });
+      expect(result.code, result.stderr).toBe(0);
+      expect(json(result).access_token).toEqual(expect.any(String));
+      expect(result.stderr).toMatch(new RegExp(`pass\\s+client assertion: private_key_jwt ES256: iss = sub = jwt-client, aud ${server.issuer}/token, jti 43 characters, expires 60 s after iat`));
+      // A refresh authenticates the same way (the method is kept beside the token); --key was for
+      // this login only, so the refresh asks for the keyset's key instead of trying another method.
+      const refresh = await runCli(['token', 'refresh', 'jwtidp', '--force'], { cwd: project.dir, env: project.env });
+      expect(refresh.code, refresh.stderr).toBe(2);
+      expect(refresh.stderr).toContain("private_key_jwt needs the client's private key");
+      expect(refresh.stderr).toContain("the keyset's clientKey");
+    });
+
+    it('the keyset holds the key as a secret reference: login and refresh work with no flag; --trace hides the assertion', async () => {
+      const project = await newProject({ JWT_CLIENT_KEY: JSON.stringify(keyJwk) });
+      await add(project, 'jwtidp', server.issuer, 'jwt-client');
+      const file = join(project.dir, 'oauthd.json');
+      const config = JSON.parse(await readFile(file, 'utf8')) as { providers: Record<string, Record<string, unknown>> };
+      config.providers.jwtidp = { ...config.providers.jwtidp, authMethod: 'private_key_jwt', clientKey: 'env:JWT_CLIENT_KEY' };
+      await writeFile(file, JSON.stringify(config, null, 2));
+      const result = await runCli(['login', 'jwtidp', '--port', String(port), '--json', '--trace'], { cwd: project.dir, env: project.env });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/client_assertion = \[redacted \d+ chars #[0-9a-f]{6}\]/);
+      // No JWT of ours (assertion) or theirs (id_token) is printed whole.
+      expect(result.stderr).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+      const refresh = await runCli(['token', 'refresh', 'jwtidp', '--force'], { cwd: project.dir, env: project.env });
+      expect(refresh.code, refresh.stderr).toBe(0);
+    });
+
+    it('a key the server does not know: invalid_client, exit 1, with the hint', async () => {
+      const project = await newProject();
+      await add(project, 'jwtidp', server.issuer, 'jwt-client');
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+      await writeFile(join(project.dir, 'other.pem'), await exportPKCS8(privateKey));
+      const result = await runCli(['login', 'jwtidp', '--auth-method', 'private_key_jwt', '--key', 'other.pem', '--port', String(port)], { cwd: project.dir, env: project.env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('invalid_client');
+      expect(result.stderr).toContain('hint: the client id or secret is wrong, the client assertion was refused');
+    });
+
+    it('bad --key input exits 2 naming the file, before any browser opens', async () => {
+      const project = await newProject();
+      await add(project, 'jwtidp', server.issuer, 'jwt-client');
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      await writeFile(join(project.dir, 'public.pem'), await (await import('jose')).exportSPKI(publicKey));
+      await writeFile(join(project.dir, 'garbage.pem'), 'not a key\n');
+      const log = join(project.dir, 'browser.log');
+      const cases: Array<[string[], RegExp]> = [
+        [['--auth-method', 'private_key_jwt'], /--auth-method private_key_jwt needs the client's private key/],
+        [['--auth-method', 'private_key_jwt', '--key', 'missing.pem'], /--key missing\.pem: no such file/],
+        [['--auth-method', 'private_key_jwt', '--key', 'public.pem'], /--key public\.pem holds a public key or a certificate/],
+        [['--auth-method', 'private_key_jwt', '--key', 'garbage.pem'], /--key garbage\.pem is neither a PEM private key nor a JWK/],
+      ];
+      for (const [flags, message] of cases) {
+        const result = await runCli(['login', 'jwtidp', ...flags, '--port', '0'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(message);
+        expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+      }
+      expect(await readFile(log, 'utf8').catch(() => '')).toBe('');
+    });
+  });
+
+  describe('DPoP (RFC 9449), the server asking for its nonce', () => {
+    it('login --dpop: proofs on the token request (retried once with the nonce), a DPoP token, and me / token refresh keep working with the kept key', async () => {
+      const project = await newProject();
+      await add(project, 'dpopidp', server.issuer, 'dpop-client');
+      const result = await runCli(['login', 'dpopidp', '--dpop', '--port', String(port), '--json', '--verbose'], { cwd: project.dir, env: project.env });
+      expect(result.code, result.stderr).toBe(0);
+      const token = json(result);
+      expect(token.token_type).toBe('DPoP');
+      expect(result.stderr).toMatch(new RegExp(`pass\\s+DPoP proof: ES256, jkt [\\w-]{8}…: htm POST, htu ${server.issuer}/token, iat \\d+, jti 43 characters \\(`));
+      // use_dpop_nonce: the second proof carries the server's nonce.
+      expect(result.stderr).toMatch(/pass\s+DPoP proof: .*htu \S+\/token.*the server's nonce/);
+      // The key rests beside the token in the vault, and nowhere in the output.
+      const vault = JSON.parse(await readFile(join(project.dir, 'data', 'oauthd-cli', 'secrets.json'), 'utf8')) as { entries: Record<string, string> };
+      const stored = JSON.parse(vault.entries['token:dpopidp:default']!) as { dpopKey: { d: string; alg: string } };
+      expect(stored.dpopKey.alg).toBe('ES256');
+      expect(result.stderr + result.stdout).not.toContain(stored.dpopKey.d);
+
+      const me = await runCli(['me', 'dpopidp', '--json'], { cwd: project.dir, env: project.env });
+      expect(me.code, me.stderr).toBe(0);
+      expect((JSON.parse(me.stdout) as { id: string }).id).toBe('alice');
+      const refresh = await runCli(['token', 'refresh', 'dpopidp', '--force'], { cwd: project.dir, env: project.env });
+      expect(refresh.code, refresh.stderr).toBe(0);
+      const again = await runCli(['me', 'dpopidp', '--json'], { cwd: project.dir, env: project.env });
+      expect(again.code, again.stderr).toBe(0);
+    });
+
+    it('without the kept key the bound token is refused: the proof is what makes it work', async () => {
+      const project = await newProject();
+      await add(project, 'dpopidp', server.issuer, 'dpop-client');
+      const login = await runCli(['login', 'dpopidp', '--dpop', '--port', String(port)], { cwd: project.dir, env: project.env });
+      expect(login.code, login.stderr).toBe(0);
+      const file = join(project.dir, 'data', 'oauthd-cli', 'secrets.json');
+      const vault = JSON.parse(await readFile(file, 'utf8')) as { entries: Record<string, string> };
+      const stored = JSON.parse(vault.entries['token:dpopidp:default']!) as Record<string, unknown>;
+      delete stored.dpopKey;
+      vault.entries['token:dpopidp:default'] = JSON.stringify(stored);
+      await writeFile(file, JSON.stringify(vault), { mode: 0o600 });
+      const me = await runCli(['me', 'dpopidp'], { cwd: project.dir, env: project.env });
+      expect(me.code).toBe(1);
+      expect(me.stderr).toMatch(/refused: invalid_token/);
+    });
+
+    it('without --dpop the client bound to DPoP is refused by the server', async () => {
+      const project = await newProject();
+      await add(project, 'dpopidp', server.issuer, 'dpop-client');
+      const result = await runCli(['login', 'dpopidp', '--port', String(port)], { cwd: project.dir, env: project.env });
+      // node-oidc-provider says only invalid_grant for a dpop_bound_access_tokens client without a proof.
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the token endpoint refused: invalid_grant');
+    });
+  });
 });
 
 describe.skipIf(!chromium)('PAR required by the server (require_pushed_authorization_requests in its metadata)', () => {
@@ -140,6 +259,24 @@ describe.skipIf(!chromium)('PAR required by the server (require_pushed_authoriza
   });
 });
 
-void writeFile;
-void decodeJwt;
-void makeTempDir;
+
+describe('the sandbox, offline with no configuration (--auto-approve)', () => {
+  it('login sandbox --par --dpop --auth-method private_key_jwt, then me and token refresh with the kept DPoP key', async () => {
+    const home = (await makeTempDir()).path;
+    const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') };
+    const login = await runCli(['login', 'sandbox', '--port', '0', '--par', '--dpop', '--auth-method', 'private_key_jwt', '--auto-approve', '--verbose'], { cwd: home, env });
+    expect(login.code, login.stderr).toBe(0);
+    for (const line of [/pass\s+PAR: pushed/, /pass\s+client assertion: private_key_jwt ES256: iss = sub = oauthd-cli-sandbox-key-jwt/, /pass\s+DPoP proof: ES256/, /pass\s+id_token aud: = "oauthd-cli-sandbox-key-jwt"/]) {
+      expect(login.stderr).toMatch(line);
+    }
+    expect(login.stdout).toMatch(/token type\s+DPoP/);
+    const me = await runCli(['me', 'sandbox', '--json'], { cwd: home, env });
+    expect(me.code, me.stderr).toBe(0);
+    expect((JSON.parse(me.stdout) as { id: string }).id).toBe('developer');
+    const refresh = await runCli(['token', 'refresh', 'sandbox', '--force'], { cwd: home, env });
+    expect(refresh.code, refresh.stderr).toBe(0);
+    const request = await runCli(['request', 'sandbox', '/me'], { cwd: home, env });
+    expect(request.code, request.stderr).toBe(0);
+    expect(JSON.parse(request.stdout)).toMatchObject({ sub: 'developer' });
+  });
+});

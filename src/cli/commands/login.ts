@@ -153,7 +153,11 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     let savedTo: string | undefined;
     if (options.save !== false) {
       const backend = await tokenVault();
-      await saveToken(backend, storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer));
+      const stored = storedToken(result, providerId, options.profile ?? DEFAULT_PROFILE, provider.resolved.issuer);
+      // RFC 9449: the key the token is bound to rests beside it; the client authentication chosen too.
+      if (provider.dpop && result.token.token_type.toLowerCase() === 'dpop') stored.dpopKey = await provider.dpop.privateJwk();
+      if (options.authMethod !== undefined) stored.authMethod = options.authMethod;
+      await saveToken(backend, stored);
       savedTo = `${describeBackend(backend)}, profile "${options.profile ?? DEFAULT_PROFILE}"`;
     }
     if (options.json) ui.json(tokenToJson(result.token));
