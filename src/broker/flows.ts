@@ -22,6 +22,7 @@
 import { pkceFor } from '../oauth/pkce.js';
 import { authorizationQuery, authorizationUrl, exchangeCode, type AuthorizationRequest } from '../oauth/oauth2.js';
 import { parCheck, pushAuthorizationRequest, pushedAuthorizationUrl } from '../oauth/par.js';
+import { grantedDetailsCheck } from '../oauth/rar.js';
 import { clientOf } from '../registry/client.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { oauth1Consumer } from '../oauth/oauth1-signer.js';
@@ -294,6 +295,7 @@ export class FlowEngine {
         // RFC 8707 §2.2: the resource the access token is for (one: a token has one audience).
         provider.resolved.oauth2.resource.length === 1 ? { resource: provider.resolved.oauth2.resource[0]! } : undefined,
       );
+      if (provider.resolved.oauth2.authorizationDetails !== undefined) provider.report?.(grantedDetailsCheck(provider.resolved.oauth2.authorizationDetails, result.raw));
       const obtainedAt = this.now();
       const idToken = await checkIdToken(result.token, openid, {
         clientId: provider.resolved.clientId,

@@ -14,7 +14,7 @@ import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
 import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
 import { approveAuthorizationRequest, autoApproveDevice } from './auto-approve.js';
@@ -511,6 +511,7 @@ async function createProvider(
   const { default: Provider } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
   };
+  type RarContext = { oidc: { params: { authorization_details?: string }; authorizationCode?: { rar?: unknown[] }; refreshToken?: { rar?: unknown[] } } };
   type KoaContext = { type: string; body: string; status: number; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
   const send = (ctx: KoaContext, page: (nonces: Nonces) => string) => {
     ctx.type = 'html';
@@ -524,7 +525,8 @@ async function createProvider(
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
     token_endpoint_auth_method: method,
-    scope: SANDBOX_SCOPES.join(' '),
+    scope: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES].join(' '),
+    authorization_details_types: SANDBOX_RAR_TYPES,
     ...metadata,
   });
   const configuration = {
@@ -540,7 +542,7 @@ async function createProvider(
       // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
       client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] }),
     ],
-    scopes: SANDBOX_SCOPES,
+    scopes: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES],
     // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.
     claims: { ...SCOPE_CLAIMS, openid: [...(SCOPE_CLAIMS.openid ?? []), ...users.extraClaims] },
     findAccount: async (_ctx: unknown, id: string) => {
@@ -559,6 +561,26 @@ async function createProvider(
       // here), DPoP (RFC 9449: a client that sends a proof gets a bound token).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
+      // RFC 8707: any absolute URI is a resource here; its access token is a JWT for that audience.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => ({
+          scope: SANDBOX_RESOURCE_SCOPES.join(' '),
+          audience: resource,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+      // RFC 9396 (node-oidc-provider marks it experimental): the details asked are the details granted.
+      richAuthorizationRequests: {
+        enabled: true,
+        ack: 'experimental-01',
+        types: Object.fromEntries(SANDBOX_RAR_TYPES.map((type) => [type, { validate: () => undefined }])),
+        rarForAuthorizationCode: (ctx: RarContext) => (ctx.oidc.params.authorization_details ? (JSON.parse(ctx.oidc.params.authorization_details) as unknown[]) : undefined),
+        rarForCodeResponse: (ctx: RarContext) => ctx.oidc.authorizationCode?.rar,
+        rarForRefreshTokenResponse: (ctx: RarContext) => ctx.oidc.refreshToken?.rar,
+        rarForIntrospectionResponse: (_ctx: unknown, token: { rar?: unknown[] }) => token.rar,
+      },
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) => {

@@ -16,6 +16,11 @@ export const SANDBOX_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
  * registers one method, so `login sandbox --auth-method X` signs in as the client registered for X.
  * The first is the default. Their redirect URIs, grants and scopes are the same.
  */
+/** RFC 9396: the authorization_details types the sandbox grants (any fields; RFC 9396 §A's examples). */
+export const SANDBOX_RAR_TYPES = ['account_information', 'payment_initiation', 'openid_credential'];
+/** RFC 8707: every absolute URI is a resource of the sandbox's; its tokens carry these scopes for it. */
+export const SANDBOX_RESOURCE_SCOPES = ['api:read', 'api:write'];
+
 export const SANDBOX_CLIENTS = {
   client_secret_basic: SANDBOX_CLIENT_ID,
   client_secret_post: `${SANDBOX_CLIENT_ID}-post`,
@@ -47,6 +52,7 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     // Modern OAuth, switched on in ./server.ts: PAR (RFC 9126), DPoP (RFC 9449).
     pushed_authorization_request_endpoint: `${issuer}/request`,
     dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+    authorization_details_types_supported: SANDBOX_RAR_TYPES,
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

@@ -16,6 +16,7 @@ import { newProject, type Project } from '../helpers/project.js';
 const chromium = requireComponent('chromium', hasChromium());
 
 const SECRET = 'test-secret';
+const RESOURCE = 'https://api.example.test/';
 
 function json(result: RunCliResult): Record<string, unknown> {
   try {
@@ -66,8 +67,9 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
         client(port, 'par-client', { require_pushed_authorization_requests: true }),
         client(port, 'jwt-client', { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [publicJwk] } }),
         client(port, 'dpop-client', { dpop_bound_access_tokens: true }),
+        client(port, 'rar-client', { authorization_details_types: ['account_information'] }),
       ],
-      env: { OIDC_DPOP_NONCE: '1' },
+      env: { OIDC_DPOP_NONCE: '1', OIDC_RESOURCES: RESOURCE, OIDC_RAR_TYPES: 'account_information,payment_initiation' },
     });
   });
   afterAll(async () => {
@@ -227,6 +229,59 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
       // node-oidc-provider says only invalid_grant for a dpop_bound_access_tokens client without a proof.
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('the token endpoint refused: invalid_grant');
+    });
+  });
+
+  describe('resource indicators (RFC 8707) and rich authorization requests (RFC 9396)', () => {
+    it('--resource and --authorization-details @FILE, pushed with --par: a token for that audience carrying the details granted', async () => {
+      const project = await newProject();
+      await add(project, 'rar', server.issuer, 'rar-client');
+      const details = [{ type: 'account_information', actions: ['list_accounts'], locations: ['https://api.example.test/accounts'] }];
+      await writeFile(join(project.dir, 'details.json'), JSON.stringify(details));
+      const log = join(project.dir, 'browser.log');
+      const result = await runCli(
+        ['login', 'rar', '--par', '--resource', RESOURCE, '--authorization-details', '@details.json', '--scope', 'api:read', '--port', String(port), '--json', '--verbose'],
+        { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const token = json(result);
+      expect(token.authorization_details).toEqual(details);
+      // RFC 8707: the access token is for the resource asked (a JWT here, aud = the resource).
+      expect(decodeJwt(token.access_token as string)).toMatchObject({ aud: RESOURCE, authorization_details: details });
+      expect(result.stderr).toMatch(/pass\s+authorization_details: asked account_information; granted account_information \(RFC 9396/);
+      for (const url of (await navigations(log)).filter((visited) => visited.origin === server.issuer && visited.pathname === '/auth')) {
+        expect(url.searchParams.has('authorization_details')).toBe(false);
+        expect(url.searchParams.has('resource')).toBe(false);
+      }
+    });
+
+    it('a resource the server does not know: invalid_target, exit 1, with the hint', async () => {
+      const project = await newProject();
+      await add(project, 'rar', server.issuer, 'rar-client');
+      const result = await runCli(['login', 'rar', '--resource', 'https://unknown.example.test/', '--port', String(port)], { cwd: project.dir, env: project.env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('invalid_target');
+      expect(result.stderr).toContain('hint: the server does not know a --resource value');
+    });
+
+    it('bad --resource and --authorization-details exit 2 naming the flag or the metadata field, before any browser opens', async () => {
+      const project = await newProject();
+      await add(project, 'rar', server.issuer, 'rar-client');
+      const log = join(project.dir, 'browser.log');
+      const cases: Array<[string[], RegExp]> = [
+        [['--resource', 'api/v1'], /--resource api\/v1: not an absolute URI/],
+        [['--resource', 'https://api.example.test/#x'], /a resource URI has no fragment \(RFC 8707 §2\)/],
+        [['--authorization-details', '{not json'], /--authorization-details is not JSON/],
+        [['--authorization-details', '[{"actions":["x"]}]'], /element 0 has no string "type"/],
+        [['--authorization-details', '@nowhere.json'], /--authorization-details @nowhere\.json: no such file/],
+        [['--authorization-details', '[{"type":"tax_data"}]'], /the type "tax_data" is not in the server's authorization_details_types_supported/],
+      ];
+      for (const [flags, message] of cases) {
+        const result = await runCli(['login', 'rar', ...flags, '--port', '0'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(message);
+      }
+      expect(await readFile(log, 'utf8').catch(() => '')).toBe('');
     });
   });
 });
