@@ -360,6 +360,7 @@ const CALLBACK_HINTS: Record<Exclude<CallbackProblem, 'state_missing'>, string> 
   issuer_mismatch: 'another provider answered this flow; nothing was exchanged',
   issuer_missing: 'something between the provider and the broker stripped it, or the provider misdescribes itself; start again',
   provider_gone: 'restore its keyset and start again',
+  jarm_missing: 'something answered the sign-in without the signed response asked for (--response-mode jwt); start again, and check the server supports JARM',
 };
 
 function callbackHint(error: CallbackRejectedError): string {

@@ -267,6 +267,8 @@ export function buildProgram(
     .option('--dpop', 'bind the tokens to a fresh DPoP key (RFC 9449), kept beside the token for later calls')
     .option('--resource <uri>', 'the resource the token is for (RFC 8707); repeat for several', collect)
     .option('--authorization-details <json|@file>', 'RFC 9396 rich authorization request: a JSON array of objects with a "type"')
+    .option('--request-object', 'send the authorization request as a JWT signed with the client key (RFC 9101 JAR), by value or with --par')
+    .addOption(new Option('--response-mode <mode>', 'jwt: the authorization response as a signed JWT (JARM), verified like an id_token').choices(['query', 'jwt']))
     .addHelpText(
       'after',
       examples([
@@ -274,6 +276,7 @@ export function buildProgram(
         'oauthd-cli login sandbox --par --dpop --auth-method private_key_jwt --auto-approve',
         'oauthd-cli login myidp --auth-method private_key_jwt --key client.pem --verbose',
         'oauthd-cli login myidp --resource https://api.example.com/ --authorization-details @details.json',
+        'oauthd-cli login sandbox --request-object --response-mode jwt --auto-approve --verbose',
         'oauthd-cli login github --scope "read:user repo"',
         'oauthd-cli login myidp --json --no-save | jq -r .access_token',
         'oauthd-cli login google --trace --har google.har',

@@ -154,6 +154,8 @@ export const Keyset = Type.Object(
     }),
     par: Type.Optional(Type.Boolean({ description: 'Push every authorization request (RFC 9126).' })),
     dpop: Type.Optional(Type.Boolean({ description: 'Bind tokens to a DPoP key made for each login (RFC 9449).' })),
+    requestObject: Type.Optional(Type.Boolean({ description: 'Send the authorization request as a request object signed with clientKey (RFC 9101).' })),
+    responseMode: Type.Optional(Type.Literal('jwt', { description: 'Ask for the authorization response as a signed JWT (JARM), verified before it is used.' })),
     resource: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9+.-]*:' }), { description: 'RFC 8707: the resources (absolute URIs) tokens are for.' }),
     ),

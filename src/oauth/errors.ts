@@ -195,7 +195,9 @@ export type CallbackProblem =
   | 'issuer_mismatch'
   | 'issuer_missing'
   /** The flow's provider is no longer configured. */
-  | 'provider_gone';
+  | 'provider_gone'
+  /** JARM was asked, and the response came without its signed `response` JWT (a downgrade). */
+  | 'jarm_missing';
 
 /**
  * A callback that must not be accepted: forged, replayed, expired, mixed up with another provider's

@@ -23,6 +23,10 @@ export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   /** RFC 9449: tokens are bound to a DPoP key; the proof algorithms the server takes, when it says. */
   dpop: boolean;
   dpopAlgs?: string[];
+  /** RFC 9101: the authorization request goes as a request object signed with the client key. */
+  requestObject: boolean;
+  /** JARM: the authorization response comes back as a signed JWT (response_mode=jwt). */
+  jarm: boolean;
   /** RFC 9396 §10: the authorization_details types the provider takes, when it says. */
   authorizationDetailsTypes?: string[];
   /** RFC 8707 §2: the resources every authorization and token request names. */
@@ -95,6 +99,8 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       ...(o2.dpopAlgs ? { dpopAlgs: o2.dpopAlgs } : {}),
       ...(o2.authorizationDetailsTypes ? { authorizationDetailsTypes: o2.authorizationDetailsTypes } : {}),
       resource: keyset.resource ?? [],
+      requestObject: keyset.requestObject === true,
+      jarm: keyset.responseMode === 'jwt',
       ...(keyset.authorizationDetails ? { authorizationDetails: JSON.stringify(keyset.authorizationDetails) } : {}),
       scopeSeparator: o2.scopes.separator,
       scopeParam: o2.scopes.param ?? 'scope',

@@ -19,6 +19,8 @@ export interface ClientOptions {
   resource?: string[];
   /** JSON text of the authorization_details array (RFC 9396 §2). */
   authorizationDetails?: string;
+  requestObject?: boolean;
+  jarm?: boolean;
   report?: (check: ProtocolCheck) => void;
 }
 
@@ -42,6 +44,8 @@ export function withOptions(provider: BrokerProvider, options: ClientOptions): B
               ...(options.authMethod ? { clientAuth: options.authMethod } : {}),
               ...(options.resource ? { resource: options.resource } : {}),
               ...(options.authorizationDetails !== undefined ? { authorizationDetails: options.authorizationDetails } : {}),
+              ...(options.requestObject ? { requestObject: true } : {}),
+              ...(options.jarm ? { jarm: true } : {}),
             },
           }
         : {}),

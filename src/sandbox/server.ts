@@ -527,6 +527,8 @@ async function createProvider(
     token_endpoint_auth_method: method,
     scope: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES].join(' '),
     authorization_details_types: SANDBOX_RAR_TYPES,
+    // The sandbox client key's public half: it verifies private_key_jwt assertions and request objects (RFC 9101).
+    jwks: { keys: [clientPublicKey] },
     ...metadata,
   });
   const configuration = {
@@ -538,7 +540,7 @@ async function createProvider(
       client('client_secret_basic', { client_secret: keys.clientSecret }),
       client('client_secret_post', { client_secret: keys.clientSecret }),
       client('client_secret_jwt', { client_secret: keys.clientSecret }),
-      client('private_key_jwt', { jwks: { keys: [clientPublicKey] } }),
+      client('private_key_jwt', {}),
       // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
       client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] }),
     ],
@@ -561,6 +563,9 @@ async function createProvider(
       // here), DPoP (RFC 9449: a client that sends a proof gets a bound token).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
+      // RFC 9101 request objects by value (and pushed), JARM responses (response_mode=jwt).
+      requestObjects: { request: true, requireSignedRequestObject: false },
+      jwtResponseModes: { enabled: true },
       // RFC 8707: any absolute URI is a resource here; its access token is a JWT for that audience.
       resourceIndicators: {
         enabled: true,

@@ -53,6 +53,9 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     pushed_authorization_request_endpoint: `${issuer}/request`,
     dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     authorization_details_types_supported: SANDBOX_RAR_TYPES,
+    // RFC 9101, JARM.
+    request_object_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    response_modes_supported: ['query', 'form_post', 'jwt', 'query.jwt', 'form_post.jwt'],
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

@@ -68,8 +68,12 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
         client(port, 'jwt-client', { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [publicJwk] } }),
         client(port, 'dpop-client', { dpop_bound_access_tokens: true }),
         client(port, 'rar-client', { authorization_details_types: ['account_information'] }),
+        client(port, 'jar-client', { require_signed_request_object: true, request_object_signing_alg: 'ES256', jwks: { keys: [publicJwk] } }),
+        client(port, 'jarm-client', { authorization_signed_response_alg: 'RS256' }),
       ],
-      env: { OIDC_DPOP_NONCE: '1', OIDC_RESOURCES: RESOURCE, OIDC_RAR_TYPES: 'account_information,payment_initiation' },
+      env: {
+        OIDC_FEATURES: JSON.stringify({ requestObjects: { request: true, requestUri: false }, jwtResponseModes: { enabled: true } }),
+        OIDC_DPOP_NONCE: '1', OIDC_RESOURCES: RESOURCE, OIDC_RAR_TYPES: 'account_information,payment_initiation' },
     });
   });
   afterAll(async () => {
@@ -284,6 +288,60 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
       expect(await readFile(log, 'utf8').catch(() => '')).toBe('');
     });
   });
+
+  describe('JAR (RFC 9101) and JARM', () => {
+    it('--request-object --key FILE (JWK): the browser carries client_id and the signed request only; the client that must sign gets its token', async () => {
+      const project = await newProject();
+      await add(project, 'jar', server.issuer, 'jar-client');
+      await writeFile(join(project.dir, 'client.jwk'), JSON.stringify(keyJwk), { mode: 0o600 });
+      const log = join(project.dir, 'browser.log');
+      const result = await runCli(['login', 'jar', '--request-object', '--key', 'client.jwk', '--port', String(port), '--json', '--verbose'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(json(result).id_token).toEqual(expect.any(String));
+      expect(result.stderr).toMatch(new RegExp(`pass\\s+request object: ES256, typ oauth-authz-req\\+jwt: iss jar-client, aud ${server.issuer}, \\d+ parameters as claims`));
+      const atProvider = (await navigations(log)).filter((url) => url.origin === server.issuer && url.pathname === '/auth');
+      expect(atProvider.length).toBeGreaterThan(0);
+      expect([...atProvider[0]!.searchParams.keys()].sort()).toEqual(['client_id', 'request']);
+      const claims = decodeJwt(atProvider[0]!.searchParams.get('request')!);
+      expect(claims).toMatchObject({ iss: 'jar-client', aud: server.issuer, client_id: 'jar-client', response_type: 'code', code_challenge_method: 'S256' });
+    });
+
+    it('without --request-object, the client that must sign its requests is refused', async () => {
+      const project = await newProject();
+      await add(project, 'jar', server.issuer, 'jar-client');
+      const result = await runCli(['login', 'jar', '--port', String(port), '--timeout', '30'], { cwd: project.dir, env: project.env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/invalid_request|request object/i);
+    });
+
+    it('--response-mode jwt: the callback carries one signed response, verified check by check before its code is used', async () => {
+      const project = await newProject();
+      await add(project, 'jarm', server.issuer, 'jarm-client');
+      const log = join(project.dir, 'browser.log');
+      const result = await runCli(['login', 'jarm', '--response-mode', 'jwt', '--port', String(port), '--json', '--verbose'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+      expect(result.code, result.stderr).toBe(0);
+      for (const check of ['alg: RS256', "signature: verified with the issuer's key set", `iss: = "${server.issuer}"`, 'aud: = "jarm-client"', 'exp: expires in']) {
+        expect(result.stderr).toMatch(new RegExp(`pass\\s+JARM ${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      }
+      const callback = (await navigations(log)).find((url) => url.port === String(port) && url.pathname === '/auth');
+      expect(callback && [...callback.searchParams.keys()]).toEqual(['response']);
+    });
+
+    it('--request-object without a key, --response-mode jwt without an issuer: exit 2 before any browser opens', async () => {
+      const project = await newProject();
+      await add(project, 'jarm', server.issuer, 'jarm-client');
+      const added = await runCli(['providers', 'add', 'github', '--client-id', 'x', '--client-secret-env', 'IDP_SECRET'], { cwd: project.dir, env: project.env });
+      expect(added.code, added.stderr).toBe(0);
+      const log = join(project.dir, 'browser.log');
+      const keyless = await runCli(['login', 'jarm', '--request-object', '--port', '0'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+      expect(keyless.code, keyless.stderr).toBe(2);
+      expect(keyless.stderr).toContain("--request-object is signed with the client's private key, and none was given");
+      const noIssuer = await runCli(['login', 'github', '--response-mode', 'jwt', '--port', '0'], { cwd: project.dir, env: { ...project.env, BROWSER_LOG: log } });
+      expect(noIssuer.code, noIssuer.stderr).toBe(2);
+      expect(noIssuer.stderr).toContain('is no OpenID provider');
+      expect(await readFile(log, 'utf8').catch(() => '')).toBe('');
+    });
+  });
 });
 
 describe.skipIf(!chromium)('PAR required by the server (require_pushed_authorization_requests in its metadata)', () => {
@@ -311,6 +369,14 @@ describe.skipIf(!chromium)('PAR required by the server (require_pushed_authoriza
     expect(result.stderr).toMatch(/pass\s+PAR: pushed/);
     const atProvider = (await navigations(log)).filter((url) => url.origin === server.issuer && url.pathname === '/auth');
     for (const url of atProvider) expect(url.searchParams.has('request_uri')).toBe(true);
+  });
+
+  it('--response-mode jwt against a server whose response_modes_supported has no jwt: exit 2 naming the field', async () => {
+    const project = await newProject();
+    await add(project, 'strict', server.issuer, 'plain-client');
+    const result = await runCli(['login', 'strict', '--response-mode', 'jwt', '--port', '0'], { cwd: project.dir, env: project.env });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/response_modes_supported \(.*\) has no "jwt"/);
   });
 });
 

@@ -2,13 +2,16 @@
 // jose verifying what we sign: PAR (RFC 9126), client assertions (RFC 7523), DPoP proofs
 // (RFC 9449), client keys, resource indicators (RFC 8707) and authorization_details (RFC 9396).
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { authenticateClient, JWT_BEARER_ASSERTION } from '../../src/oauth/client-auth.js';
 import { DpopProver, chooseDpopAlgorithm, dpopHttp } from '../../src/oauth/dpop.js';
 import { readClientKey } from '../../src/oauth/keys.js';
 import { authorizationQuery, exchangeCode } from '../../src/oauth/oauth2.js';
 import { pushAuthorizationRequest, pushedAuthorizationUrl } from '../../src/oauth/par.js';
+import { requestObject } from '../../src/oauth/jar.js';
+import { JarmRejected, verifyJwtResponse } from '../../src/oauth/jarm.js';
+import { isSecretName } from '../../src/trace/redact.js';
 import { ProviderError, ProviderConfigurationError } from '../../src/oauth/errors.js';
 import type { ProtocolCheck } from '../../src/oauth/outcome.js';
 import { catalogProvider, fakeHttp, formFields, json } from './fake-http.js';
@@ -164,6 +167,52 @@ describe('resource indicators (RFC 8707) and authorization_details (RFC 9396) in
     expect(query.getAll('resource')).toEqual(['https://a.example/', 'https://b.example/']);
     expect(query.getAll('authorization_details')).toEqual(['[{"type":"t"}]']);
     void formFields;
+  });
+});
+
+describe('JAR (RFC 9101) and JARM', () => {
+  it('§4: the parameters become claims (resource an array, authorization_details JSON), with iss, aud, exp and typ oauth-authz-req+jwt', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const key = await readClientKey(await exportPKCS8(privateKey), 'k.pem');
+    const { jwt, check } = await requestObject(key, 'cid', 'https://as.example', 'response_type=code&scope=openid&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F&authorization_details=%5B%7B%22type%22%3A%22t%22%7D%5D');
+    const { payload, protectedHeader } = await jwtVerify(jwt, publicKey, { issuer: 'cid', audience: 'https://as.example', typ: 'oauth-authz-req+jwt' });
+    expect(payload).toMatchObject({ response_type: 'code', scope: 'openid', client_id: 'cid', resource: ['https://a/', 'https://b/'], authorization_details: [{ type: 't' }] });
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(protectedHeader.alg).toBe('ES256');
+    expect(check.name).toBe('request object');
+  });
+
+  it('JARM §4.4: a response is verified check by check, and the first failed check names the refusal', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const keys = async () => publicKey;
+    const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+    const now = Math.floor(Date.now() / 1000);
+    const good = await sign({ iss: 'https://as.example', aud: 'cid', exp: now + 60, code: 'c', state: 's' });
+    const verified = await verifyJwtResponse(good, { issuer: 'https://as.example', clientId: 'cid', keys });
+    expect(verified.params).toMatchObject({ code: 'c', state: 's', iss: 'https://as.example' });
+    expect(verified.checks.map((check) => check.name)).toEqual(['JARM alg', 'JARM signature', 'JARM iss', 'JARM aud', 'JARM exp']);
+
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ iss: 'https://evil.example', aud: 'cid', exp: now + 60 }, 'iss'],
+      [{ iss: 'https://as.example', aud: 'other', exp: now + 60 }, 'aud'],
+      [{ iss: 'https://as.example', aud: 'cid', exp: now - 3600 }, 'exp'],
+    ];
+    for (const [claims, failed] of cases) {
+      const refused = verifyJwtResponse(await sign(claims), { issuer: 'https://as.example', clientId: 'cid', keys });
+      await expect(refused).rejects.toBeInstanceOf(JarmRejected);
+      await expect(refused).rejects.toMatchObject({ code: `jarm_${failed}`, check: failed });
+    }
+    const other = await generateKeyPair('RS256');
+    const forged = await new SignJWT({ iss: 'https://as.example', aud: 'cid', exp: now + 60 }).setProtectedHeader({ alg: 'RS256' }).sign(other.privateKey);
+    await expect(verifyJwtResponse(forged, { issuer: 'https://as.example', clientId: 'cid', keys })).rejects.toMatchObject({ code: 'jarm_signature' });
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'https://as.example', aud: 'cid', exp: now + 60 })).toString('base64url')}.`;
+    await expect(verifyJwtResponse(unsigned, { issuer: 'https://as.example', clientId: 'cid', keys })).rejects.toMatchObject({ code: 'jarm_alg' });
+  });
+
+  it('traces hide a request object and a JARM response (they carry state, nonce and the code)', () => {
+    expect(isSecretName('request')).toBe(true);
+    expect(isSecretName('response')).toBe(true);
+    expect(isSecretName('response', false)).toBe(false);
   });
 });
 

@@ -63,6 +63,8 @@ export interface LoginOptions {
   dpop?: boolean;
   resource?: string[];
   authorizationDetails?: string;
+  requestObject?: boolean;
+  responseMode?: 'query' | 'jwt';
 }
 
 export async function run(ctx: Context, providerId: string, options: LoginOptions): Promise<void> {

@@ -22,11 +22,22 @@ export interface ClientFlags {
   dpop?: boolean;
   resource?: string[];
   authorizationDetails?: string;
+  requestObject?: boolean;
+  responseMode?: 'query' | 'jwt';
 }
 
 /** True when any flag of this module was given (the device and client-credentials grants take only some). */
 export function anyClientFlag(flags: ClientFlags): boolean {
-  return flags.par === true || flags.authMethod !== undefined || flags.key !== undefined || flags.dpop === true || flags.resource !== undefined || flags.authorizationDetails !== undefined;
+  return (
+    flags.par === true ||
+    flags.authMethod !== undefined ||
+    flags.key !== undefined ||
+    flags.dpop === true ||
+    flags.resource !== undefined ||
+    flags.authorizationDetails !== undefined ||
+    flags.requestObject === true ||
+    flags.responseMode === 'jwt'
+  );
 }
 
 /** The flags as the registry's ClientOptions: files read, JSON parsed, URIs checked. Nothing is sent. */
@@ -44,6 +55,8 @@ export async function readClientFlags(ctx: Context, flags: ClientFlags, report: 
   }
   if (flags.resource !== undefined) options.resource = flags.resource.map(checkResource);
   if (flags.authorizationDetails !== undefined) options.authorizationDetails = await readAuthorizationDetails(ctx, flags.authorizationDetails);
+  if (flags.requestObject) options.requestObject = true;
+  if (flags.responseMode === 'jwt') options.jarm = true;
   return options;
 }
 
@@ -130,6 +143,24 @@ export async function checkClientOptions(provider: BrokerProvider, options: Clie
     options.dpop = await DpopProver.generate(algs);
     options.dpop.report = report;
     report({ ok: true, name: 'DPoP key', detail: `a fresh ${options.dpop.alg} key for this login (jkt ${options.dpop.thumbprint}), kept beside the token`, source: 'RFC 9449 §2, §6.1' });
+  }
+  if (oauth2.requestObject && provider.clientKey === undefined) {
+    throw usageError('--request-object is signed with the client\'s private key, and none was given', `give it: --key FILE (PEM or JWK), or set clientKey in the ${id} keyset (env:VAR or keychain:NAME)`);
+  }
+  const requestAlgs = metadata?.request_object_signing_alg_values_supported as string[] | undefined;
+  if (oauth2.requestObject && Array.isArray(requestAlgs) && provider.clientKey !== undefined) {
+    const key = await provider.clientKey();
+    if (key && !requestAlgs.includes(key.alg)) {
+      throw configError(`--request-object: the key signs with ${key.alg}, which the server's request_object_signing_alg_values_supported (${requestAlgs.join(', ')}) does not list`, 'give a key of a type the server takes');
+    }
+  }
+  if (oauth2.jarm) {
+    // JARM: the response is verified with the issuer's keys, and the server must offer the mode.
+    if (provider.resolved.issuer === undefined) throw configError(`--response-mode jwt: ${provider.resolved.name} is no OpenID provider, so there are no issuer keys to verify the response with`, 'drop --response-mode jwt');
+    const modes = metadata?.response_modes_supported;
+    if (Array.isArray(modes) && !modes.includes('jwt')) {
+      throw configError(`--response-mode jwt: the server's response_modes_supported (${modes.join(', ')}) has no "jwt" (JARM)`, 'drop --response-mode jwt');
+    }
   }
   if (options.key === undefined && provider.clientKey !== undefined && method === 'private_key_jwt') {
     // The keyset's key, read now: a missing or unreadable secret is said before the browser opens.
