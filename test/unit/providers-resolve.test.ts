@@ -88,6 +88,8 @@ describe('resolveProvider', () => {
       par: false,
       dpop: false,
       resource: [],
+      requestObject: false,
+      jarm: false,
     });
     expect(resolved.issuer).toBe('https://login.microsoftonline.com/common/v2.0');
   });

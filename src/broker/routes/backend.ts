@@ -6,6 +6,7 @@
  * Bodies come form-encoded (the SDK) or as JSON. The secret is compared in constant time; the code
  * is taken from the store atomically, so of two racing exchanges exactly one gets the tokens.
  */
+import { clientOf } from '../../registry/client.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
@@ -89,13 +90,8 @@ export function backendRoutes(deps: BrokerDeps) {
         if (!provider || !oauth2) return fail(reply, 404, `the provider "${request.params.provider}" is not configured for OAuth 2 on this broker`);
         const upstream = statusRecorder(deps.http);
         try {
-          const clientSecret = await provider.clientSecret();
-          const result = await refreshAccessToken(
-            upstream.http,
-            oauth2,
-            { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-            token,
-          );
+          // The keyset's client authentication, a private key included (RFC 7523).
+          const result = await refreshAccessToken(upstream.http, oauth2, await clientOf(provider), token);
           // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
           // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
           return reply.send({ ...tokenToJson(result.token), provider: provider.resolved.id });
