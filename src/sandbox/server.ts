@@ -25,6 +25,7 @@ import { endpointOf, isBackChannel, rewriteAuthorizationResponse, throughProvide
 import { anyUser, SCOPE_CLAIMS, USER_NAME, type SandboxUsers } from './users.js';
 import type { Lookalike, LookalikeRoute } from './lookalike.js';
 import { readBody, type CaughtAnswer } from './raw-exchange.js';
+import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
 interface OidcProvider {
@@ -508,8 +509,9 @@ async function createProvider(
   rotateRefresh: WeakSet<IncomingMessage>,
   clientKey: JWK,
 ): Promise<OidcProvider> {
-  const { default: Provider } = (await import('oidc-provider')) as unknown as {
+  const { default: Provider, errors: oidcErrors } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
+    errors: Parameters<typeof registerTokenExchange>[1];
   };
   type RarContext = { oidc: { params: { authorization_details?: string }; authorizationCode?: { rar?: unknown[] }; refreshToken?: { rar?: unknown[] } } };
   type KoaContext = { type: string; body: string; status: number; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
@@ -522,7 +524,7 @@ async function createProvider(
   const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
     client_id: SANDBOX_CLIENTS[method],
     ...redirectRegistration(brokerOrigin),
-    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT],
     response_types: ['code'],
     token_endpoint_auth_method: method,
     scope: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES].join(' '),
@@ -542,7 +544,7 @@ async function createProvider(
       client('client_secret_jwt', { client_secret: keys.clientSecret }),
       client('private_key_jwt', {}),
       // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
-      client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] }),
+      client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT] }),
     ],
     scopes: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES],
     // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.
@@ -635,6 +637,8 @@ async function createProvider(
     });
   }
   const provider = new Provider(lookalike?.issuer ?? issuer, configuration);
+  // RFC 8693, a grant node-oidc-provider does not ship: ./token-exchange.ts.
+  registerTokenExchange(provider as unknown as Parameters<typeof registerTokenExchange>[0], oidcErrors);
   if (options.mock) {
     // RFC 8252 §7.3, for any app under test: any loopback redirect URI, any port, any path.
     const registered = provider.Client.prototype.redirectUriAllowed;

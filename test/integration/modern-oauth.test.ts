@@ -401,3 +401,33 @@ describe('the sandbox, offline with no configuration (--auto-approve)', () => {
     expect(JSON.parse(request.stdout)).toMatchObject({ sub: 'developer' });
   });
 });
+
+describe('token exchange (RFC 8693) on the sandbox', () => {
+  it('a kept token for a narrower one; the issued token is live at the sandbox; a wider scope, an unknown actor and a bad type are refused', async () => {
+    const home = (await makeTempDir()).path;
+    const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') };
+    const login = await runCli(['login', 'sandbox', '--port', '0', '--auto-approve'], { cwd: home, env });
+    expect(login.code, login.stderr).toBe(0);
+
+    const exchanged = await runCli(['token', 'exchange', 'sandbox', '--subject-token', '@sandbox', '--scope', 'openid profile', '--json', '--verbose'], { cwd: home, env });
+    expect(exchanged.code, exchanged.stderr).toBe(0);
+    const token = json(exchanged);
+    expect(token).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', scope: 'openid profile' });
+    expect(exchanged.stderr).toMatch(/pass\s+token exchange: issued urn:ietf:params:oauth:token-type:access_token/);
+
+    // The sandbox knows the new token: it is accepted as the actor of another exchange; a made-up one is not.
+    const acting = await runCli(['token', 'exchange', 'sandbox', '--subject-token', '@sandbox', '--actor-token', token.access_token as string], { cwd: home, env });
+    expect(acting.code, acting.stderr).toBe(0);
+    expect(acting.stdout).toContain('Exchanged at oauthd-cli sandbox');
+    const madeUp = await runCli(['token', 'exchange', 'sandbox', '--subject-token', '@sandbox', '--actor-token', 'not-a-token-of-the-sandbox'], { cwd: home, env });
+    expect(madeUp.code).toBe(1);
+    expect(madeUp.stderr).toContain('invalid_grant');
+
+    const wider = await runCli(['token', 'exchange', 'sandbox', '--subject-token', '@sandbox', '--scope', 'openid admin'], { cwd: home, env });
+    expect(wider.code).toBe(1);
+    expect(wider.stderr).toContain('invalid_scope');
+    const badType = await runCli(['token', 'exchange', 'sandbox', '--subject-token', '@sandbox', '--subject-token-type', 'bogus'], { cwd: home, env });
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain('--subject-token-type bogus is not a token type');
+  });
+});
