@@ -71,6 +71,11 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const ui = new Ui(ctx);
   const isSandbox = providerId === SANDBOX_ID;
   checkCombination(options, isSandbox);
+  // The checks of modern OAuth's steps (PAR, client assertions, DPoP proofs), printed with the
+  // flow's; its flags (a key file, JSON, URIs) are read first: bad input is refused before the
+  // config, the vault or the network is touched.
+  const protocolChecks: ProtocolCheck[] = [];
+  const clientOptions = await readClientFlags(ctx, options, (check) => protocolChecks.push(check));
   const target = locateConfig(ctx);
   const config = (await readConfig(target.path))?.config;
   const dirs = catalogDirs(ctx);
@@ -89,9 +94,6 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   if (options.save !== false) await tokenVault();
   const scopes = options.scope?.split(/\s+/).filter(Boolean);
   const quiet = session !== undefined;
-  // The checks of modern OAuth's steps (PAR, client assertions, DPoP proofs), printed with the flow's.
-  const protocolChecks: ProtocolCheck[] = [];
-  const clientOptions = await readClientFlags(ctx, options, (check) => protocolChecks.push(check));
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
   const needsBroker = isSandbox || (!options.device && !options.clientCredentials);
