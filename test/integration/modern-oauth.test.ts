@@ -6,7 +6,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, exportPKCS8, generateKeyPair, decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Each test runs the CLI several times (a login, then me, refresh, or several bad inputs); on a
+// machine shared with other test runs one CLI run can take 10 s.
+vi.setConfig({ testTimeout: 180_000 });
 import { makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
 import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
