@@ -64,6 +64,8 @@ export interface SealedFlow {
   /** Whether the authorization request carries a PKCE challenge / an OpenID nonce. */
   pkce: boolean;
   openid: boolean;
+  /** JARM was asked: only a signed `response` may answer this flow (a plain code would be a downgrade). */
+  jarm?: boolean;
   clientState: string | undefined;
   delivery: Delivery;
   /** Milliseconds since the epoch (kept to the second). */
@@ -120,7 +122,7 @@ export class FlowSealer {
       flow.appKey,
       flow.provider,
       flow.scopes.join(' '),
-      (flow.pkce ? 1 : 0) | (flow.openid ? 2 : 0),
+      (flow.pkce ? 1 : 0) | (flow.openid ? 2 : 0) | (flow.jarm ? 4 : 0),
       flow.clientState ?? null,
       ...deliveryFields(flow.delivery),
     ] satisfies Payload);
@@ -256,6 +258,7 @@ function parsePayload(text: string): SealedFlow | undefined {
     scopes: scopes === '' ? [] : scopes.split(' '),
     pkce: (flags & 1) !== 0,
     openid: (flags & 2) !== 0,
+    ...((flags & 4) !== 0 ? { jarm: true } : {}),
     clientState: clientState ?? undefined,
     delivery,
     expiresAt: expires * 1000,

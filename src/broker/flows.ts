@@ -20,7 +20,12 @@
  * verifier is traded for token credentials.
  */
 import { pkceFor } from '../oauth/pkce.js';
-import { authorizationUrl, exchangeCode } from '../oauth/oauth2.js';
+import { authorizationQuery, exchangeCode, withQuery, type AuthorizationRequest } from '../oauth/oauth2.js';
+import { requestObject, requestObjectQuery } from '../oauth/jar.js';
+import { JarmRejected, unverifiedResponseParams, verifyJwtResponse } from '../oauth/jarm.js';
+import { parCheck, pushAuthorizationRequest, pushedAuthorizationUrl } from '../oauth/par.js';
+import { grantedDetailsCheck } from '../oauth/rar.js';
+import { clientOf } from '../registry/client.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
@@ -86,6 +91,8 @@ export interface CallbackParams {
   error_description?: string;
   error_uri?: string;
   iss?: string;
+  /** JARM: the whole response as a signed JWT (response_mode=jwt). */
+  response?: string;
   /** OAuth 1.0a (RFC 5849 §2.2). */
   oauth_token?: string;
   oauth_verifier?: string;
@@ -186,6 +193,7 @@ export class FlowEngine {
         scopes,
         pkce: oauth2.pkce !== 'unsupported',
         openid: scopes.includes('openid'),
+        ...(oauth2.jarm ? { jarm: true } : {}),
         clientState: options.clientState,
         delivery: options.delivery,
         expiresAt: now + this.ttl(),
@@ -197,7 +205,7 @@ export class FlowEngine {
         code: 'state_too_long',
       });
     }
-    return authorizationUrl(oauth2, {
+    const request: AuthorizationRequest = {
       clientId: resolved.clientId,
       redirectUri: this.redirectUri(),
       state,
@@ -205,7 +213,27 @@ export class FlowEngine {
       pkce: secrets.codeVerifier === undefined ? undefined : pkceFor(secrets.codeVerifier),
       nonce: secrets.nonce,
       extra: options.extraAuthorize,
-    });
+      resource: oauth2.resource,
+      ...(oauth2.authorizationDetails !== undefined ? { authorizationDetails: oauth2.authorizationDetails } : {}),
+      ...(oauth2.jarm ? { responseMode: 'jwt' as const } : {}),
+    };
+    let query = authorizationQuery(oauth2, request);
+    if (oauth2.requestObject) {
+      // RFC 9101 §4: the parameters as claims of a JWT signed with the client's key; aud the issuer.
+      const key = await provider.clientKey?.();
+      if (!key) throw new ProviderConfigurationError('a request object (RFC 9101) is signed with the client\'s private key, and none was given', { kind: 'client-key-missing' }, resolved.id);
+      const signed = await requestObject(key, resolved.clientId, resolved.issuer ?? oauth2.authorizeUrl, query);
+      provider.report?.(signed.check);
+      query = requestObjectQuery(resolved.clientId, signed.jwt);
+    }
+    if (!oauth2.par) return withQuery(oauth2.authorizeUrl, query);
+    // RFC 9126: the parameters go on the back channel; the browser carries client_id and request_uri.
+    if (oauth2.parUrl === undefined) {
+      throw new ProviderConfigurationError(`${resolved.id} has no pushed authorization request endpoint (RFC 9126 §5)`, { kind: 'feature-unsupported', feature: 'par', field: 'pushed_authorization_request_endpoint' }, resolved.id);
+    }
+    const pushed = await pushAuthorizationRequest(this.deps.http, oauth2.parUrl, oauth2, await clientOf(provider), query);
+    provider.report?.(parCheck(pushed, oauth2.parUrl));
+    return pushedAuthorizationUrl(oauth2.authorizeUrl, resolved.clientId, pushed.requestUri);
   }
 
   private async startOAuth1(app: BrokerApp, provider: BrokerProvider, options: StartOptions): Promise<string> {
@@ -257,7 +285,18 @@ export class FlowEngine {
     return this.completeOAuth2(params);
   }
 
-  private async completeOAuth2(params: CallbackParams): Promise<Completion> {
+  private async completeOAuth2(callback: CallbackParams): Promise<Completion> {
+    // JARM: the parameters are inside the JWT. They are read first only to find the flow (its state
+    // is sealed, so a forged one ends here); nothing else is believed before the JWT is verified.
+    let params = callback;
+    const jarmJwt = callback.response;
+    if (jarmJwt !== undefined) {
+      try {
+        params = { ...unverifiedResponseParams(jarmJwt), response: jarmJwt };
+      } catch (error) {
+        return failure(asFlowError(error));
+      }
+    }
     if (!params.state) {
       return failure(
         new CallbackRejectedError(
@@ -287,6 +326,14 @@ export class FlowEngine {
     };
     const facts = factsOf(record, params.state.length);
     const fail = (error: FlowError): Completion => ({ record, outcome: { ok: false, error, facts } });
+    if (sealed.jarm && jarmJwt === undefined) {
+      return fail(new CallbackRejectedError('the authorization response is not the signed JWT this flow asked for (response_mode=jwt); nothing was exchanged', 'jarm_missing'));
+    }
+    if (jarmJwt !== undefined) {
+      const verified = await this.verifyJarm(record.provider, jarmJwt);
+      if (verified instanceof Error) return fail(verified);
+      params = verified;
+    }
 
     if (params.error) {
       // §4.1.2.1: the provider's error response, as sent.
@@ -319,15 +366,17 @@ export class FlowEngine {
           ),
         );
       }
-      const clientSecret = await provider.clientSecret();
       const result = await exchangeCode(
         this.deps.http,
         provider.resolved.oauth2,
-        { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+        await clientOf(provider),
         params.code,
         record.redirectUri,
         record.codeVerifier,
+        // RFC 8707 §2.2: the resource the access token is for (one: a token has one audience).
+        provider.resolved.oauth2.resource.length === 1 ? { resource: provider.resolved.oauth2.resource[0]! } : undefined,
       );
+      if (provider.resolved.oauth2.authorizationDetails !== undefined) provider.report?.(grantedDetailsCheck(provider.resolved.oauth2.authorizationDetails, result.raw));
       const obtainedAt = this.now();
       const idToken = await checkIdToken(result.token, openid, {
         clientId: provider.resolved.clientId,
@@ -341,6 +390,29 @@ export class FlowEngine {
       };
     } catch (error) {
       return fail(asFlowError(error));
+    }
+  }
+
+  /** JARM §4.4: the response JWT verified with the provider's issuer and keys; its parameters, or why not. */
+  private async verifyJarm(providerId: string, jwt: string): Promise<CallbackParams | FlowError> {
+    const provider = await this.deps.providers.get(providerId);
+    if (!provider) return providerGone(providerId);
+    try {
+      const openid = await provider.openid();
+      if (!openid) {
+        return new ProviderConfigurationError(`${providerId} has no issuer and key set to verify a JARM response with`, { kind: 'feature-unsupported', feature: 'jarm', field: 'jwks_uri' }, providerId);
+      }
+      const { params, checks } = await verifyJwtResponse(jwt, {
+        issuer: openid.issuer,
+        clientId: provider.resolved.clientId,
+        keys: openid.keys,
+        now: Math.floor(this.now() / 1000),
+      });
+      for (const check of checks) provider.report?.(check);
+      return params;
+    } catch (error) {
+      if (error instanceof JarmRejected) for (const check of error.checks) provider.report?.(check);
+      return asFlowError(error);
     }
   }
 

@@ -74,7 +74,7 @@ const TRACE_RESPONSE = 'run with --trace to see the response';
 const TOKEN_ERRORS: Record<string, string> = {
   invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
   invalid_client:
-    'the client id or secret is wrong, or the provider wants the other client authentication method (clientAuth basic/post)',
+    'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)',
   invalid_grant:
     'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
   unauthorized_client: 'this client may not use this grant type; check the app settings at the provider',
@@ -87,6 +87,26 @@ const TOKEN_ERRORS: Record<string, string> = {
   // RFC 8628 §3.5: the device grant's polling ends with these.
   access_denied: 'start again and approve the request, or sign in with an account allowed to use this app',
   expired_token: 'start again, and enter the user code at the verification page before it expires',
+  // RFC 9449 §5, §8: DPoP.
+  invalid_dpop_proof: 'the server refused the DPoP proof (its signature, htm/htu, iat or jti); run with --verbose to see the proof\'s claims, and check this machine\'s clock',
+  use_dpop_nonce: 'the server wants its DPoP nonce in the proof, and refused the retry that carried it; run with --trace to see both requests',
+  // RFC 8707 §2, RFC 9396 §5: what was asked for.
+  invalid_target: 'the server does not know a --resource value, or this client may not ask for it; check the URIs',
+  invalid_authorization_details: 'the server refused --authorization-details: an unknown type or a field its type does not allow; check authorization_details_types_supported',
+  // RFC 9101 §6.3.
+  invalid_request_object: 'the server refused the request object (its signature, aud or exp); check the client key registered at the provider',
+};
+
+/** RFC 9126 §2.3: the pushed authorization request endpoint's errors. */
+const PAR_ERRORS: Record<string, string> = {
+  invalid_client: TOKEN_ERRORS.invalid_client!,
+  invalid_request: 'the server refused the pushed request\'s parameters; run with --trace to see them',
+  invalid_scope: TOKEN_ERRORS.invalid_scope!,
+  invalid_target: TOKEN_ERRORS.invalid_target!,
+  invalid_authorization_details: TOKEN_ERRORS.invalid_authorization_details!,
+  invalid_request_object: TOKEN_ERRORS.invalid_request_object!,
+  invalid_redirect_uri: 'the redirect URI pushed is not one registered for this client; register the one login prints',
+  unauthorized_client: 'this client may not push authorization requests; check its settings at the provider',
 };
 
 /** RFC 8628 §3.2 (the §5.2 codes the device authorization endpoint shares). */
@@ -110,6 +130,14 @@ const AUTHORIZATION_ERRORS: Record<string, string> = {
   invalid_scope: 'ask for scopes the app is allowed: check --scope and the app settings at the provider',
   unauthorized_client: 'the app may not use the authorization-code flow; check its settings at the provider',
   invalid_request: 'often a redirect_uri that is not registered exactly; register the one `oauthd-cli serve` or `login` prints',
+  // RFC 9126 §4: a request_uri used twice, or after its expires_in; a client that must push.
+  invalid_request_uri: 'the pushed request expired or was used already (a request_uri works once, for its expires_in); start the login again',
+  // RFC 9101 §6.3.
+  invalid_request_object: TOKEN_ERRORS.invalid_request_object!,
+  request_not_supported: 'the server takes no request object by value; drop --request-object, or add --par to push it',
+  request_uri_not_supported: 'the server takes no request_uri; drop --par',
+  invalid_target: TOKEN_ERRORS.invalid_target!,
+  invalid_authorization_details: TOKEN_ERRORS.invalid_authorization_details!,
 };
 
 /** oauth_problem values (OAuth 1.0a Problem Reporting), and what usually causes them. */
@@ -189,7 +217,11 @@ const PROVIDER_ERROR_HINTS: Record<Endpoint, (error: ProviderError) => string> =
       ? // RFC 7662 §2.1: the caller must be authorized; a client that may not introspect is refused too.
         'the server refused the client credentials, or this client may not introspect tokens; check the client secret and the app settings'
       : TRACE,
-  profile: (error) => profileStatusHint(error.status),
+  profile: (error) =>
+    error.code === 'invalid_dpop_proof' || error.code === 'use_dpop_nonce' ? TOKEN_ERRORS[error.code]! : profileStatusHint(error.status),
+  pushed_authorization: (error) =>
+    lookup(PAR_ERRORS, error.code) ??
+    (error.status === 404 || error.status === 405 ? 'the URL is not a PAR endpoint; check pushed_authorization_request_endpoint in the discovery document' : TRACE),
   authorization: (error) => lookup(AUTHORIZATION_ERRORS, error.code) ?? "see the provider's documentation for this error",
   resource_owner_authorization: () => 'start the login again and approve the app',
   temporary_credentials: (error) => oauth1Hint(error),
@@ -235,6 +267,8 @@ function invalidResponseHint(error: InvalidResponseError): string {
       return TRACE_RESPONSE;
     case 'callback_not_confirmed':
       return `register the callback URL (${error.expected ?? ''}) in the app settings at the provider`;
+    case 'invalid_par_response':
+      return `${received}; ${TRACE_RESPONSE}`;
   }
 }
 
@@ -272,6 +306,12 @@ function configurationHint(error: ProviderConfigurationError): string {
       );
     case 'provider-file':
       return 'fix the provider file (oauthd-cli providers validate shows every problem)';
+    case 'client-key-missing':
+      return `give the private key: login ${id} --key FILE (PEM or JWK), or the keyset's clientKey (env:VAR or keychain:NAME)`;
+    case 'client-key':
+      return 'give the PEM or JWK of the private key whose public key is registered at the provider (RSA, EC or Ed25519)';
+    case 'feature-unsupported':
+      return `the server's metadata (${problem.field}) does not offer it; drop the flag, or refresh the discovery document: oauthd-cli providers add ${id} --issuer <issuer>`;
     case 'issuer-not-url':
       return 'give the issuer as https://idp.example.com';
     case 'issuer-not-https':
@@ -320,6 +360,7 @@ const CALLBACK_HINTS: Record<Exclude<CallbackProblem, 'state_missing'>, string> 
   issuer_mismatch: 'another provider answered this flow; nothing was exchanged',
   issuer_missing: 'something between the provider and the broker stripped it, or the provider misdescribes itself; start again',
   provider_gone: 'restore its keyset and start again',
+  jarm_missing: 'something answered the sign-in without the signed response asked for (--response-mode jwt); start again, and check the server supports JARM',
 };
 
 function callbackHint(error: CallbackRejectedError): string {

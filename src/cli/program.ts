@@ -29,6 +29,7 @@ import * as gitCredential from './commands/git-credential.flags.js';
 import * as tokenRefresh from './commands/token-refresh.flags.js';
 import * as tokenRevoke from './commands/token-revoke.flags.js';
 import * as tokenIntrospect from './commands/token-introspect.flags.js';
+import * as tokenExchange from './commands/token-exchange.flags.js';
 import * as logout from './commands/logout.flags.js';
 import * as me from './commands/me.flags.js';
 import * as request from './commands/request.flags.js';
@@ -139,6 +140,7 @@ export function buildProgram(
   wire(tokenRefresh.declare(token), () => import('./commands/token-refresh.js'));
   wire(tokenRevoke.declare(token), () => import('./commands/token-revoke.js'));
   wire(tokenIntrospect.declare(token), () => import('./commands/token-introspect.js'));
+  wire(tokenExchange.declare(token), () => import('./commands/token-exchange.js'));
   wire(logout.declare(program), () => import('./commands/logout.js'));
   wire(me.declare(program), () => import('./commands/me.js'));
   wire(request.declare(program), () => import('./commands/request.js'));

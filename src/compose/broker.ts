@@ -11,7 +11,10 @@ import type { ProviderRegistry } from '../registry/types.js';
 import { withSandbox } from './sandbox-provider.js';
 
 /** What buildBroker takes, but the address: `providers` without the sandbox, which `sandbox` adds. */
-export type ComposeOptions = Omit<BrokerDeps, 'publicOrigin' | 'allowedHosts'>;
+export type ComposeOptions = Omit<BrokerDeps, 'publicOrigin' | 'allowedHosts'> & {
+  /** Wraps the providers served, the sandbox included (login's own options: src/registry/client-options.ts). */
+  decorate?: (providers: ProviderRegistry) => ProviderRegistry;
+};
 
 export interface ComposedBroker extends Broker {
   /** The providers served: those given, and the sandbox when one is mounted. */
@@ -23,8 +26,10 @@ export interface ComposedBroker extends Broker {
 export async function composeBroker(options: ComposeOptions): Promise<ComposedBroker> {
   let origin = '';
   let hosts: ReadonlySet<string> = new Set();
-  const providers = options.sandbox ? withSandbox(options.providers, options.sandbox, () => origin, options.http) : options.providers;
-  const broker = await buildBroker({ ...options, providers, publicOrigin: () => origin, allowedHosts: () => hosts });
+  const { decorate, ...deps } = options;
+  const served = deps.sandbox ? withSandbox(deps.providers, deps.sandbox, () => origin, deps.http) : deps.providers;
+  const providers = decorate ? decorate(served) : served;
+  const broker = await buildBroker({ ...deps, providers, publicOrigin: () => origin, allowedHosts: () => hosts });
   return {
     ...broker,
     providers,

@@ -108,6 +108,12 @@ export const DiscoveredEndpoints = Type.Object(
     response_modes_supported: Type.Optional(Type.Array(Type.String())),
     authorization_response_iss_parameter_supported: Type.Optional(Type.Boolean()),
     id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+    pushed_authorization_request_endpoint: Type.Optional(Type.String()),
+    require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
+    dpop_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+    authorization_details_types_supported: Type.Optional(Type.Array(Type.String())),
+    request_object_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+    token_endpoint_auth_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
     fetchedAt: Type.String({ description: 'When the discovery document was read (ISO 8601).' }),
   },
   { additionalProperties: false },
@@ -128,6 +134,36 @@ export const Keyset = Type.Object(
       Type.String({ pattern: '^https?://', description: 'OpenID issuer of a provider that is not in the catalog.' }),
     ),
     discovered: Type.Optional(DiscoveredEndpoints),
+    // How this client talks to the provider beyond RFC 6749 (docs/modern-oauth.md); each has a
+    // `login` flag of the same meaning, which wins for that login.
+    authMethod: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal('client_secret_basic'),
+          Type.Literal('client_secret_post'),
+          Type.Literal('client_secret_jwt'),
+          Type.Literal('private_key_jwt'),
+          Type.Literal('none'),
+        ],
+        { description: "How this client authenticates (RFC 6749 §2.3, RFC 7523); the provider's clientAuth when absent." },
+      ),
+    ),
+    clientKey: Type.Optional({
+      ...SecretRef,
+      description: 'The private key (PEM or JWK) for private_key_jwt and request objects, as a secret reference: env:VAR or keychain:NAME. Never the key itself.',
+    }),
+    par: Type.Optional(Type.Boolean({ description: 'Push every authorization request (RFC 9126).' })),
+    dpop: Type.Optional(Type.Boolean({ description: 'Bind tokens to a DPoP key made for each login (RFC 9449).' })),
+    requestObject: Type.Optional(Type.Boolean({ description: 'Send the authorization request as a request object signed with clientKey (RFC 9101).' })),
+    responseMode: Type.Optional(Type.Literal('jwt', { description: 'Ask for the authorization response as a signed JWT (JARM), verified before it is used.' })),
+    resource: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9+.-]*:' }), { description: 'RFC 8707: the resources (absolute URIs) tokens are for.' }),
+    ),
+    authorizationDetails: Type.Optional(
+      Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true }), {
+        description: 'RFC 9396: authorization_details sent on every authorization request (each object has a "type").',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,28 +1,109 @@
 /**
- * Client authentication (RFC 6749 §2.3.1) at the endpoints beside the token endpoint, which all
- * defer to it: device authorization (RFC 8628 §3.1), revocation (RFC 7009 §2.1) and introspection
- * (RFC 7662 §2.1).
+ * Client authentication (RFC 6749 §2.3) at every endpoint that asks for it: the token endpoint,
+ * and those that defer to it: pushed authorization requests (RFC 9126 §2), device authorization
+ * (RFC 8628 §3.1), revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1).
+ *
+ *   client_secret_basic   HTTP Basic with the client id and secret (RFC 6749 §2.3.1)
+ *   client_secret_post    client_id and client_secret in the body (RFC 6749 §2.3.1)
+ *   client_secret_jwt     a JWT assertion signed with the secret, HMAC (RFC 7523 §2.2, OIDC Core §9)
+ *   private_key_jwt       a JWT assertion signed with the client's private key (RFC 7523 §2.2)
+ *   none                  client_id alone: a public client (RFC 6749 §2.1; PKCE carries the proof)
  */
+import { SignJWT } from 'jose';
 import type { ClientAuthMethod } from '../providers/schema.js';
-import { basicAuthorization, type ClientCredentials } from './oauth2.js';
+import { randomToken } from '../util/random.js';
+import { ProviderConfigurationError } from './errors.js';
+import type { ClientKey } from './keys.js';
+import type { ClientCredentials } from './oauth2.js';
+import type { ProtocolCheck } from './outcome.js';
+
+/** RFC 7523 §2.2: the client_assertion_type of a JWT assertion. */
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** How long an assertion lives: short, since it is made for one request (RFC 7523 §3 item 4). */
+const ASSERTION_LIFETIME_SECONDS = 60;
+
+/** §2.3.1: client_id and client_secret are form-urlencoded before they are joined for Basic. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
 
 /**
- * Adds the client's credentials to a request being built: HTTP Basic for client_secret_basic,
- * client_id/client_secret in the body for client_secret_post. A public client (no secret, or
- * method "none") identifies itself with client_id alone (RFC 6749 §3.2.1, RFC 8628 §3.1).
+ * Adds the client's credentials to a request being built. `audience` is the URL of the endpoint
+ * called (RFC 7523 §3 item 3: the authorization server, identified by its token endpoint URL or
+ * the endpoint the assertion is sent to). A client without a secret (or method "none")
+ * identifies itself with client_id alone (RFC 6749 §3.2.1, RFC 8628 §3.1).
  */
-export function authenticateClient(
+export async function authenticateClient(
   method: ClientAuthMethod,
   client: ClientCredentials,
   headers: Record<string, string>,
   fields: Record<string, string>,
-): void {
-  if (method === 'client_secret_basic' && client.clientSecret !== undefined) {
-    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
-    return;
+  audience: string,
+): Promise<void> {
+  switch (method) {
+    case 'client_secret_basic':
+      if (client.clientSecret !== undefined) {
+        headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
+        return;
+      }
+      break;
+    case 'client_secret_post':
+      fields.client_id = client.clientId;
+      if (client.clientSecret !== undefined) fields.client_secret = client.clientSecret;
+      return;
+    case 'client_secret_jwt':
+    case 'private_key_jwt': {
+      const assertion = await clientAssertion(method, client, audience);
+      // RFC 7521 §4.2: client_id MAY be sent; it names the client when the assertion is not read yet.
+      fields.client_id = client.clientId;
+      fields.client_assertion_type = JWT_BEARER_ASSERTION;
+      fields.client_assertion = assertion;
+      return;
+    }
+    case 'none':
+      break;
   }
   fields.client_id = client.clientId;
-  if (method === 'client_secret_post' && client.clientSecret !== undefined) fields.client_secret = client.clientSecret;
+}
+
+/**
+ * RFC 7523 §3: iss and sub are the client_id, aud the server, exp close, jti unique (the server
+ * may refuse a replay, §3 item 7), iat when it was made.
+ */
+async function clientAssertion(method: 'client_secret_jwt' | 'private_key_jwt', client: ClientCredentials, audience: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jti = randomToken();
+  const claims = { iss: client.clientId, sub: client.clientId, aud: audience, jti, iat: now, exp: now + ASSERTION_LIFETIME_SECONDS };
+  let jwt: string;
+  let alg: string;
+  if (method === 'private_key_jwt') {
+    const key = client.key;
+    if (!key) {
+      throw new ProviderConfigurationError('private_key_jwt needs the client\'s private key, and none was given', { kind: 'client-key-missing' });
+    }
+    alg = key.alg;
+    jwt = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT', ...(key.kid !== undefined ? { kid: key.kid } : {}) }).sign(key.privateKey);
+  } else {
+    if (client.clientSecret === undefined) {
+      throw new ProviderConfigurationError('client_secret_jwt needs the client secret, and this keyset has none', { kind: 'client-secret-missing', grant: 'client_secret_jwt' });
+    }
+    // OIDC Core §9: HMAC SHA-256 with the octets of the client secret as the key.
+    alg = 'HS256';
+    jwt = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(client.clientSecret));
+  }
+  client.report?.(assertionCheck(method, alg, claims));
+  return jwt;
+}
+
+function assertionCheck(method: string, alg: string, claims: { iss: string; aud: string; jti: string; iat: number; exp: number }): ProtocolCheck {
+  return {
+    ok: true,
+    name: 'client assertion',
+    detail: `${method} ${alg}: iss = sub = ${claims.iss}, aud ${claims.aud}, jti ${claims.jti.length} characters, expires ${claims.exp - claims.iat} s after iat`,
+    source: 'RFC 7523 §2.2, §3',
+  };
 }
 
 /** The body of a request to an OAuth endpoint: form-encoded (the RFCs' default) or JSON. */

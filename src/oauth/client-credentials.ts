@@ -14,7 +14,7 @@ export function clientCredentialsGrant(
   scopes: readonly string[],
 ): Promise<ReadTokenResult> {
   // §4.4: "The client credentials grant type MUST only be used by confidential clients."
-  if (client.clientSecret === undefined) {
+  if (client.clientSecret === undefined && client.key === undefined) {
     return Promise.reject(
       new ProviderConfigurationError('the client_credentials grant needs a client secret, and this keyset has none', {
         kind: 'client-secret-missing',

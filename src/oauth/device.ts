@@ -55,7 +55,7 @@ export async function requestDeviceAuthorization(
 ): Promise<DeviceAuthorization> {
   const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(endpoint.tokenHeaders ?? {}) };
   const fields: Record<string, string> = {};
-  authenticateClient(endpoint.clientAuth, client, headers, fields);
+  await authenticateClient(endpoint.clientAuth, client, headers, fields, endpoint.deviceAuthorizationUrl);
   if (scopes.length > 0) fields.scope = scopes.join(endpoint.scopeSeparator ?? ' ');
   const body = encodeFields(fields, 'form', headers);
   const response = await http({

@@ -41,6 +41,8 @@ export type Endpoint =
   | 'token'
   /** RFC 8628 §3.1, §3.2. */
   | 'device_authorization'
+  /** RFC 9126 §2: the pushed authorization request endpoint. */
+  | 'pushed_authorization'
   /** RFC 7009 §2. */
   | 'revocation'
   /** RFC 7662 §2. */
@@ -120,7 +122,9 @@ export type InvalidResponseCode =
   /** RFC 7662 §2.2: no boolean `active`. */
   | 'invalid_introspection_response'
   /** The profile answer has no user, or no id, where the provider file's profile block points. */
-  | 'profile_unmapped';
+  | 'profile_unmapped'
+  /** RFC 9126 §2.2: no request_uri, or no positive expires_in. */
+  | 'invalid_par_response';
 
 export interface InvalidResponseFields {
   endpoint: Endpoint;
@@ -191,7 +195,9 @@ export type CallbackProblem =
   | 'issuer_mismatch'
   | 'issuer_missing'
   /** The flow's provider is no longer configured. */
-  | 'provider_gone';
+  | 'provider_gone'
+  /** JARM was asked, and the response came without its signed `response` JWT (a downgrade). */
+  | 'jarm_missing';
 
 /**
  * A callback that must not be accepted: forged, replayed, expired, mixed up with another provider's

@@ -46,7 +46,7 @@ export async function introspectToken(
   const headers: Record<string, string> = { accept: 'application/json' };
   const fields: Record<string, string> = { token };
   if (hint !== undefined) fields.token_type_hint = hint;
-  authenticateClient(clientAuth, client, headers, fields);
+  await authenticateClient(clientAuth, client, headers, fields, url);
   const body = encodeFields(fields, 'form', headers);
   const response = await http({ method: 'POST', url, headers, body, purpose: 'token introspection' });
   if (response.status !== 200) throw refusal(response, parseBody(response), 'introspection', ENDPOINT_NAME, 'introspection_failed');

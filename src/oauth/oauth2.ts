@@ -5,7 +5,11 @@
  */
 import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, HttpResponse } from './http.js';
+import { authenticateClient } from './client-auth.js';
+import type { DpopProver } from './dpop.js';
+import type { ClientKey } from './keys.js';
+import type { ProtocolCheck } from './outcome.js';
 import type { Pkce } from './pkce.js';
 import { readTokenResponse, type ReadTokenResult } from './token-response.js';
 import { isReservedParameter as isReserved, type AuthorizationEndpoint, type TokenEndpoint } from '../providers/endpoints.js';
@@ -13,10 +17,17 @@ import { isReservedParameter as isReserved, type AuthorizationEndpoint, type Tok
 // The endpoints' shapes are filled by src/providers/resolve.ts; requests here take them as they are.
 export { PROTOCOL_PARAMETERS, reservedExtras, type AuthorizationEndpoint, type TokenEndpoint } from '../providers/endpoints.js';
 
+/** The client as the server's endpoints see it: its id, and what it authenticates or binds tokens with. */
 export interface ClientCredentials {
   clientId: string;
   /** Absent for public clients. */
   clientSecret?: string;
+  /** private_key_jwt (RFC 7523): the key client assertions are signed with. */
+  key?: ClientKey;
+  /** DPoP (RFC 9449): the key tokens are bound to; each token request carries its proof. */
+  dpop?: DpopProver;
+  /** Told of each check made on the way (a client assertion's claims, a DPoP proof's): --verbose prints them. */
+  report?: (check: ProtocolCheck) => void;
 }
 
 export interface AuthorizationRequest {
@@ -29,6 +40,12 @@ export interface AuthorizationRequest {
   /** OpenID Connect Core §3.1.2.1, sent when openid is asked. */
   nonce?: string;
   extra?: Record<string, string>;
+  /** OAuth 2.0 Multiple Response Type Encoding Practices §2.1; JARM's "jwt" (its §2.3.4). */
+  responseMode?: 'query' | 'form_post' | 'jwt';
+  /** RFC 8707 §2: the protected resources the token is for (absolute URIs). */
+  resource?: readonly string[];
+  /** RFC 9396 §2: authorization_details, already JSON-encoded. */
+  authorizationDetails?: string;
 }
 
 interface QueryHead {
@@ -48,14 +65,22 @@ function queryHead(endpoint: AuthorizationEndpoint, clientId: string, redirectUr
   return text;
 }
 
-/** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
-export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
+/**
+ * §4.1.1: the authorization request's parameters, form-encoded: the query the browser carries, or
+ * the body of a pushed authorization request (RFC 9126 §2.1) or the claims of a request object
+ * (RFC 9101 §4), which carry the same parameters.
+ */
+export function authorizationQuery(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
   let query = queryHead(endpoint, request.clientId, request.redirectUri);
   if (request.scopes.length > 0) query += `&${formEncode(endpoint.scopeParam)}=${formEncode(request.scopes.join(endpoint.scopeSeparator))}`;
   query += `&state=${formEncode(request.state)}`;
   if (request.pkce) query += `&code_challenge=${request.pkce.challenge}&code_challenge_method=${request.pkce.method}`;
   if (request.nonce) query += `&nonce=${formEncode(request.nonce)}`;
-  if (endpoint.responseMode === 'form_post') query += '&response_mode=form_post';
+  const responseMode = request.responseMode ?? (endpoint.responseMode === 'form_post' ? 'form_post' : undefined);
+  if (responseMode !== undefined) query += `&response_mode=${responseMode}`;
+  // RFC 8707 §2: one resource parameter per target; RFC 9396 §2: authorization_details as JSON.
+  for (const resource of request.resource ?? []) query += `&resource=${formEncode(resource)}`;
+  if (request.authorizationDetails !== undefined) query += `&authorization_details=${formEncode(request.authorizationDetails)}`;
   // The provider's fixed extras, then this request's, which win over the provider's. Reserved
   // names are skipped: callers refuse them with a message (reservedExtras), this is the last guard.
   const extra = request.extra ?? {};
@@ -65,21 +90,29 @@ export function authorizationUrl(endpoint: AuthorizationEndpoint, request: Autho
   for (const name in extra) {
     if (!isReserved(endpoint, name)) query += `&${formEncode(name)}=${formEncode(extra[name] as string)}`;
   }
+  return query;
+}
 
-  if (!endpoint.authorizeUrl.includes('?')) return `${endpoint.authorizeUrl}?${query}`;
-  // The endpoint has a query of its own: keep it, our parameters winning (§3.1).
-  const url = new URL(endpoint.authorizeUrl);
+/** §4.1.1: the URL the browser is sent to. Query parameters already in the endpoint are kept (§3.1). */
+export function authorizationUrl(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
+  return withQuery(endpoint.authorizeUrl, authorizationQuery(endpoint, request));
+}
+
+/** `query` added to `base`; a query of the base's own is kept, our parameters winning (§3.1). */
+export function withQuery(base: string, query: string): string {
+  if (!base.includes('?')) return `${base}?${query}`;
+  // The endpoint has a query of its own: keep it, our parameters winning (§3.1). A parameter we
+  // repeat (RFC 8707's resource) stays repeated.
+  const url = new URL(base);
   const merged = new URLSearchParams(url.search);
-  for (const [name, value] of new URLSearchParams(query)) merged.set(name, value);
+  const ours = new URLSearchParams(query);
+  for (const name of new Set(ours.keys())) merged.delete(name);
+  for (const [name, value] of ours) merged.append(name, value);
   url.search = merged.toString();
   return url.toString();
 }
 
-/** §2.3.1: client_id and client_secret are form-urlencoded before they are joined for Basic. */
-export function basicAuthorization(clientId: string, clientSecret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
-}
+export { basicAuthorization } from './client-auth.js';
 
 /** A token request with any grant; the answer is read by the normalizer (token-response.ts). */
 export async function requestToken(
@@ -93,15 +126,8 @@ export async function requestToken(
   // A provider's extra parameters never override the grant's own (grant_type, code, redirect_uri).
   const fields: Record<string, string> = { ...endpoint.tokenParams, ...grant };
   const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(endpoint.tokenHeaders) };
-  if (endpoint.clientAuth === 'client_secret_basic' && client.clientSecret !== undefined) {
-    headers.authorization = basicAuthorization(client.clientId, client.clientSecret);
-  } else {
-    // client_secret_post (§2.3.1) and public clients (§4.1.3: client_id when not authenticating).
-    fields.client_id = client.clientId;
-    if (endpoint.clientAuth === 'client_secret_post' && client.clientSecret !== undefined) {
-      fields.client_secret = client.clientSecret;
-    }
-  }
+  // §2.3 (and RFC 7523): public clients send client_id alone (§4.1.3).
+  await authenticateClient(endpoint.clientAuth, client, headers, fields, url);
   let body: string;
   if (endpoint.tokenRequestBody === 'json') {
     headers['content-type'] = 'application/json';
@@ -110,7 +136,15 @@ export async function requestToken(
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(fields).toString();
   }
-  const response = await http({ method: 'POST', url, headers, body, purpose });
+  const send = async (): Promise<HttpResponse> => {
+    // RFC 9449 §5: a fresh proof on every token request, for this method and URL.
+    const proof: Record<string, string> = client.dpop ? { dpop: await client.dpop.proof('POST', url) } : {};
+    return http({ method: 'POST', url, headers: { ...headers, ...proof }, body, purpose });
+  };
+  let response = await send();
+  // RFC 9449 §8: a server that wants its nonce in the proof answers use_dpop_nonce with a DPoP-Nonce
+  // header; the request is sent again once with it.
+  if (client.dpop?.wantsNonce(response)) response = await send();
   return readTokenResponse(response, endpoint.tokenResponse);
 }
 
@@ -122,8 +156,9 @@ export function exchangeCode(
   code: string,
   redirectUri: string,
   codeVerifier: string | undefined,
+  extra?: Record<string, string>,
 ): Promise<ReadTokenResult> {
-  const grant: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri };
+  const grant: Record<string, string> = { ...extra, grant_type: 'authorization_code', code, redirect_uri: redirectUri };
   if (codeVerifier !== undefined) grant.code_verifier = codeVerifier;
   return requestToken(http, endpoint, client, grant, 'token request (authorization_code)');
 }

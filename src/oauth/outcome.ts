@@ -18,6 +18,17 @@ export function isFlowError(error: unknown): error is FlowError {
   return error instanceof ProtocolError || error instanceof ProviderConfigurationError || error instanceof CliError;
 }
 
+/**
+ * One check made along a flow (a PAR request_uri's lifetime, a client assertion's claims, a DPoP
+ * proof's, each JARM check), as --verbose and --trace print it: pass or fail, with its RFC section.
+ */
+export interface ProtocolCheck {
+  ok: boolean;
+  name: string;
+  detail: string;
+  source?: string;
+}
+
 export interface FlowFacts {
   provider: string;
   protocol: 'oauth2' | 'oauth1';

@@ -41,7 +41,7 @@ export async function revokeToken(
   token: string,
   tokenTypeHint?: TokenTypeHint,
 ): Promise<void> {
-  const response = await http(revocationRequest(endpoint, client, token, tokenTypeHint));
+  const response = await http(await revocationRequest(endpoint, client, token, tokenTypeHint));
   const body = parseBody(response);
   // §2.2: success is HTTP 200 (GitHub answers 204); the RFC's client ignores the body, but APIs
   // that answer every call with 200 report failures in it (Slack's {"ok": false}).
@@ -50,12 +50,12 @@ export async function revokeToken(
 }
 
 /** The request, built from the description; exported so traces and tests can show it. */
-export function revocationRequest(
+export async function revocationRequest(
   endpoint: RevokeEndpoint,
   client: ClientCredentials,
   token: string,
   tokenTypeHint?: TokenTypeHint,
-): HttpRequest {
+): Promise<HttpRequest> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const fields: Record<string, string> = {};
   switch (endpoint.auth) {
@@ -66,7 +66,7 @@ export function revocationRequest(
     case 'none':
       break;
     default:
-      authenticateClient(endpoint.auth, client, headers, fields);
+      await authenticateClient(endpoint.auth, client, headers, fields, endpoint.url);
   }
   if (endpoint.auth !== 'bearer') {
     fields[endpoint.tokenParam] = token;

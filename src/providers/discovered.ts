@@ -38,6 +38,12 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
       ...(metadata.revocation_endpoint ? { revoke: { url: metadata.revocation_endpoint } } : {}),
       ...(metadata.introspection_endpoint ? { introspectUrl: metadata.introspection_endpoint } : {}),
       ...(metadata.device_authorization_endpoint ? { deviceAuthorizationUrl: metadata.device_authorization_endpoint } : {}),
+      // RFC 9126 §5.
+      ...(metadata.pushed_authorization_request_endpoint ? { parUrl: metadata.pushed_authorization_request_endpoint } : {}),
+      ...(metadata.require_pushed_authorization_requests === true ? { requirePar: true } : {}),
+      // RFC 9449 §5.1.
+      ...(metadata.dpop_signing_alg_values_supported ? { dpopAlgs: metadata.dpop_signing_alg_values_supported } : {}),
+      ...(metadata.authorization_details_types_supported ? { authorizationDetailsTypes: metadata.authorization_details_types_supported } : {}),
     },
   };
   if (openid && metadata.userinfo_endpoint) {
@@ -53,6 +59,8 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
 function clientAuthFrom(methods: string[] | undefined): ClientAuthMethod {
   if (!methods || methods.length === 0 || methods.includes('client_secret_basic')) return 'client_secret_basic';
   if (methods.includes('client_secret_post')) return 'client_secret_post';
+  // RFC 7523: a server that takes only assertions; the keyset gives the key (clientKey).
+  if (methods.includes('private_key_jwt')) return 'private_key_jwt';
   return methods.includes('none') ? 'none' : 'client_secret_basic';
 }
 

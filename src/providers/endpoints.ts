@@ -41,6 +41,11 @@ export const PROTOCOL_PARAMETERS: ReadonlySet<string> = new Set([
   'code_challenge_method',
   'nonce',
   'response_mode',
+  // RFC 9126 §4 and RFC 9101 §5: they replace the parameters above; RFC 8707, RFC 9396: set by the flow.
+  'request_uri',
+  'request',
+  'resource',
+  'authorization_details',
 ]);
 
 /**

@@ -22,7 +22,13 @@ export type ConfigurationProblem =
   /** An OAuth 1.0a profile call without a signer (RFC 5849 §3: every request is signed). */
   | { kind: 'unsigned-profile' }
   /** The grant needs a client secret and the keyset has none (RFC 6749 §4.4; RFC 5849 §3.4). */
-  | { kind: 'client-secret-missing'; grant: 'client_credentials' | 'oauth1' }
+  | { kind: 'client-secret-missing'; grant: 'client_credentials' | 'oauth1' | 'client_secret_jwt' }
+  /** private_key_jwt (RFC 7523) without a private key (--key, or the keyset's clientKey). */
+  | { kind: 'client-key-missing' }
+  /** A client key that cannot be read, or cannot sign with the algorithm asked. */
+  | { kind: 'client-key' }
+  /** A feature asked for (--par, --dpop, ...) that the server's metadata does not offer: `field` names what is missing. */
+  | { kind: 'feature-unsupported'; feature: string; field: string }
   /** RSA-SHA1 (RFC 5849 §3.4.3) without a readable RSA private key. */
   | { kind: 'rsa-key' }
   /** A provider file that breaks the provider format. */

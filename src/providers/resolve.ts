@@ -17,6 +17,22 @@ export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   revoke?: { url: string; method: 'POST' | 'DELETE' | 'GET'; auth: EndpointAuth; tokenParam: string; body: 'form' | 'json' };
   introspectUrl?: string;
   deviceAuthorizationUrl?: string;
+  /** RFC 9126: where requests are pushed, and whether this client pushes every one. */
+  parUrl?: string;
+  par: boolean;
+  /** RFC 9449: tokens are bound to a DPoP key; the proof algorithms the server takes, when it says. */
+  dpop: boolean;
+  dpopAlgs?: string[];
+  /** RFC 9101: the authorization request goes as a request object signed with the client key. */
+  requestObject: boolean;
+  /** JARM: the authorization response comes back as a signed JWT (response_mode=jwt). */
+  jarm: boolean;
+  /** RFC 9396 §10: the authorization_details types the provider takes, when it says. */
+  authorizationDetailsTypes?: string[];
+  /** RFC 8707 §2: the resources every authorization and token request names. */
+  resource: string[];
+  /** RFC 9396 §2: authorization_details (JSON) sent on every authorization request. */
+  authorizationDetails?: string;
 }
 
 export interface ResolvedProvider {
@@ -26,6 +42,8 @@ export interface ResolvedProvider {
   spec: ProviderSpec;
   clientId: string;
   clientSecretRef: string | undefined;
+  /** The keyset's private key (private_key_jwt, request objects), as a secret reference. */
+  clientKeyRef: string | undefined;
   /** Scopes to ask: the keyset's, else the provider's defaults. */
   scopes: string[];
   /** Values for URL templates, the provider's defaults overlaid with the keyset's. */
@@ -59,6 +77,7 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
     spec,
     clientId: keyset.clientId,
     clientSecretRef: keyset.clientSecret,
+    clientKeyRef: keyset.clientKey,
     scopes: keyset.scope ?? spec.oauth2?.scopes.default ?? spec.oauth1?.scopes?.default ?? [],
     params,
   };
@@ -73,8 +92,18 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       authorizeUrl: fill(o2.authorizeUrl),
       tokenUrl,
       refreshUrl: o2.refreshUrl ? fill(o2.refreshUrl) : tokenUrl,
-      clientAuth: o2.clientAuth,
+      // The keyset says how this client authenticates when it differs from the provider's default.
+      clientAuth: keyset.authMethod ?? o2.clientAuth,
       pkce: o2.pkce,
+      ...(o2.parUrl ? { parUrl: fill(o2.parUrl) } : {}),
+      par: o2.requirePar === true || keyset.par === true,
+      dpop: o2.dpop === true || keyset.dpop === true,
+      ...(o2.dpopAlgs ? { dpopAlgs: o2.dpopAlgs } : {}),
+      ...(o2.authorizationDetailsTypes ? { authorizationDetailsTypes: o2.authorizationDetailsTypes } : {}),
+      resource: keyset.resource ?? [],
+      requestObject: keyset.requestObject === true,
+      jarm: keyset.responseMode === 'jwt',
+      ...(keyset.authorizationDetails ? { authorizationDetails: JSON.stringify(keyset.authorizationDetails) } : {}),
       scopeSeparator: o2.scopes.separator,
       scopeParam: o2.scopes.param ?? 'scope',
       authorizeParams: o2.authorizeParams ?? {},

@@ -25,12 +25,16 @@ const StringMap = (description: string) =>
 
 const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
+
 export const ClientAuthMethod = Type.Union(
-  [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('none')],
+  CLIENT_AUTH_METHODS.map((method) => Type.Literal(method)),
   {
     description:
       'How the client authenticates at the token endpoint (RFC 6749 §2.3.1): HTTP Basic, ' +
-      'client_id/client_secret in the form body, or not at all (public client; PKCE carries the proof).',
+      'client_id/client_secret in the form body, a JWT assertion signed with the secret or with the ' +
+      'client\'s private key (RFC 7523: client_secret_jwt, private_key_jwt; the key is the keyset\'s clientKey), ' +
+      'or not at all (public client; PKCE carries the proof).',
   },
 );
 export type ClientAuthMethod = Static<typeof ClientAuthMethod>;
@@ -125,7 +129,7 @@ export const TokenResponseSpec = Type.Object(
 );
 
 export const EndpointAuth = Type.Union(
-  [Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('bearer'), Type.Literal('none')],
+  [...CLIENT_AUTH_METHODS.map((method) => Type.Literal(method)), Type.Literal('bearer')],
   { description: 'How the client authenticates at a revoke/introspect endpoint; "bearer" sends the token itself.' },
 );
 export type EndpointAuth = Static<typeof EndpointAuth>;
@@ -172,6 +176,28 @@ export const OAuth2Spec = Type.Object(
       }),
     ),
     tokenResponse: Optional(TokenResponseSpec),
+    parUrl: Optional({
+      ...Url,
+      description: 'The pushed authorization request endpoint (RFC 9126 §5: pushed_authorization_request_endpoint).',
+    }),
+    requirePar: Optional(
+      Type.Boolean({
+        description:
+          'The provider accepts authorization requests only when pushed (RFC 9126 §5: require_pushed_authorization_requests); every flow then pushes.',
+      }),
+    ),
+    dpop: Optional(
+      Type.Boolean({
+        description:
+          'The provider binds tokens to a DPoP key (RFC 9449) and expects proofs: login makes a fresh key per sign-in and keeps it beside the token.',
+      }),
+    ),
+    dpopAlgs: Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'RFC 9449 §5.1 dpop_signing_alg_values_supported: the proof algorithms the provider takes.' }),
+    ),
+    authorizationDetailsTypes: Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'RFC 9396 §10: authorization_details_types_supported.' }),
+    ),
   },
   { additionalProperties: false },
 );

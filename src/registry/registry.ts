@@ -7,6 +7,7 @@ import { createRemoteJWKSet, customFetch } from 'jose';
 import type { Keyset } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { HttpClient } from '../oauth/http.js';
+import { readClientKey, type ClientKey } from '../oauth/keys.js';
 import { discover, type ServerMetadata } from '../oauth/oidc/discovery.js';
 import { findCatalogEntry, type CatalogEntry } from '../providers/catalog.js';
 import { resolveProvider, type ProviderOrigin, type ResolvedProvider } from '../providers/resolve.js';
@@ -125,8 +126,24 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
     const found = await findProvider(id, { keysets: source.keysets, catalog });
     if (!found) return undefined;
     // A keyset with a cached discovery document is an issuer provider, even beside a provider file.
-    if (keyset.discovered) return providerFor(found.spec, keyset, 'issuer', secret, source.http, keyset.discovered);
-    return providerFor(found.spec, keyset, 'catalog', secret, source.http);
+    const provider = keyset.discovered
+      ? providerFor(found.spec, keyset, 'issuer', secret, source.http, keyset.discovered)
+      : providerFor(found.spec, keyset, 'catalog', secret, source.http);
+    const keyReference = keyset.clientKey;
+    if (keyReference !== undefined) {
+      // RFC 7523 private_key_jwt: the key is a secret like the client secret, read when first needed.
+      let reading: Promise<ClientKey> | undefined;
+      provider.clientKey = () => {
+        reading ??= resolveSecret(keyReference, `the client key of ${id}`, source.env, source.vault)
+          .then((text) => readClientKey(text, `the client key of ${id} (${keyReference})`))
+          .catch((error: unknown) => {
+            reading = undefined;
+            throw error;
+          });
+        return reading;
+      };
+    }
+    return provider;
   }
 
   // The cache holds promises: every flow after the first gets the same settled promise (no new

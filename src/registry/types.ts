@@ -4,8 +4,11 @@
  */
 import type { JWTVerifyGetKey } from 'jose';
 import type { ServerMetadata } from '../oauth/oidc/discovery.js';
+import type { DpopProver } from '../oauth/dpop.js';
+import type { ClientKey } from '../oauth/keys.js';
+import type { ProtocolCheck } from '../oauth/outcome.js';
 import type { ResolvedProvider } from '../providers/resolve.js';
-import type { ProviderSpec } from '../providers/schema.js';
+import type { ClientAuthMethod, ProviderSpec } from '../providers/schema.js';
 
 /**
  * A provider ready for flows and token calls: resolved endpoints plus what is fetched lazily. (Named
@@ -16,6 +19,17 @@ export interface BrokerProvider {
   clientSecret(): Promise<string | undefined>;
   /** Issuer metadata and key set, for OpenID providers (discovered once, then cached). */
   openid(): Promise<OpenIdRuntime | undefined>;
+  /** The client's private key (private_key_jwt, request objects): the keyset's clientKey, or login --key. */
+  clientKey?(): Promise<ClientKey | undefined>;
+  /**
+   * A provider with one registered client per authentication method (the sandbox): the client id to
+   * use for each. A provider file's provider has one client, the keyset's.
+   */
+  clients?: Partial<Record<ClientAuthMethod, string>>;
+  /** login --dpop: the key this login's tokens are bound to (RFC 9449). */
+  dpop?: DpopProver;
+  /** login --verbose: told of each check a flow makes beyond the standard ones (PAR, assertions, proofs, JARM). */
+  report?: (check: ProtocolCheck) => void;
 }
 
 export interface OpenIdRuntime {

@@ -13,8 +13,8 @@ import type { JWK } from 'jose';
 import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
-import { loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_PATH, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
+import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
 import { approveAuthorizationRequest, autoApproveDevice } from './auto-approve.js';
@@ -25,6 +25,7 @@ import { endpointOf, isBackChannel, rewriteAuthorizationResponse, throughProvide
 import { anyUser, SCOPE_CLAIMS, USER_NAME, type SandboxUsers } from './users.js';
 import type { Lookalike, LookalikeRoute } from './lookalike.js';
 import { readBody, type CaughtAnswer } from './raw-exchange.js';
+import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
 interface OidcProvider {
@@ -91,6 +92,8 @@ export interface Sandbox {
   readonly clientSecret: string;
   /** The `kid` of the signing key: a sandbox elsewhere that serves it reads the same folder. */
   readonly signingKeyId: string;
+  /** The private key of its private_key_jwt client (SANDBOX_CLIENTS.private_key_jwt), kept in the sandbox folder. */
+  readonly clientKey: JWK & { kid: string };
 }
 
 const ONE_HOUR = 3600;
@@ -118,6 +121,7 @@ function hijackWithHeaders(request: IncomingMessage, reply: FastifyReply): void 
 /** Opens the sandbox kept in `options.dir` (creating its keys on first use). */
 export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   const keys = await loadSandboxKeys(options.dir);
+  const clientKey = await loadSandboxClientKey(options.dir);
   const mock = options.mock;
   const users = mock?.users ?? anyUser();
   let provider: OidcProvider | undefined;
@@ -137,7 +141,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const restart = async () => {
     if (!issuer || !origin) return;
-    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh);
+    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey);
     handler = provider.callback();
   };
   mock?.faults.onChange(async ({ fault, on }) => {
@@ -438,6 +442,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     clientId: SANDBOX_CLIENT_ID,
     clientSecret: keys.clientSecret,
     signingKeyId: keys.signingKey.kid,
+    clientKey,
     get issuer() {
       return issuer;
     },
@@ -502,32 +507,46 @@ async function createProvider(
   options: SandboxOptions,
   users: SandboxUsers,
   rotateRefresh: WeakSet<IncomingMessage>,
+  clientKey: JWK,
 ): Promise<OidcProvider> {
-  const { default: Provider } = (await import('oidc-provider')) as unknown as {
+  const { default: Provider, errors: oidcErrors } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
+    errors: Parameters<typeof registerTokenExchange>[1];
   };
+  type RarContext = { oidc: { params: { authorization_details?: string }; authorizationCode?: { rar?: unknown[] }; refreshToken?: { rar?: unknown[] } } };
   type KoaContext = { type: string; body: string; status: number; req: IncomingMessage; oidc?: { client?: { clientId: string } } };
   const send = (ctx: KoaContext, page: (nonces: Nonces) => string) => {
     ctx.type = 'html';
     ctx.body = page(responseNonces.get(ctx.req) ?? { script: randomToken(16), style: randomToken(16) });
   };
 
+  const { d: _d, ...clientPublicKey } = clientKey;
+  const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
+    client_id: SANDBOX_CLIENTS[method],
+    ...redirectRegistration(brokerOrigin),
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT],
+    response_types: ['code'],
+    token_endpoint_auth_method: method,
+    scope: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES].join(' '),
+    authorization_details_types: SANDBOX_RAR_TYPES,
+    // The sandbox client key's public half: it verifies private_key_jwt assertions and request objects (RFC 9101).
+    jwks: { keys: [clientPublicKey] },
+    ...metadata,
+  });
   const configuration = {
     adapter: fileAdapter(recordsDir(options.dir), issuer),
     jwks: { keys: [signingKey] },
     cookies: { keys: keys.cookieKeys },
+    // One client per authentication method (RFC 6749 §2.3, RFC 7523), the first the default.
     clients: [
-      {
-        client_id: SANDBOX_CLIENT_ID,
-        client_secret: keys.clientSecret,
-        ...redirectRegistration(brokerOrigin),
-        grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: SANDBOX_SCOPES.join(' '),
-      },
+      client('client_secret_basic', { client_secret: keys.clientSecret }),
+      client('client_secret_post', { client_secret: keys.clientSecret }),
+      client('client_secret_jwt', { client_secret: keys.clientSecret }),
+      client('private_key_jwt', {}),
+      // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
+      client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT] }),
     ],
-    scopes: SANDBOX_SCOPES,
+    scopes: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES],
     // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.
     claims: { ...SCOPE_CLAIMS, openid: [...(SCOPE_CLAIMS.openid ?? []), ...users.extraClaims] },
     findAccount: async (_ctx: unknown, id: string) => {
@@ -542,6 +561,33 @@ async function createProvider(
       introspection: { enabled: true, allowedPolicy: async () => true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // Modern OAuth (docs/modern-oauth.md): PAR (RFC 9126, node-oidc-provider's default, said
+      // here), DPoP (RFC 9449: a client that sends a proof gets a bound token).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
+      // RFC 9101 request objects by value (and pushed), JARM responses (response_mode=jwt).
+      requestObjects: { request: true, requireSignedRequestObject: false },
+      jwtResponseModes: { enabled: true },
+      // RFC 8707: any absolute URI is a resource here; its access token is a JWT for that audience.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => ({
+          scope: SANDBOX_RESOURCE_SCOPES.join(' '),
+          audience: resource,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+      // RFC 9396 (node-oidc-provider marks it experimental): the details asked are the details granted.
+      richAuthorizationRequests: {
+        enabled: true,
+        ack: 'experimental-01',
+        types: Object.fromEntries(SANDBOX_RAR_TYPES.map((type) => [type, { validate: () => undefined }])),
+        rarForAuthorizationCode: (ctx: RarContext) => (ctx.oidc.params.authorization_details ? (JSON.parse(ctx.oidc.params.authorization_details) as unknown[]) : undefined),
+        rarForCodeResponse: (ctx: RarContext) => ctx.oidc.authorizationCode?.rar,
+        rarForRefreshTokenResponse: (ctx: RarContext) => ctx.oidc.refreshToken?.rar,
+        rarForIntrospectionResponse: (_ctx: unknown, token: { rar?: unknown[] }) => token.rar,
+      },
       deviceFlow: {
         enabled: true,
         userCodeInputSource: async (ctx: KoaContext, form: string, _out: unknown, err: unknown) => {
@@ -591,6 +637,8 @@ async function createProvider(
     });
   }
   const provider = new Provider(lookalike?.issuer ?? issuer, configuration);
+  // RFC 8693, a grant node-oidc-provider does not ship: ./token-exchange.ts.
+  registerTokenExchange(provider as unknown as Parameters<typeof registerTokenExchange>[0], oidcErrors);
   if (options.mock) {
     // RFC 8252 §7.3, for any app under test: any loopback redirect URI, any port, any path.
     const registered = provider.Client.prototype.redirectUriAllowed;

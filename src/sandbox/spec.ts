@@ -3,13 +3,31 @@
  * /sandbox, so `login sandbox` works offline on a fresh clone with no config. This module only
  * describes it; ./server.ts runs it.
  */
-import type { ProviderSpec } from '../providers/schema.js';
+import type { ClientAuthMethod, ProviderSpec } from '../providers/schema.js';
 import { specFromMetadata } from '../providers/discovered.js';
 
 export const SANDBOX_ID = 'sandbox';
 export const SANDBOX_PATH = '/sandbox';
 export const SANDBOX_CLIENT_ID = 'oauthd-cli-sandbox';
 export const SANDBOX_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/**
+ * The sandbox's clients, one per client authentication method (RFC 6749 §2.3, RFC 7523): a client
+ * registers one method, so `login sandbox --auth-method X` signs in as the client registered for X.
+ * The first is the default. Their redirect URIs, grants and scopes are the same.
+ */
+/** RFC 9396: the authorization_details types the sandbox grants (any fields; RFC 9396 §A's examples). */
+export const SANDBOX_RAR_TYPES = ['account_information', 'payment_initiation', 'openid_credential'];
+/** RFC 8707: every absolute URI is a resource of the sandbox's; its tokens carry these scopes for it. */
+export const SANDBOX_RESOURCE_SCOPES = ['api:read', 'api:write'];
+
+export const SANDBOX_CLIENTS = {
+  client_secret_basic: SANDBOX_CLIENT_ID,
+  client_secret_post: `${SANDBOX_CLIENT_ID}-post`,
+  client_secret_jwt: `${SANDBOX_CLIENT_ID}-secret-jwt`,
+  private_key_jwt: `${SANDBOX_CLIENT_ID}-key-jwt`,
+  none: `${SANDBOX_CLIENT_ID}-public`,
+} as const satisfies Record<ClientAuthMethod, string>;
 
 export function sandboxIssuer(brokerOrigin: string): string {
   return `${brokerOrigin}${SANDBOX_PATH}`;
@@ -28,9 +46,16 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     device_authorization_endpoint: `${issuer}/device/auth`,
     scopes_supported: SANDBOX_SCOPES,
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic'],
+    token_endpoint_auth_methods_supported: Object.keys(SANDBOX_CLIENTS),
     // node-oidc-provider sends iss on every authorization response (RFC 9207).
     authorization_response_iss_parameter_supported: true,
+    // Modern OAuth, switched on in ./server.ts: PAR (RFC 9126), DPoP (RFC 9449).
+    pushed_authorization_request_endpoint: `${issuer}/request`,
+    dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+    authorization_details_types_supported: SANDBOX_RAR_TYPES,
+    // RFC 9101, JARM.
+    request_object_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    response_modes_supported: ['query', 'form_post', 'jwt', 'query.jwt', 'form_post.jwt'],
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

@@ -99,3 +99,40 @@ async function createKeys(file: string): Promise<SandboxKeys> {
   }
   return keys;
 }
+
+/**
+ * The private key of the sandbox's own private_key_jwt client (RFC 7523), in `client-key.json`
+ * (0600) beside keys.json, published the same way (link(2): the first process's key wins). It is
+ * the key `login sandbox --auth-method private_key_jwt` signs its assertions with when no --key is
+ * given; its public half is registered for that client.
+ */
+export async function loadSandboxClientKey(dir: string): Promise<JWK & { kid: string }> {
+  await ensurePrivateDir(dir);
+  const file = join(dir, 'client-key.json');
+  const read = async (): Promise<(JWK & { kid: string }) | undefined> => {
+    const text = await readTextIfExists(file);
+    if (text === undefined) return undefined;
+    try {
+      const jwk = JSON.parse(text) as JWK & { kid: string };
+      if (jwk.kty === 'EC' && typeof jwk.d === 'string' && typeof jwk.kid === 'string') return jwk;
+    } catch {
+      // not JSON: said below
+    }
+    throw configError(`${file} is not the sandbox's client key`, `delete it (the sandbox makes a new one)`);
+  };
+  const existing = await read();
+  if (existing) return existing;
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: randomToken(8), alg: 'ES256', use: 'sig' };
+  const draft = `${file}.${randomBytes(6).toString('hex')}.new`;
+  await writeFileAtomic(draft, `${JSON.stringify(jwk, null, 2)}\n`, 0o600);
+  try {
+    await link(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return (await read()) as JWK & { kid: string };
+  } finally {
+    await rm(draft, { force: true });
+  }
+  return jwk;
+}

@@ -7,6 +7,8 @@ import type { HttpClient } from '../oauth/http.js';
 import { catalogDirs, findCatalogEntry } from '../providers/catalog.js';
 import { configRegistry } from '../registry/registry.js';
 import type { BrokerProvider } from '../registry/types.js';
+import { withOptions } from '../registry/client-options.js';
+import { DpopProver } from '../oauth/dpop.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
@@ -28,6 +30,22 @@ export interface IssuerSources {
  * in errors. A sandbox token goes to the sandbox its issuer names (`sources.sandbox`).
  */
 export async function issuingProvider(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
+  return asAtLogin(await issuerOf(place, sources, stored, action), stored);
+}
+
+/**
+ * The provider as the login that got `stored` used it: the same client authentication, and the
+ * token's DPoP key (RFC 9449 §7: every request with a bound token carries a proof with that key).
+ */
+async function asAtLogin(provider: BrokerProvider, stored: StoredToken): Promise<BrokerProvider> {
+  if (stored.authMethod === undefined && stored.dpopKey === undefined) return provider;
+  return withOptions(provider, {
+    ...(stored.authMethod !== undefined ? { authMethod: stored.authMethod } : {}),
+    ...(stored.dpopKey !== undefined ? { dpop: await DpopProver.fromJwk(stored.dpopKey) } : {}),
+  });
+}
+
+async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
   const id = stored.provider;
   if (id === SANDBOX_ID) return sources.sandbox(stored.issuer, loginCommand(id, stored.profile));
   const { config, path } = await loadConfig(place);

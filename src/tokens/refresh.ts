@@ -7,6 +7,7 @@ import { refreshAccessToken } from '../oauth/oauth2.js';
 import type { Deviation, TokenSet } from '../oauth/token-response.js';
 import { checkIdToken } from '../registry/id-token-check.js';
 import type { BrokerProvider } from '../registry/types.js';
+import { clientOf } from '../registry/client.js';
 import { configError, flowError, type CliError } from '../util/errors.js';
 import { ProviderError, TokenRejectedError } from '../oauth/errors.js';
 import { idTokenVerifiedAt, needsRefresh, secondsLeft } from './expiry.js';
@@ -50,13 +51,8 @@ export async function refreshStoredToken(http: HttpClient, provider: BrokerProvi
   const refreshToken = requireRefreshable(stored);
   const oauth2 = provider.resolved.oauth2;
   if (!oauth2) throw configError(`${provider.resolved.id} describes no OAuth 2 token endpoint`, 'fix its provider file');
-  const clientSecret = await provider.clientSecret();
-  const result = await refreshAccessToken(
-    http,
-    oauth2,
-    { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
-    refreshToken,
-  );
+  const client = await clientOf(provider);
+  const result = await refreshAccessToken(http, oauth2, client, refreshToken);
   const obtainedAt = now();
   const verified = result.token.id_token !== undefined && (await verifyRefreshedIdToken(provider, stored, result.token, obtainedAt));
   return { ...mergeRefreshed(stored, result.token, obtainedAt, verified), deviations: result.deviations };
@@ -114,6 +110,9 @@ export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedA
   if (fresh.expires_in !== undefined) stored.expiresAt = new Date(obtainedAt + fresh.expires_in * 1000).toISOString();
   if (previous.subject !== undefined) stored.subject = previous.subject;
   if (previous.issuer !== undefined) stored.issuer = previous.issuer;
+  // The refreshed token is bound to the same DPoP key (RFC 9449 §5: the proof of the refresh was made with it).
+  if (previous.dpopKey !== undefined) stored.dpopKey = previous.dpopKey;
+  if (previous.authMethod !== undefined) stored.authMethod = previous.authMethod;
   const verifiedAt = fresh.id_token !== undefined ? (idTokenVerified ? at : undefined) : idTokenVerifiedAt(previous);
   if (verifiedAt !== undefined) stored.idTokenVerifiedAt = verifiedAt;
   return { stored, rotation };

@@ -4,6 +4,7 @@
  */
 import type { HttpClient } from '../oauth/http.js';
 import { revokeToken, type RevokeEndpoint, type TokenTypeHint } from '../oauth/revoke.js';
+import { clientOf } from '../registry/client.js';
 import type { BrokerProvider } from '../registry/types.js';
 import type { StoredToken } from './store.js';
 
@@ -18,8 +19,7 @@ export function revocationEndpoint(provider: BrokerProvider): RevokeEndpoint | u
  * (a bearer-authenticated call, GitHub's access_token field) take the access token only.
  */
 export async function revokeAtProvider(http: HttpClient, provider: BrokerProvider, endpoint: RevokeEndpoint, stored: StoredToken): Promise<TokenTypeHint[]> {
-  const clientSecret = await provider.clientSecret();
-  const client = { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) };
+  const client = await clientOf(provider);
   const revoked: TokenTypeHint[] = [];
   const rfc7009 = endpoint.auth !== 'bearer' && endpoint.tokenParam === 'token';
   if (rfc7009 && stored.token.refresh_token !== undefined) {

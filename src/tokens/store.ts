@@ -4,6 +4,8 @@
  */
 import type { TokenSet } from '../oauth/token-response.js';
 import type { SecretBackend } from '../vault/backend.js';
+import type { JWK } from 'jose';
+import type { ClientAuthMethod } from '../providers/schema.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -26,6 +28,14 @@ export interface StoredToken {
    * new one). Entries written before this field existed: a `subject` means verified at `obtainedAt`.
    */
   idTokenVerifiedAt?: string;
+  /**
+   * RFC 9449: the private key (a JWK with its alg) the token is bound to (its cnf.jkt), made for
+   * the login that got it. Kept only here, beside the token, for the proofs of later calls (me,
+   * request, token refresh); never printed.
+   */
+  dpopKey?: JWK;
+  /** How the client authenticated at login, when `login --auth-method` chose other than the keyset: refreshes do the same. */
+  authMethod?: ClientAuthMethod;
   /**
    * Set when the provider refused the refresh token (RFC 6749 §5.2 invalid_grant: revoked, expired
    * or spent): the entry stays, so `status` can say which login is needed, until a login replaces it.

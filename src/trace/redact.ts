@@ -81,9 +81,10 @@ const SECRET_NAME_PATTERN = /(?:^|_)(?:token|secret|password|passwd|verifier|ass
  * binding (RFC 6749 §10.12, RFC 9700 §4.7): whoever reads it from a trace pasted into a chat
  * during the flow can make this broker accept a forged callback (login CSRF). `nonce` binds the
  * id_token to this flow the same way (OIDC Core §15.5.2). Their fingerprints are enough to see
- * that the value that came back is the one that was sent.
+ * that the value that came back is the one that was sent. A request object (RFC 9101 `request`)
+ * and a JARM `response` carry them inside a JWT.
  */
-const PARAMETER_SECRET_NAMES = new Set(['code', 'state', 'nonce']);
+const PARAMETER_SECRET_NAMES = new Set(['code', 'state', 'nonce', 'request', 'response']);
 
 /** Headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §4; RFC 9449 §4.1). */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);

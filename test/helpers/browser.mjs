@@ -312,6 +312,10 @@ async function drive(page) {
     navigations++;
     log(`visit ${frame.url()}`);
   });
+  // Every URL the browser is sent to, redirects included (what a URL carries is what a test checks).
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) log(`navigate ${request.url()}`);
+  });
 
   log(`open ${START_URL}`);
   await page.goto(START_URL, { waitUntil: 'domcontentloaded', timeout: 20_000 }).catch((err) => log(`goto: ${errorText(err)}`));

@@ -84,8 +84,39 @@ describe('resolveProvider', () => {
       tokenHeaders: {},
       tokenRequestBody: 'form',
       tokenResponse: {},
+      // Modern OAuth, off unless the provider or the keyset asks.
+      par: false,
+      dpop: false,
+      resource: [],
+      requestObject: false,
+      jarm: false,
     });
     expect(resolved.issuer).toBe('https://login.microsoftonline.com/common/v2.0');
+  });
+
+  it('a keyset asks for PAR, DPoP, a client key, resources and authorization details (docs/modern-oauth.md)', async () => {
+    const spec = await catalog('microsoft');
+    const resolved = resolveProvider(
+      spec,
+      {
+        clientId: 'c',
+        authMethod: 'private_key_jwt',
+        clientKey: 'keychain:ms-key',
+        par: true,
+        dpop: true,
+        resource: ['https://graph.microsoft.com/'],
+        authorizationDetails: [{ type: 'account_information' }],
+      },
+      'catalog',
+    );
+    expect(resolved.clientKeyRef).toBe('keychain:ms-key');
+    expect(resolved.oauth2).toMatchObject({
+      clientAuth: 'private_key_jwt',
+      par: true,
+      dpop: true,
+      resource: ['https://graph.microsoft.com/'],
+      authorizationDetails: '[{"type":"account_information"}]',
+    });
   });
 
   it('microsoft: the keyset tenant and scopes win over the defaults', async () => {

@@ -109,9 +109,9 @@ describe('validateProvider', () => {
 
   it('schema problems come first, as JSON pointers', async () => {
     const spec = await catalogJson('microsoft');
-    spec.oauth2.clientAuth = 'client_secret_jwt';
+    spec.oauth2.clientAuth = 'client_secret_jws';
     expect(validateProvider(spec, 'microsoft')).toEqual([
-      { path: '/oauth2/clientAuth', message: 'must be one of "client_secret_basic", "client_secret_post", "none"' },
+      { path: '/oauth2/clientAuth', message: 'must be one of "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"' },
     ]);
     delete spec.oauth2;
     const problems = validateProvider(spec, 'microsoft');

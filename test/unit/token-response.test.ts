@@ -218,7 +218,7 @@ describe('error responses and unreadable bodies: one line, with a hint', () => {
     expect(client.code).toBe('invalid_client');
     expect(client.message).toBe('the token endpoint refused: invalid_client [HTTP 401]');
     expect(client.hint).toBe(
-      'the client id or secret is wrong, or the provider wants the other client authentication method (clientAuth basic/post)',
+      'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)',
     );
   });
 

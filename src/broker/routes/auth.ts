@@ -36,6 +36,8 @@ const CallbackFields = Type.Object({
   error_description: Type.Optional(Type.String({ maxLength: 2048 })),
   error_uri: Type.Optional(Type.String({ maxLength: 2048 })),
   iss: Type.Optional(Type.String({ maxLength: 2048 })),
+  // JARM: the whole response as a signed JWT.
+  response: Type.Optional(Type.String({ maxLength: 8192 })),
   oauth_token: Type.Optional(Type.String({ maxLength: 2048 })),
   oauth_verifier: Type.Optional(Type.String({ maxLength: 2048 })),
   denied: Type.Optional(Type.String({ maxLength: 2048 })),

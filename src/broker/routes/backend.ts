@@ -8,6 +8,7 @@
  * refresh token is sent to the provider once however many callers present it at the same time, on
  * however many brokers share the store (../refresh-flight.ts).
  */
+import { clientOf } from '../../registry/client.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
@@ -98,9 +99,9 @@ export function backendRoutes(deps: BrokerDeps) {
           const upstream = statusRecorder(deps.http);
           const inspected = deps.inspector?.recorder.begin({ kind: 'refresh', provider: provider.resolved.id, providerName: provider.resolved.name, app: brokerApp.name });
           try {
-            const clientSecret = await provider.clientSecret();
-            const refresh = () =>
-              refreshAccessToken(upstream.http, oauth2, { clientId: provider.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, token);
+            // The keyset's client authentication, a private key included (RFC 7523).
+            const client = await clientOf(provider);
+            const refresh = () => refreshAccessToken(upstream.http, oauth2, client, token);
             const result = await (inspected ? inspected.run(refresh) : refresh());
             inspected?.finishCall({ ok: true, token: result.token, deviations: result.deviations });
             // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid

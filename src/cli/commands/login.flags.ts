@@ -1,6 +1,10 @@
 /** `login`: its arguments, flags and help (commander only; ./login.ts runs it). */
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import { examples, parsePort, parseProfileName, parseSeconds, STORES, type FlagsOf } from '../flags.js';
+import { collect, examples, parsePort, parseProfileName, parseSeconds, STORES, type FlagsOf } from '../flags.js';
+
+/** The client authentication methods --auth-method offers (RFC 6749 §2.3, RFC 7523). */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
+const RESPONSE_MODES = ['query', 'jwt'] as const;
 
 export function declare(program: CommandUnknownOpts) {
   return program
@@ -30,10 +34,25 @@ export function declare(program: CommandUnknownOpts) {
     )
     .addOption(new Option('--store <store>', 'where to keep the token (default: the OS keychain, else a 0600 file)').choices(STORES))
     .option('--inspect', 'record the flow and serve the inspector (prints its URL); stays open after the flow until Ctrl-C')
+    // Modern OAuth (docs/modern-oauth.md).
+    .option('--par', 'push the authorization request first (RFC 9126); the browser carries only client_id and request_uri')
+    .addOption(
+      new Option('--auth-method <method>', 'how the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523)').choices(CLIENT_AUTH_METHODS),
+    )
+    .option('--key <file>', "the client's private key (PEM or JWK) for private_key_jwt")
+    .option('--dpop', 'bind the tokens to a fresh DPoP key (RFC 9449), kept beside the token for later calls')
+    .option('--resource <uri>', 'the resource the token is for (RFC 8707); repeat for several', collect)
+    .option('--authorization-details <json|@file>', 'RFC 9396 rich authorization request: a JSON array of objects with a "type"')
+    .option('--request-object', 'send the authorization request as a JWT signed with the client key (RFC 9101 JAR), by value or with --par')
+    .addOption(new Option('--response-mode <mode>', 'jwt: the authorization response as a signed JWT (JARM), verified like an id_token').choices(RESPONSE_MODES))
     .addHelpText(
       'after',
       examples([
         'npx oauthd-cli login sandbox',
+        'oauthd-cli login sandbox --par --dpop --auth-method private_key_jwt --auto-approve',
+        'oauthd-cli login myidp --auth-method private_key_jwt --key client.pem --verbose',
+        'oauthd-cli login myidp --resource https://api.example.com/ --authorization-details @details.json',
+        'oauthd-cli login sandbox --request-object --response-mode jwt --auto-approve --verbose',
         'oauthd-cli login github --scope "read:user repo"',
         'oauthd-cli login myidp --json --no-save | jq -r .access_token',
         'oauthd-cli login google --trace --har google.har',

@@ -43,6 +43,10 @@ import { appOverview } from '../../inspector/overview.js';
 import type { FlowHandle } from '../../inspector/recorder.js';
 import { holdInspector, observeBoth } from '../login/inspect.js';
 
+import { checkClientOptions, readClientFlags } from '../login/client-options.js';
+import { withClientOptions, withOptions } from '../../registry/client-options.js';
+import type { ProtocolCheck } from '../../oauth/outcome.js';
+
 /** What `login` parses (./login.flags.ts). */
 export type LoginOptions = LoginFlags;
 
@@ -50,6 +54,11 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const ui = new Ui(ctx);
   const isSandbox = providerId === SANDBOX_ID;
   checkCombination(options, isSandbox);
+  // The checks of modern OAuth's steps (PAR, client assertions, DPoP proofs), printed with the
+  // flow's; its flags (a key file, JSON, URIs) are read first: bad input is refused before the
+  // config, the vault or the network is touched.
+  const protocolChecks: ProtocolCheck[] = [];
+  const clientOptions = await readClientFlags(ctx, options, (check) => protocolChecks.push(check));
   const target = locateConfig(ctx);
   const config = (await readConfig(target.path))?.config;
   const dirs = catalogDirs(ctx);
@@ -94,6 +103,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
           ui.warn(`a callback${state ? ` with state ${JSON.stringify(state.length > 24 ? `${state.slice(0, 20)}…` : state)}` : ''} matched no sign-in of this login (${error.code ?? 'refused'}); still waiting for yours`),
         ...(session ? { trace: session.transcript } : {}),
         ...(inspector ? { inspector } : {}),
+        decorate: (served) => withClientOptions(served, providerId, clientOptions),
       });
       if (inspector) {
         inspectorUrl = await publishInspector(ctx.env, ctx.platform, broker.origin, broker.port, inspector, `login ${providerId}`);
@@ -101,8 +111,12 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
       }
     }
     const providers = broker?.providers ?? (await providerRegistry(ctx, config, http, vault, dirs));
-    const provider = await providers.get(providerId);
-    if (!provider) throw usageError(`unknown provider "${providerId}"`);
+    const found = await providers.get(providerId);
+    if (!found) throw usageError(`unknown provider "${providerId}"`);
+    // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
+    // algorithms). The broker's providers carry the options already; the others get them here.
+    await checkClientOptions(broker ? found : withOptions(found, clientOptions), clientOptions, options, (check) => protocolChecks.push(check));
+    const provider = broker ? ((await providers.get(providerId)) ?? found) : withOptions(found, clientOptions);
     // Resolved now: a missing secret is reported before any browser opens, and a trace hides it.
     const clientSecret = await provider.clientSecret();
     if (clientSecret !== undefined) session?.transcript.redactor.add(clientSecret, 'client_secret');
@@ -138,15 +152,19 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         quiet,
       });
     }
-    session?.transcript.checks(flowChecks(result));
-    report(ui, result, options);
+    session?.transcript.checks([...flowChecks(result), ...protocolChecks]);
+    report(ui, result, options, protocolChecks);
     if (scopes !== undefined && (options.addScopes !== undefined || options.removeScopes !== undefined)) reportGranted(ui, scopes, result.token.scope);
 
     let savedTo: string | undefined;
     if (options.save !== false) {
       const backend = await tokenVault();
       const { profile } = await resolveProfile(ctx, providerId, options.profile);
-      await saveToken(backend, storedToken(result, providerId, profile, provider.resolved.issuer));
+      const stored = storedToken(result, providerId, profile, provider.resolved.issuer);
+      // RFC 9449: the key the token is bound to rests beside it; the client authentication chosen too.
+      if (provider.dpop && result.token.token_type.toLowerCase() === 'dpop') stored.dpopKey = await provider.dpop.privateJwk();
+      if (options.authMethod !== undefined) stored.authMethod = options.authMethod;
+      await saveToken(backend, stored);
       savedTo = `${describeBackend(backend)}, profile "${profile}"`;
     }
     if (options.json) ui.json(tokenToJson(result.token));
@@ -154,7 +172,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   } catch (error) {
     failed = true;
     inspector?.recorder.endPending(error);
-    if (session && isFlowError(error)) session.transcript.checks(flowChecks({ ok: false, error }));
+    if (session && isFlowError(error)) session.transcript.checks([...protocolChecks, ...flowChecks({ ok: false, error })]);
+    if (options.verbose && !options.trace && protocolChecks.length > 0) printChecks(ui, 'Protocol checks:', protocolChecks);
     // A refused id_token: every check that was made, the failed one as FAIL, above the error.
     if (options.verbose && !options.trace && error instanceof IdTokenRejected) {
       printChecks(ui, 'id_token checks:', error.checks.map((check) => ({ ...check, name: `id_token ${check.name}` })));
@@ -205,14 +224,14 @@ async function requireKeyset(ctx: Context, config: Config | undefined, providerI
 }
 
 /** The token response's deviations (always), and each security check of the flow (--verbose). */
-function report(ui: Ui, result: FlowSuccess, options: LoginOptions): void {
+function report(ui: Ui, result: FlowSuccess, options: LoginOptions, protocolChecks: readonly ProtocolCheck[]): void {
   for (const deviation of result.deviations) {
     if (deviation.expected && !options.verbose) continue;
     ui.warn(`token response: ${deviation.message} (${deviation.source})${deviation.expected ? ' — known for this provider' : ''}`);
   }
   // --trace already printed the checks as part of the transcript.
   if (!options.verbose || options.trace) return;
-  printChecks(ui, 'Flow checks:', flowChecks(result));
+  printChecks(ui, 'Flow checks:', [...flowChecks(result), ...protocolChecks]);
 }
 
 /**

@@ -126,6 +126,8 @@ function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndpoints {
     'introspection_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'scopes_supported',
     'code_challenge_methods_supported', 'token_endpoint_auth_methods_supported', 'response_modes_supported',
     'authorization_response_iss_parameter_supported', 'id_token_signing_alg_values_supported',
+    'pushed_authorization_request_endpoint', 'require_pushed_authorization_requests', 'dpop_signing_alg_values_supported',
+    'authorization_details_types_supported', 'request_object_signing_alg_values_supported', 'token_endpoint_auth_signing_alg_values_supported',
   ] as const;
   const cached: Record<string, unknown> = { fetchedAt: new Date(now).toISOString() };
   for (const field of keep) if (metadata[field] !== undefined) cached[field] = metadata[field];

@@ -3,6 +3,7 @@
  * token (RFC 7662): active or not, and what it grants. The token is sent as it is, never refreshed
  * first: the question is about this token.
  */
+import { clientOf } from '../../registry/client.js';
 import type { Context } from '../context.js';
 import type { IntrospectFlags } from './token-introspect.flags.js';
 import { Ui } from '../ui.js';
@@ -31,11 +32,10 @@ export async function run(ctx: Context, provider: string, options: IntrospectOpt
   if (token === undefined) {
     throw usageError(`the ${provider} token (profile ${stored.profile}) has no refresh token to introspect`, 'drop --refresh-token to ask about the access token');
   }
-  const clientSecret = await issuer.clientSecret();
   const answer = await introspectToken(
     http,
     oauth2.introspectUrl,
-    { clientId: issuer.resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) },
+    await clientOf(issuer),
     token,
     options.refreshToken ? 'refresh_token' : 'access_token',
     oauth2.clientAuth,

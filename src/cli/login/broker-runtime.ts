@@ -53,6 +53,8 @@ export interface LoginBrokerOptions {
   hintFor?: BrokerDeps['hintFor'];
   /** login --inspect: the flows recorded, and the inspector served on this broker. */
   inspector?: BrokerDeps['inspector'];
+  /** This login's options over its provider's keyset (--par, --dpop, --auth-method, ...). */
+  decorate?: (providers: ProviderRegistry) => ProviderRegistry;
 }
 
 export async function startLoginBroker(options: LoginBrokerOptions): Promise<LoginBroker> {
@@ -82,6 +84,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
     ...(sandbox ? { sandbox } : {}),
     ...(options.trace ? { trace: options.trace } : {}),
     ...(options.inspector ? { inspector: options.inspector } : {}),
+    ...(options.decorate ? { decorate: options.decorate } : {}),
   });
   const close = async () => {
     await app.close();

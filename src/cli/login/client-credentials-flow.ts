@@ -3,6 +3,7 @@
  */
 import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
 import type { BrokerProvider } from '../../registry/types.js';
+import { clientOf } from '../../registry/client.js';
 import { clientCredentialsGrant } from '../../oauth/client-credentials.js';
 import type { HttpClient } from '../../oauth/http.js';
 import type { Clock } from '../factory.js';
@@ -13,8 +14,7 @@ export async function clientCredentialsFlow(http: HttpClient, clock: Clock, prov
   if (!resolved.oauth2) {
     throw usageError(`${resolved.name} speaks OAuth 1.0a only; it has no client credentials grant`);
   }
-  const clientSecret = await provider.clientSecret();
-  const result = await clientCredentialsGrant(http, resolved.oauth2, { clientId: resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) }, scopes);
+  const result = await clientCredentialsGrant(http, resolved.oauth2, await clientOf(provider), scopes);
   return {
     ok: true,
     facts: directGrantFacts(resolved.id, 'client_credentials', scopes),

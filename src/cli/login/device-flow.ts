@@ -6,6 +6,7 @@
  */
 import { checkIdToken } from '../../registry/id-token-check.js';
 import { directGrantFacts, type FlowSuccess } from '../../oauth/outcome.js';
+import { clientOf } from '../../registry/client.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
@@ -27,8 +28,7 @@ export async function deviceFlow(
   if (!oauth2?.deviceAuthorizationUrl) {
     throw usageError(`${resolved.name} does not offer the device grant`, `sign in through the browser: oauthd-cli login ${resolved.id}`);
   }
-  const clientSecret = await provider.clientSecret();
-  const client = { clientId: resolved.clientId, ...(clientSecret !== undefined ? { clientSecret } : {}) };
+  const client = await clientOf(provider);
   const authorization = await requestDeviceAuthorization(http, { ...oauth2, deviceAuthorizationUrl: oauth2.deviceAuthorizationUrl }, client, options.scopes);
 
   const complete = authorization.verification_uri_complete;

@@ -51,6 +51,8 @@ export interface Endpoints {
 const CLIENT_AUTH: Record<ClientAuthMethod, string> = {
   client_secret_basic: 'client_secret_basic: client id and secret in an HTTP Basic header (RFC 6749 §2.3.1)',
   client_secret_post: 'client_secret_post: client_id and client_secret in the form body (RFC 6749 §2.3.1)',
+  client_secret_jwt: 'client_secret_jwt: a JWT assertion signed with the client secret (RFC 7523 §2.2)',
+  private_key_jwt: "private_key_jwt: a JWT assertion signed with the client's private key (RFC 7523 §2.2)",
   none: 'none: a public client, no secret; PKCE carries the proof (RFC 7636)',
 };
 
