@@ -60,3 +60,13 @@ export function oidcServerForBroker(): { readonly server: OidcServer; readonly p
     },
   };
 }
+
+/** RFC 7662 straight at the fixture, as its test client: the server's own view of a token. */
+export async function introspectAtFixture(server: OidcServer, token: string): Promise<{ active: boolean; sub?: string }> {
+  const response = await fetch(`${server.issuer}/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('test-client:test-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  return (await response.json()) as { active: boolean; sub?: string };
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expire, grantCounts, login, ok, tokenProject, type TokenProject } from '../helpers/kept-tokens.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
 import { makeTempDir } from '../helpers/run-cli.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
+import { startOidcServer, type OidcServer, introspectAtFixture } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, onPath, requireComponent } from '../helpers/components.js';
 
@@ -32,14 +32,7 @@ function git(args: string[], options: { cwd: string; env: Record<string, string>
   });
 }
 
-async function active(server: OidcServer, token: string): Promise<boolean> {
-  const response = await fetch(`${server.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('test-client:test-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  return ((await response.json()) as { active: boolean }).active;
-}
+const active = async (server: OidcServer, token: string): Promise<boolean> => (await introspectAtFixture(server, token)).active;
 
 describe.skipIf(!available)('git-credential: git clones with the kept token as the password', () => {
   let server: OidcServer;

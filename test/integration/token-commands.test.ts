@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserCommand, makeTempDir, runCli, type RunCliResult } from '../helpers/run-cli.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
+import { startOidcServer, type OidcServer, introspectAtFixture } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, hasSecretService, requireComponent } from '../helpers/components.js';
 
@@ -62,15 +62,7 @@ async function kept(dataHome: string, account: string): Promise<Kept> {
   return entry;
 }
 
-/** RFC 7662 straight at the fixture, as the client: the server's own view of a token. */
-async function introspect(server: OidcServer, token: string): Promise<{ active: boolean; sub?: string }> {
-  const response = await fetch(`${server.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('test-client:test-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  return (await response.json()) as { active: boolean; sub?: string };
-}
+const introspect = introspectAtFixture;
 
 interface Echoed {
   method: string;

@@ -6,7 +6,7 @@ import { mkdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expire, grantCounts, login, ok, tokenProject, type TokenProject } from '../helpers/kept-tokens.js';
-import { startOidcServer, type OidcServer } from '../helpers/oidc-server.js';
+import { startOidcServer, type OidcServer, introspectAtFixture } from '../helpers/oidc-server.js';
 import { freePort } from '../helpers/ports.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
 import { CLI_BIN } from '../helpers/run-cli.js';
@@ -14,14 +14,7 @@ import { CLI_BIN } from '../helpers/run-cli.js';
 const chromium = requireComponent('chromium', hasChromium());
 
 /** RFC 7662 at the fixture, as the client: is this token active? */
-async function active(server: OidcServer, token: string): Promise<boolean> {
-  const response = await fetch(`${server.issuer}/token/introspection`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('test-client:test-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  return ((await response.json()) as { active: boolean }).active;
-}
+const active = async (server: OidcServer, token: string): Promise<boolean> => (await introspectAtFixture(server, token)).active;
 
 describe.skipIf(!chromium)('single-flight refresh of a kept token (rotating refresh tokens)', () => {
   let server: OidcServer;

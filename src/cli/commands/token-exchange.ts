@@ -5,6 +5,7 @@
  * refreshed first when it has expired. The issued token is printed, not kept.
  */
 import type { Context } from '../context.js';
+import type { ExchangeFlags } from './token-exchange.flags.js';
 import { Ui } from '../ui.js';
 import { lazyVault } from '../vault.js';
 import { issuingProvider, tokenHttp, usableToken, warnDeviations } from '../stored-token.js';
@@ -22,18 +23,8 @@ import { findStoredToken } from '../../tokens/find.js';
 import { configError, usageError } from '../../util/errors.js';
 import type { HttpClient } from '../../oauth/http.js';
 
-export interface ExchangeOptions {
-  subjectToken: string;
-  subjectTokenType?: string;
-  actorToken?: string;
-  actorTokenType?: string;
-  audience?: string;
-  resource?: string;
-  requestedTokenType?: string;
-  scope?: string;
-  json?: boolean;
-  verbose?: boolean;
-}
+/** What `token exchange` parses (./token-exchange.flags.ts). */
+export type ExchangeOptions = ExchangeFlags;
 
 /** `@provider` or `@provider:profile`: a kept token. */
 const KEPT = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
