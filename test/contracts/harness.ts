@@ -56,6 +56,8 @@ export interface ContractBroker extends Broker {
   request(path: string, fields: Record<string, string>, init?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; payload?: string; headers?: Record<string, string> }): Promise<{ status: number; body: string }>;
   /** POST /auth/refresh_token/:provider, as an app's back end calls it. */
   refresh(refreshToken: string): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** Moves the store's clock forward: what it keeps for a while (a refresh's answer, a code) ages. */
+  later(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -79,7 +81,8 @@ export async function contractBroker(id: string, options: ContractBrokerOptions)
   const spec = await findCatalogProvider(id);
   if (!spec) throw new Error(`providers/${id}.json is not in the catalog`);
   const provider = providerFor(spec, options.keyset, 'catalog', async () => options.clientSecret, options.http);
-  const store = new MemoryStore();
+  let skewMs = 0;
+  const store = new MemoryStore({ now: () => Date.now() + skewMs });
   const app: BrokerApp = {
     key: APP_KEY,
     name: 'contract app',
@@ -145,6 +148,9 @@ export async function contractBroker(id: string, options: ContractBrokerOptions)
     async refresh(refreshToken) {
       const response = await broker.app.inject({ method: 'POST', url: `/auth/refresh_token/${id}`, headers: HOST, payload: { token: refreshToken, key: APP_KEY, secret: APP_SECRET } });
       return { status: response.statusCode, json: response.json() };
+    },
+    later(ms) {
+      skewMs += ms;
     },
     async close() {
       complete.mockRestore();

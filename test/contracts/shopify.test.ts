@@ -72,7 +72,14 @@ describe('shopify', () => {
     expect(refreshed.json.refresh_token).not.toBe(first.token.refresh_token);
     const fields = new URLSearchParams(net.last('https://my-store.myshopify.com/admin/oauth/access_token').body);
     expect(Object.fromEntries(fields)).toMatchObject({ grant_type: 'refresh_token', refresh_token: first.token.refresh_token, client_secret: CLIENT.clientSecret, expiring: '1' });
-    // Spent: the old refresh token is refused, in one line.
+    // A retry with it a moment later gets the same answer, and the provider is not asked again:
+    // the broker refreshes once per refresh token (src/broker/refresh-flight.ts).
+    const retry = await broker.refresh(first.token.refresh_token!);
+    expect(retry).toEqual(refreshed);
+    const refreshes = net.sent('https://my-store.myshopify.com/admin/oauth/access_token').filter((sent) => new URLSearchParams(sent.body).get('grant_type') === 'refresh_token');
+    expect(refreshes).toHaveLength(1);
+    // Once that answer is gone: spent, so the provider refuses it, in one line.
+    broker.later(60_000);
     const again = await broker.refresh(first.token.refresh_token!);
     expect(again.status).toBe(400);
     expect(again.json.message).toMatch(/^the token endpoint refused: invalid_grant — .* \[HTTP 400\]$/);
