@@ -70,7 +70,7 @@ beforeAll(async () => {
   expect((await runCli(['init', '--yes'], { cwd: project.path, env })).code).toBe(0);
   const add = await runCli(['providers', 'add', 'mock', '--issuer', mock.issuer, '--client-id', mock.clientId, '--client-secret-env', 'MOCK_SECRET'], { cwd: project.path, env });
   expect(add.code, add.stderr).toBe(0);
-  broker = await startServe({ cwd: project.path, env, args: ['--sandbox', '--port', '0'] });
+  broker = await startServe({ cwd: project.path, env, args: ['--sandbox', '--inspect', '--port', '0'] });
   inspectorUrl = /inspector\s+(http:\/\/\S+)/.exec(broker.stderr())![1]!;
   appKey = /app key\s+(\S+)/.exec(broker.stderr())![1]!;
   browser = await chromium.launch(CHROMIUM);

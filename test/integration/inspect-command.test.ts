@@ -19,7 +19,7 @@ beforeAll(async () => {
   project = await makeTempDir('oauthd-inspect-');
   env = { HOME: project.path, XDG_DATA_HOME: join(project.path, 'data') };
   expect((await runCli(['init', '--yes'], { cwd: project.path, env })).code).toBe(0);
-  broker = await startServe({ cwd: project.path, env, args: ['--port', '0', '--quiet'] });
+  broker = await startServe({ cwd: project.path, env, args: ['--port', '0', '--quiet', '--inspect'] });
   printed = /^ {2}inspector {6}(http:\/\/\S+)/m.exec(broker.stderr())![1]!;
 }, 60_000);
 
@@ -29,6 +29,17 @@ afterAll(async () => {
 });
 
 describe('oauthd-cli inspect', () => {
+  it('serve records nothing and serves no inspector without --inspect, and says how to turn it on', async () => {
+    const plain = await startServe({ cwd: project.path, env, args: ['--port', '0', '--quiet'] });
+    try {
+      expect(plain.stderr()).toMatch(/^ {2}inspector {6}off \(serve --inspect/m);
+      expect((await fetch(`${plain.origin}/inspector/`, { redirect: 'manual' })).status).toBe(404);
+      await expect(stat(join(notes(), `${new URL(plain.origin).port}.json`))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it('finds the inspector serve published (a 0600 note in a 0700 folder) and prints its URL, which works', async () => {
     const port = new URL(broker!.origin).port;
     const note = join(notes(), `${port}.json`);

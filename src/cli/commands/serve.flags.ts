@@ -11,9 +11,10 @@ export function declare(program: CommandUnknownOpts) {
     .option('--sandbox', 'also mount the embedded authorization server at /sandbox (provider "sandbox") and a demo page at /demo')
     .addOption(new Option('--log <format>', 'request log on stderr: one readable line per request, or JSON lines').choices(['pretty', 'json']).default('pretty'))
     .option('--quiet', 'no request log')
+    .option('--inspect', 'record every flow and serve the flow inspector (prints its URL; oauthd-cli inspect opens it)')
     .addHelpText(
       'after',
-      examples(['oauthd-cli serve', 'oauthd-cli serve --sandbox --port 8080   # then open http://127.0.0.1:8080/demo', 'oauthd-cli serve --log json 2> broker.log']),
+      examples(['oauthd-cli serve', 'oauthd-cli serve --sandbox --port 8080   # then open http://127.0.0.1:8080/demo', 'oauthd-cli serve --log json 2> broker.log', 'oauthd-cli serve --sandbox --inspect   # then: oauthd-cli inspect']),
     );
 }
 

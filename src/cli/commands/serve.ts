@@ -35,15 +35,21 @@ export interface ServeOptions {
   /** Request log format (default pretty); --quiet: none. */
   log?: LogFormat;
   quiet?: boolean;
+  /** Record every flow and serve the inspector (docs/inspector.md). */
+  inspect?: boolean;
 }
 
 export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { path, config } = await loadConfig(ctx);
   const vault = lazyVault(ctx, ui);
-  // The inspector records every flow (docs/inspector.md); oauthd.json is read again when its page asks.
-  const inspector = openInspector({ hintFor, overview: async () => appOverview((await readConfig(path).catch(() => undefined))?.config ?? config, path) });
-  const http = ctx.factory.http({ observe: inspector.recorder.observer });
+  // --inspect: the inspector records every flow (docs/inspector.md); oauthd.json is read again when
+  // its page asks. Off by default: recording runs each flow in an AsyncLocalStorage scope (Node 20's
+  // async hooks then run for every promise of the process) and keeps flows in memory.
+  const inspector = options.inspect
+    ? openInspector({ hintFor, overview: async () => appOverview((await readConfig(path).catch(() => undefined))?.config ?? config, path) })
+    : undefined;
+  const http = ctx.factory.http(inspector ? { observe: inspector.recorder.observer } : {});
   const store = await openStore(config.broker.store, ctx.env, vault);
   const app = await appFromConfig(config.app, ctx.env, vault);
   const sandbox = options.sandbox ? await openSandbox({ dir: sandboxDir(ctx.env, ctx.platform) }) : undefined;
@@ -86,7 +92,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
     store,
     http,
     hintFor,
-    inspector,
+    ...(inspector ? { inspector } : {}),
     ...(sandbox ? { sandbox, demo: true } : {}),
     ...(requests ? { log: requests.log } : {}),
   });
@@ -96,7 +102,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const origin = config.broker.publicUrl ?? bound.origin;
   await broker.listening(origin, loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]));
 
-  const inspectorNote = await publishInspector(ctx.env, ctx.platform, bound.origin, bound.port, inspector, `serve (${path})`);
+  const inspectorNote = inspector ? await publishInspector(ctx.env, ctx.platform, bound.origin, bound.port, inspector, `serve (${path})`) : undefined;
 
   const providers = Object.keys(config.providers);
   // Ctrl-C and SIGTERM are taken before the banner says "Press Ctrl-C": whoever reads it may signal
@@ -115,7 +121,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       void broker.app
         .close()
         .then(() => store.close())
-        .then(() => inspectorNote.remove())
+        .then(() => inspectorNote?.remove())
         .then(() => requests?.flush())
         .then(resolve);
     };
@@ -134,7 +140,9 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       `  providers      ${[...providers, ...(sandbox ? [`${SANDBOX_ID} (at ${origin}/sandbox)`] : [])].join(', ') || '(none yet: oauthd-cli providers add <id>)'}`,
       `  front end      OAuth.initialize('${app.key}'); OAuth.setOAuthdURL('${origin}')`,
       ...(sandbox ? [`  demo           ${bound.origin}${DEMO_PATH}   ← the client-side flow with the sandbox, in your browser`] : []),
-      `  inspector      ${inspectorNote.url}   ← every flow, step by step (or: oauthd-cli inspect)`,
+      inspectorNote
+        ? `  inspector      ${inspectorNote.url}   ← every flow, step by step (or: oauthd-cli inspect)`
+        : '  inspector      off (serve --inspect records every flow and shows it step by step)',
       `  request log    ${options.quiet && !ctx.debug ? 'off (--quiet)' : options.log === 'json' ? 'JSON lines on stderr' : 'one line per request on stderr (--log json for JSON, --quiet for none)'}`,
       'Press Ctrl-C to stop.',
     ].join('\n'),
