@@ -13,7 +13,6 @@ import { SignJWT } from 'jose';
 import type { ClientAuthMethod } from '../providers/schema.js';
 import { randomToken } from '../util/random.js';
 import { ProviderConfigurationError } from './errors.js';
-import type { ClientKey } from './keys.js';
 import type { ClientCredentials } from './oauth2.js';
 import type { ProtocolCheck } from './outcome.js';
 

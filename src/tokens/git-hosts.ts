@@ -5,7 +5,6 @@
  * it holds no secret. Keys are origins: scheme, host and port, as git's credential protocol gives
  * them (protocol=, host=).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configPathFor, readConfig } from '../config/load.js';
 import { catalogDirs, findCatalogEntry } from '../providers/catalog.js';
@@ -13,8 +12,8 @@ import { resolveGitHost } from '../providers/resolve.js';
 import { findProvider } from '../registry/find.js';
 import { dataDir } from '../vault/paths.js';
 import type { TokenPlace } from './find.js';
-import { configError, usageError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { usageError } from '../util/errors.js';
+import { readJsonMap, writeFileAtomic } from '../util/fs.js';
 
 export interface GitHost {
   provider: string;
@@ -61,23 +60,11 @@ export function gitOrigin(host: string): string {
 }
 
 export async function readGitHosts(path: string): Promise<Record<string, GitHost>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw configError(`cannot read ${path}: ${(error as Error).message}`, 'check its permissions, or remove it and run token setup-git again');
-  }
-  let parsed: Partial<GitHostsFile> | null;
-  try {
-    parsed = JSON.parse(text) as Partial<GitHostsFile> | null;
-  } catch {
-    parsed = null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || typeof parsed.hosts !== 'object' || parsed.hosts === null) {
-    throw configError(`${path} is not a git host mapping ({"version": 1, "hosts": {…}})`, 'fix it, or remove it and run token setup-git again');
-  }
-  return parsed.hosts;
+  return readJsonMap<GitHost>(path, 'hosts', {
+    unreadable: 'check its permissions, or remove it and run token setup-git again',
+    shape: 'a git host mapping ({"version": 1, "hosts": {…}})',
+    malformed: 'fix it, or remove it and run token setup-git again',
+  });
 }
 
 export async function saveGitHost(path: string, origin: string, host: GitHost): Promise<void> {

@@ -3,11 +3,10 @@
  * then $OAUTHD_PROFILE, then the one `token switch` chose (profiles.json in the data folder:
  * {"version": 1, "defaults": {"github": "work"}}), else "default".
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataDir } from '../vault/paths.js';
 import { configError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { readJsonMap, writeFileAtomic } from '../util/fs.js';
 import { DEFAULT_PROFILE } from './store.js';
 
 /** Account names under a provider (login --profile, the token commands, OAUTHD_PROFILE). */
@@ -26,24 +25,11 @@ export function profilesPath(where: Where): string {
 
 /** The profiles `token switch` chose, by provider. */
 export async function switchedProfiles(where: Where): Promise<Record<string, string>> {
-  const path = profilesPath(where);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw configError(`cannot read ${path}: ${(error as Error).message}`, 'check its permissions, or remove it (every provider then uses the profile "default")');
-  }
-  let parsed: Partial<ProfilesFile> | null;
-  try {
-    parsed = JSON.parse(text) as Partial<ProfilesFile> | null;
-  } catch {
-    parsed = null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || typeof parsed.defaults !== 'object' || parsed.defaults === null) {
-    throw configError(`${path} is not a profile choice ({"version": 1, "defaults": {…}})`, 'fix it, or remove it and run token switch again');
-  }
-  return parsed.defaults;
+  return readJsonMap<string>(profilesPath(where), 'defaults', {
+    unreadable: 'check its permissions, or remove it (every provider then uses the profile "default")',
+    shape: 'a profile choice ({"version": 1, "defaults": {…}})',
+    malformed: 'fix it, or remove it and run token switch again',
+  });
 }
 
 /** Where the profile in use came from, for `token switch` and `status` to say. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { configError } from './errors.js';
 
 export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -40,4 +41,28 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/**
+ * The object under `field` of one of our small JSON files in the data folder
+ * (`{"version": 1, "<field>": {…}}`); {} when there is no such file. A file that cannot be read, or
+ * is not shaped so, is a config error with the advice given.
+ */
+export async function readJsonMap<T>(path: string, field: string, advice: { unreadable: string; shape: string; malformed: string }): Promise<Record<string, T>> {
+  let text: string | undefined;
+  try {
+    text = await readTextIfExists(path);
+  } catch (error) {
+    throw configError(`cannot read ${path}: ${(error as Error).message}`, advice.unreadable);
+  }
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  const map = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)[field] : undefined;
+  if (map === null || typeof map !== 'object') throw configError(`${path} is not ${advice.shape}`, advice.malformed);
+  return map as Record<string, T>;
 }
