@@ -15,7 +15,8 @@
 //      Target ≥ 0.50×.
 //
 // Exit 1 when a target is missed. BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7),
-// BENCH_FLOOD (1000000), BENCH_SUSTAIN_SECONDS (60), BENCH_CODES (codes per exchange round, 7500).
+// BENCH_FLOOD (1000000), BENCH_SUSTAIN_SECONDS (60), BENCH_CODES (codes per exchange round, 7500);
+// BENCH_SERVE_ARGS (more serve flags), BENCH_NODE_ARGS (node flags for serve, e.g. --cpu-prof).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -107,7 +108,7 @@ async function project(name, initArgs, providerPort) {
 
 async function serve(dir) {
   const port = await freePort();
-  const { child } = await startProcess([CLI, 'serve', '--port', String(port), ...(process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean)], { cwd: dir, env }, 'stderr', /Press Ctrl-C to stop\./);
+  const { child } = await startProcess([...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'serve', '--port', String(port), ...(process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean)], { cwd: dir, env }, 'stderr', /Press Ctrl-C to stop\./);
   return { port, child, origin: `http://127.0.0.1:${port}` };
 }
 

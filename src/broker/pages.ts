@@ -23,13 +23,22 @@ export function errorPage(title: string, message: string, hint: string | undefin
 }
 
 /**
+ * How long the popup stays open after posting its result. oauthd's SDK (oauthio-web) polls
+ * `popup.closed` every 500 ms and fails the sign-in with "The popup was closed" when it sees the
+ * window gone before its message handler ran; a page busy with a long task at that moment runs the
+ * overdue timer before the waiting message (seen in Chromium under load). Closing a little later
+ * than the next poll leaves the message the time to arrive first.
+ */
+export const POPUP_CLOSE_DELAY_MS = 1500;
+
+/**
  * oauthd's popup protocol: `opener.postMessage(JSON.stringify(result), origin)`, then close. The
  * SDK checks event.origin (the broker's), the provider and the state it generated.
  */
 export function popupResultPage(result: unknown, targetOrigin: string, nonces: Nonces): string {
   const script =
     `(function(){var message=${jsonForScript(JSON.stringify(result))};var origin=${jsonForScript(targetOrigin)};` +
-    `if(window.opener){window.opener.postMessage(message,origin);window.close();}` +
+    `if(window.opener){window.opener.postMessage(message,origin);setTimeout(function(){window.close();},${POPUP_CLOSE_DELAY_MS});}` +
     `else{document.getElementById('status').textContent='This window was not opened by your app; close it and sign in again.';}})();`;
   return renderPage(
     'Signing in',

@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { makeTempDir, runCli } from '../helpers/run-cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
-import { CHROMIUM, signIn } from '../helpers/sandbox-pages.js';
+import { CHROMIUM, signIn, watchDemo } from '../helpers/sandbox-pages.js';
 
 const available = requireComponent('chromium', hasChromium());
 
@@ -56,9 +56,10 @@ describe.skipIf(!available)('serve --sandbox: the demo page at /demo, in a real 
       const popupOpened = context.waitForEvent('page');
       await page.click('#signin');
       const popup = await popupOpened;
+      const demo = watchDemo(page, popup);
       await signIn(popup);
 
-      await page.waitForSelector('#result[data-demo-result=success]', { timeout: 20_000 });
+      await demo.succeeded(() => broker!.stderr());
       const shown = (await page.textContent('#result')) ?? '';
       expect(shown).toMatch(/provider\s+sandbox/);
       expect(shown).toMatch(/token_type\s+Bearer/);
@@ -73,4 +74,56 @@ describe.skipIf(!available)('serve --sandbox: the demo page at /demo, in a real 
       for (const step of ['GET /demo 200', 'GET /demo/oauth.js 200', 'flow start sandbox', 'callback', 'profile sandbox']) expect(log).toContain(step);
     });
   }
+
+  // oauthio-web polls popup.closed every 500 ms and gives up with "The popup was closed" when the
+  // window is gone before its message handler ran (the handler closes the popup itself). A page
+  // busy with a long task when the result comes runs that overdue poll first, unless the popup is
+  // still open then: the result page closes itself only later (src/broker/pages.ts).
+  it('the result page stays open after it posts until the SDK closes it, so a page busy at that moment still gets the result', async () => {
+    broker = await serveSandbox([]);
+    context = await browser.newContext();
+
+    // Without the SDK (nobody closes the popup on receipt): still open 600 ms after the result arrived, closed later by itself.
+    const plain = await context.newPage();
+    await plain.goto(`${broker.origin}/demo`);
+    const key = /OAuth\.initialize\("([^"]+)"\)/.exec((await plain.textContent('pre code')) ?? '')?.[1];
+    expect(key).toBeDefined();
+    const opened = context.waitForEvent('page');
+    await plain.evaluate(({ origin, key }) => {
+      const seen = window as unknown as { openAfter600?: boolean };
+      // As the SDK does: the page's URL in `d` (the page sends no Referer).
+      const popup = window.open(`${origin}/auth/sandbox?k=${key}&d=${encodeURIComponent(`${origin}/`)}&opts=${encodeURIComponent(JSON.stringify({ state: 'plain-state', state_type: 'client' }))}`);
+      window.addEventListener('message', () => setTimeout(() => (seen.openAfter600 = popup?.closed === false), 600), { once: true });
+    }, { origin: broker.origin, key });
+    const plainPopup = await opened;
+    await signIn(plainPopup);
+    await plain.waitForFunction(() => (window as unknown as { openAfter600?: boolean }).openAfter600 !== undefined);
+    expect(await plain.evaluate(() => (window as unknown as { openAfter600?: boolean }).openAfter600)).toBe(true);
+    if (!plainPopup.isClosed()) await plainPopup.waitForEvent('close', { timeout: 5_000 });
+
+    // With the SDK, a page in a long task while the popup posts its result and would close: the result arrives.
+    for (let round = 0; round < 3; round++) {
+      // A context of its own each time: no sandbox session, so the sign-in page shows again.
+      await context.close();
+      context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${broker.origin}/demo`);
+      const popupOpened = context.waitForEvent('page');
+      await page.click('#signin');
+      const popup = await popupOpened;
+      const demo = watchDemo(page, popup);
+      await popup.waitForSelector('input[name=login]');
+      await popup.fill('input[name=login]', 'alice');
+      await popup.click('button[type=submit]');
+      await popup.waitForSelector('[data-sandbox-step=consent]');
+      await page.evaluate(() => {
+        setTimeout(() => {
+          const end = Date.now() + 2500;
+          while (Date.now() < end);
+        }, 300);
+      });
+      await popup.click('form[action$="/confirm"] button[type=submit]');
+      await demo.succeeded(() => broker!.stderr());
+    }
+  });
 });

@@ -15,7 +15,7 @@ import { CLI_BIN, makeTempDir, REPO_ROOT, runCli, type TempDir } from '../helper
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { startMockSandbox, type MockSandbox } from '../helpers/mock-sandbox.js';
 import { hasChromium, requireComponent } from '../helpers/components.js';
-import { CHROMIUM, signIn } from '../helpers/sandbox-pages.js';
+import { CHROMIUM, signIn, watchDemo } from '../helpers/sandbox-pages.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 const available = requireComponent('chromium', hasChromium());
@@ -129,8 +129,9 @@ describe.skipIf(!available)('the inspector in Chromium', () => {
     const popup = await popupOpened;
     // The flow is in the list while the user is still on the sign-in page.
     const id = await newRow(inspector, before, '[data-kind=client][data-provider=sandbox][data-status=pending]');
+    const result = watchDemo(demo, popup);
     await signIn(popup);
-    await demo.waitForSelector('#result[data-demo-result=success]', { timeout: 20_000 });
+    await result.succeeded(() => broker.stderr());
     await inspector.waitForSelector(`tr[data-flow-id="${id}"][data-status=ok]`);
     // Live: no reload happened.
     expect(await inspector.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);

@@ -17,3 +17,28 @@ export async function signIn(page: Page, user = 'alice'): Promise<void> {
   await page.waitForSelector('[data-sandbox-step=consent]');
   await page.click('form[action$="/confirm"] button[type=submit]');
 }
+
+/**
+ * Watches the demo page (`/demo`) and the popup it opened, from before the sign-in: `succeeded`
+ * waits until the page shows a successful sign-in, and on a timeout says what the page showed,
+ * where the popup was and what both pages logged ("timeout" alone tells nothing).
+ */
+export function watchDemo(page: Page, popup: Page): { succeeded(brokerLog: () => string): Promise<void> } {
+  const logged: string[] = [];
+  for (const [name, source] of [['page', page], ['popup', popup]] as const) {
+    source.on('console', (message) => logged.push(`${name} ${message.type()}: ${message.text()}`));
+    source.on('pageerror', (error) => logged.push(`${name} error: ${error.message}`));
+    source.on('framenavigated', (frame) => frame === source.mainFrame() && logged.push(`${name} at ${frame.url().split('?')[0]}`));
+  }
+  return {
+    async succeeded(brokerLog) {
+      try {
+        await page.waitForSelector('#result[data-demo-result=success]', { timeout: 20_000 });
+      } catch (error) {
+        const shown = await page.textContent('#result').catch(() => '(page gone)');
+        const popupAt = popup.isClosed() ? '(popup closed)' : popup.url();
+        throw new Error([(error as Error).message, `page shows: ${shown}`, `popup: ${popupAt}`, `seen: ${logged.join(' | ') || '(nothing)'}`, 'broker log:', brokerLog()].join('\n'));
+      }
+    },
+  };
+}
