@@ -180,6 +180,12 @@ function generator(seed: number, ctx: Context) {
   const routes: Array<[number, () => Omit<Case, 'index' | 'viaSocket'>]> = [
     // GET /auth/:provider: flow starts with junk opts, keys, origins and redirect URIs.
     [14, () => {
+      // One start in five is well formed but for hostile text where a page may put any (its state,
+      // its scopes): the route's own path to a 302 is fuzzed too, whatever the seed.
+      if (chance(0.2)) {
+        const opts = { state: hostile(), ...(chance(0.5) ? { scope: pick(['openid', 'openid profile', hostile()]) } : {}) };
+        return { route: 'start', method: 'GET', path: `/auth/sandbox?k=${ctx.key}&opts=${encode(JSON.stringify(opts))}`, headers: { origin: APP_ORIGIN } };
+      }
       const params = [
         chance(0.9) ? `k=${q(key())}` : '',
         chance(0.7) ? `opts=${chance(0.8) ? q(junkJson()) : brokenPercent()}` : '',
