@@ -177,7 +177,11 @@ export class SharedFlows {
       connection.on('error', (error: Error) => this.trouble(error));
       connection.on('close', () => this.trouble(new Error('Connection is closed')));
     }
-    this.redis.on('ready', () => this.setStatus({ reachable: true }));
+    this.redis.on('ready', () => {
+      this.setStatus({ reachable: true });
+      // What could not be written while Redis was away is written now.
+      if (this.dirty.size > 0) this.schedule();
+    });
     // Subscribed again on each (re)connection: a Redis restarted forgets its subscribers.
     this.subscriber.on('ready', () => void this.subscriber.subscribe(this.keys.channel).catch((error: unknown) => this.trouble(error)));
     this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
@@ -248,7 +252,11 @@ export class SharedFlows {
     this.dirty.delete(id);
     this.dirty.add(id);
     if (this.dirty.size > this.maxFlows) this.dirty.delete(this.dirty.values().next().value as string);
-    if (this.timer) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().catch(() => undefined);
@@ -285,7 +293,8 @@ export class SharedFlows {
       if (failed) throw failed;
       this.setStatus({ reachable: true });
     } catch (error) {
-      // Best effort: these changes are not written again (the flow's next change writes it whole).
+      // Best effort: kept marked (the newest maxFlows) and written when Redis is ready again, not retried meanwhile.
+      for (const id of ids) if (!this.dirty.has(id) && this.dirty.size < this.maxFlows) this.dirty.add(id);
       this.trouble(error);
     }
   }

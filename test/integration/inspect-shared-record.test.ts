@@ -133,16 +133,16 @@ describe.skipIf(!available)('the inspector shared record on Redis', () => {
     for (let index = 0; index < 12; index++) {
       const flow = recorder.begin({ kind: 'client', provider: 'acme', app: 'bounded' });
       ids.push(flow.id);
-      // About 4.5 KB each: 12 of them would pass 40 000 bytes, 5 of them not; with 3 of 9 KB, bytes bind first.
-      flow.step('a big step', { notes: ['x'.repeat(index < 9 ? 4500 : 9000)] });
+      // About 9 KB each, under a flow's share (a quarter): 5 of them pass 40 000 bytes, so bytes bind before the count.
+      flow.step('a big step', { notes: ['x'.repeat(8300)] });
       flow.finishCall({ ok: true });
       await shared.flush();
     }
     const order = await plain.zrange('oauthd:inspector:order', 0, -1);
     const sizes = await Promise.all(order.map(async (id) => (await plain.hstrlen('oauthd:inspector:views', id)) + (await plain.hstrlen('oauthd:inspector:summaries', id))));
     const held = sizes.reduce((sum, size) => sum + size, 0);
-    expect(order.length).toBeLessThanOrEqual(5);
-    expect(order.length).toBeGreaterThan(0);
+    expect(order.length).toBe(4);
+    for (const id of order) expect(JSON.parse((await plain.hget('oauthd:inspector:views', id))!)).toMatchObject({ view: { truncated: false } });
     expect(held).toBeLessThanOrEqual(40_000);
     expect(Number(await plain.get('oauthd:inspector:bytes'))).toBe(held);
     expect(await plain.hlen('oauthd:inspector:views')).toBe(order.length);
