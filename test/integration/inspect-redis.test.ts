@@ -11,6 +11,8 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { freePort } from '../helpers/ports.js';
 import { codeIn, eventStream, startRedisBrokers, type RedisBroker, type RedisBrokers } from '../helpers/redis-brokers.js';
 import { hasChromium, hasRedis, requireComponent } from '../helpers/components.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM } from '../helpers/sandbox-pages.js';
 import type { FlowView } from '../../src/inspector/recorder.js';
 
 const available = requireComponent('redis', hasRedis()) && requireComponent('chromium', hasChromium());
@@ -27,6 +29,9 @@ describe.skipIf(!available)('serve --inspect: the flows of several brokers on on
   let a: RedisBroker;
   let b: RedisBroker;
   let plain: Redis;
+  let browser: Browser | undefined;
+  /** A's inspector page in Chromium, opened by the page test and watched through the Redis outage. */
+  let page: Page | undefined;
   const name = (broker: RedisBroker) => `${hostname()}:${broker.port}`;
   const list = async (broker: RedisBroker) => {
     const response = await broker.inspector('flows');
@@ -44,6 +49,7 @@ describe.skipIf(!available)('serve --inspect: the flows of several brokers on on
     [a, b] = run.brokers as [RedisBroker, RedisBroker];
   });
   afterAll(async () => {
+    await browser?.close();
     if (run) {
       expect(await run.stop()).toEqual([0, 0]);
       for (const broker of run.brokers) expect(broker.serve.stderr()).not.toMatch(/Unhandled|\n\s+at /);
@@ -104,6 +110,25 @@ describe.skipIf(!available)('serve --inspect: the flows of several brokers on on
     }
   });
 
+  it("A's page shows B's flows live with their broker, and says a flow of B is read from the shared record", async () => {
+    browser = await chromium.launch(CHROMIUM);
+    page = await (await browser.newContext()).newPage();
+    await page.goto(`http://127.0.0.1:${a.port}/inspector?secret=${a.inspectorSecret}`);
+    await page.waitForSelector('#live[data-live="live"]');
+    await page.waitForSelector(`p.shared[data-shared="reachable"]`);
+    expect(await page.$$eval('table.flows th', (cells) => cells.map((cell) => cell.textContent))).toContain('broker');
+    // A flow started at B now appears in A's page without a reload, named after B.
+    await b.start('page-test');
+    const started = (await list(b)).flows[0]!;
+    const row = await page.waitForSelector(`tr[data-flow-id="${started.id}"][data-instance="${name(b)}"]`, { timeout: 10_000 });
+    expect(await row.textContent()).toContain(name(b));
+    await page.click(`tr[data-flow-id="${started.id}"] a`);
+    await page.waitForSelector(`article.flow[data-flow-id="${started.id}"] [data-remote="true"]`);
+    expect(await page.textContent('[data-remote="true"]')).toContain(`This flow ran at broker ${name(b)}`);
+    expect(await page.textContent(`[data-instance="${name(b)}"]`)).toContain(`broker ${name(b)}`);
+    await page.click('a[href="#/"]');
+  });
+
   it('holds the bound: 130 flow starts at B leave at most 100 flows in Redis and in A\'s list, the newest kept', async () => {
     const starts: string[] = [];
     for (let index = 0; index < 130; index++) starts.push(await b.start(`bound-${index}`));
@@ -139,6 +164,8 @@ describe.skipIf(!available)('serve --inspect: the flows of several brokers on on
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('5');
 
+      // The page says so too (the stream's `shared` event), and keeps showing A's own flows.
+      if (page) expect(await page.waitForSelector('p.shared[data-shared="unreachable"]').then((note) => note.textContent())).toMatch(/^cannot reach the shared record on Redis/);
       const listed = await list(a);
       expect(listed.shared).toMatchObject({ reachable: false, note: expect.stringMatching(/^cannot reach the shared record on Redis \(.+\): this list shows this broker's flows only/) });
       expect(listed.flows.length).toBeGreaterThan(0);
