@@ -46,7 +46,6 @@ export async function shareInspector(inspector: BrokerInspector, store: FlowStor
     // Subscribed again by SharedFlows on each reconnection.
     subscriber: store.duplicate({ ...options, autoResubscribe: false }),
     prefix: store.prefix,
-    sealingSecret: () => store.sharedSecret('inspector'),
     instance,
   });
   await shared.start();

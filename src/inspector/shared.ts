@@ -4,12 +4,15 @@
  *
  * Each broker's recorder stays what it is (its own flows, in memory, live objects); this module
  * watches it and copies what it shows to Redis: for each flow its summary and its view — the very
- * JSON `GET /inspector/api/flows/:id` answers, redacted — plus the flow's tokens *sealed*
- * (AES-256-GCM, NIST SP 800-38D) under a key derived with HKDF (RFC 5869) from a secret the Redis
- * store shares between its brokers (FlowStore.sharedSecret), so that any broker's inspector can
- * reveal them on a deliberate click while Redis never holds one in clear. Each write also
- * publishes the summary on a channel: every other broker's inspector hears it and sends it down
- * its Server-Sent Events stream.
+ * JSON `GET /inspector/api/flows/:id` answers, redacted (token markers and decoded claims, never a
+ * value). Each write also publishes the summary on a channel: every other broker's inspector hears
+ * it and sends it down its Server-Sent Events stream.
+ *
+ * Token values never go to Redis, not even sealed: the only key the brokers share sits in that same
+ * Redis (FlowStore.sharedSecret), so a sealed copy would be open to anyone who reads Redis, for as
+ * long as the record keeps the flow (an hour; a server-flow code's tokens stay 60 s). The reveal,
+ * /me and refresh of a flow therefore run at the broker the flow ran at, which holds its tokens in
+ * memory; another broker's inspector says where.
  *
  * In Redis, under `<prefix>inspector:`: a sorted set of flow ids by start time, two hashes (id →
  * summary, id → view), and a byte count. One Lua script writes a flow and enforces the bounds
@@ -24,10 +27,9 @@
  * broker's flows. Marked flows are bounded too (the newest maxFlows), so a long outage holds no
  * growing backlog.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { randomToken } from '../util/random.js';
-import { TOKEN_NAMES, type FlowRecorder, type FlowSummary, type FlowView, type TokenName } from './recorder.js';
+import type { FlowRecorder, FlowSummary, FlowView } from './recorder.js';
 
 export const SHARED_DEFAULTS = {
   maxFlows: 100,
@@ -59,8 +61,6 @@ interface StoredFlow {
   /** The writing broker's id for this run (two brokers may show the same name). */
   origin: string;
   view: FlowView;
-  /** Token name → base64url(iv ‖ ciphertext ‖ tag). */
-  sealed: Partial<{ [name in TokenName]: string }>;
 }
 
 interface Announcement {
@@ -76,8 +76,6 @@ export interface SharedFlowsOptions {
   /** Pub/sub (a subscribed connection runs nothing else). */
   subscriber: Redis;
   prefix: string;
-  /** The shared secret the tokens are sealed under (FlowStore.sharedSecret). */
-  sealingSecret: () => Promise<Buffer>;
   /** This broker instance as the page names it (host:port). */
   instance: string;
   maxFlows?: number;
@@ -86,10 +84,6 @@ export interface SharedFlowsOptions {
   flushDelayMs?: number;
   now?: () => number;
 }
-
-const SEAL_INFO = 'oauthd-cli inspector tokens v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /**
  * KEYS: order (zset id → startedAt), summaries (hash), views (hash), bytes (counter).
@@ -143,8 +137,6 @@ export class SharedFlows {
   private readonly ttlMs: number;
   private readonly flushDelayMs: number;
   private readonly now: () => number;
-  private readonly sealingSecret: () => Promise<Buffer>;
-  private key: Promise<Buffer> | undefined;
   /** Flows changed since the last write, oldest change first. */
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -164,7 +156,6 @@ export class SharedFlows {
     this.ttlMs = options.ttlMs ?? SHARED_DEFAULTS.ttlMs;
     this.flushDelayMs = options.flushDelayMs ?? SHARED_DEFAULTS.flushDelayMs;
     this.now = options.now ?? Date.now;
-    this.sealingSecret = options.sealingSecret;
     const base = `${options.prefix}inspector:`;
     this.keys = { order: `${base}order`, summaries: `${base}summaries`, views: `${base}views`, bytes: `${base}bytes`, channel: `${base}flows` };
     this.redis.defineCommand('oauthdInspectorRecord', { numberOfKeys: 4, lua: RECORD_SCRIPT });
@@ -211,14 +202,6 @@ export class SharedFlows {
   async get(id: string): Promise<(FlowView & { instance: string }) | undefined> {
     const record = await this.record(id);
     return record ? { ...record.view, instance: record.instance } : undefined;
-  }
-
-  /** A token of another broker's flow, unsealed here, for the inspector's reveal. */
-  async reveal(id: string, name: TokenName): Promise<string | undefined> {
-    const record = await this.record(id);
-    const sealed = record?.sealed[name];
-    if (sealed === undefined) return undefined;
-    return unseal(await this.sealingKey(), sealed, `${id} ${name}`);
   }
 
   subscribe(listener: (event: SharedEvent) => void): () => void {
@@ -268,7 +251,6 @@ export class SharedFlows {
     const ids = [...this.dirty];
     this.dirty.clear();
     try {
-      const key = await this.sealingKey();
       const pipeline = this.redis.pipeline();
       const record = (pipeline as unknown as { oauthdInspectorRecord: RecordCommand }).oauthdInspectorRecord.bind(pipeline);
       let queued = 0;
@@ -276,13 +258,8 @@ export class SharedFlows {
         const flow = this.recorder.get(id);
         if (!flow) continue;
         const view = this.fitted(flow.view());
-        const sealed: StoredFlow['sealed'] = {};
-        for (const name of TOKEN_NAMES) {
-          const value = flow.secret(name);
-          if (value !== undefined) sealed[name] = seal(key, value, `${id} ${name}`);
-        }
         const summary = JSON.stringify({ instance: this.instance, origin: this.origin, summary: flow.summary() } satisfies Announcement);
-        const entry = JSON.stringify({ instance: this.instance, origin: this.origin, view, sealed } satisfies StoredFlow);
+        const entry = JSON.stringify({ instance: this.instance, origin: this.origin, view } satisfies StoredFlow);
         const cutoff = this.now() - this.ttlMs;
         void record(...Object.values(this.keys).slice(0, 4), id, flow.startedAt, summary, entry, this.maxFlows, this.maxBytes, this.ttlMs, cutoff, this.keys.channel, summary);
         queued += 1;
@@ -344,13 +321,6 @@ export class SharedFlows {
     return summary;
   }
 
-  private sealingKey(): Promise<Buffer> {
-    this.key ??= this.sealingSecret().then((secret) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), SEAL_INFO, 32)));
-    // A failure is not kept: the next write asks again once Redis answers.
-    this.key.catch(() => (this.key = undefined));
-    return this.key;
-  }
-
   private trouble(error: unknown): void {
     if (this.closed) return;
     this.setStatus({ reachable: false, reason: describe(error) });
@@ -381,28 +351,6 @@ export class SharedUnavailableError extends Error {
   constructor(reason: string) {
     super(`cannot reach the shared record on Redis: ${reason}`);
     this.name = 'SharedUnavailableError';
-  }
-}
-
-/** AES-256-GCM with a random 96-bit IV (SP 800-38D §8.2.2); the flow id and token name are the associated data. */
-function seal(key: Buffer, value: string, context: string): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(context, 'utf8'));
-  const body = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
-}
-
-function unseal(key: Buffer, sealed: string, context: string): string | undefined {
-  try {
-    const bytes = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES));
-    decipher.setAAD(Buffer.from(context, 'utf8'));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
-  } catch {
-    // Sealed under another key (a Redis emptied and a new secret made), or altered.
-    return undefined;
   }
 }
 

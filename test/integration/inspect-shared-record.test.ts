@@ -1,6 +1,6 @@
 // The inspector's shared record (src/inspector/shared.ts) on a real redis-server, brokers built in
-// this process: a flow recorded at one broker is listed, shown and revealed at another, its
-// tokens never in clear in Redis; the record stays within its bounds (count, bytes, TTL); and a
+// this process: a flow recorded at one broker is listed and shown at another, its tokens never
+// in Redis (revealed only at the broker that holds them); the record stays within its bounds (count, bytes, TTL); and a
 // Redis that stops answering costs the record, never a sign-in, while the inspector says so.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -69,7 +69,7 @@ describe.skipIf(!available)('the inspector shared record on Redis', () => {
     return parts.join('\n');
   }
 
-  it("lists, shows and reveals a flow of broker B at broker A, live; B's tokens are sealed in Redis", async () => {
+  it("lists and shows a flow of broker B at broker A, live; B's tokens stay at B, never in Redis", async () => {
     const a = await broker('host-a:1111');
     const b = await broker('host-b:2222');
     const heard: SharedEvent[] = [];
@@ -95,10 +95,14 @@ describe.skipIf(!available)('the inspector shared record on Redis', () => {
     expect(flow.tokens.map((token) => token.name).sort()).toEqual(['access_token', 'refresh_token']);
     expect(JSON.stringify(flow)).not.toContain('access-1');
 
-    // The reveal at A unseals B's token; Redis never held it (nor the code, nor the state) in clear.
-    expect((await reveal(a, id, 'access_token')).json()).toEqual({ name: 'access_token', value: 'access-1' });
+    // Revealed at B, which holds it; A says where. Redis never held it (nor the code, nor the state).
+    expect((await reveal(b, id, 'access_token')).json()).toEqual({ name: 'access_token', value: 'access-1' });
+    const elsewhere = await reveal(a, id, 'access_token');
+    expect(elsewhere.statusCode).toBe(409);
+    expect(elsewhere.json()).toMatchObject({ message: expect.stringContaining("this flow ran at broker host-b:2222, which alone holds its tokens: open that broker's inspector to reveal its access_token") });
     const everything = await dump();
     expect(everything).toContain(id);
+    expect(everything).toContain(flow.tokens[0]!.marker);
     for (const secret of ['access-1', 'refresh-1', 'the-code', state]) expect(everything).not.toContain(secret);
     // The HAR of another broker's flow, from the shared record.
     const har = await get(a, `/inspector/api/flows/${id}/har`);
@@ -122,7 +126,6 @@ describe.skipIf(!available)('the inspector shared record on Redis', () => {
       redis: store.duplicate(options),
       subscriber: store.duplicate(options),
       prefix: store.prefix,
-      sealingSecret: () => store.sharedSecret('inspector'),
       instance: 'bounded',
       maxFlows: 5,
       maxBytes: 40_000,

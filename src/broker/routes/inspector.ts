@@ -22,8 +22,9 @@
  *
  * With the Redis store (serve --inspect), the list and the stream carry the flows of every broker
  * on that Redis too, each with the broker instance it ran at (src/inspector/shared.ts); another
- * broker's flow is read from Redis, its tokens unsealed here for a reveal. A Redis that does not
- * answer leaves this broker's flows and a note (`shared.note`), never a 500.
+ * broker's flow is read from Redis, redacted: its tokens stay at that broker (reveal, /me and
+ * refresh answer 409 naming it). A Redis that does not answer leaves this broker's flows and a
+ * note (`shared.note`), never a 500.
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -174,12 +175,12 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       return undefined;
     }
 
-    /** The actions that call a provider run where the flow ran: another broker's flow is refused with where to go. */
-    async function localFlowOf(request: FastifyRequest<{ Params: Static<typeof FlowParams> }>, reply: FastifyReply): Promise<FlowHandle | undefined> {
+    /** The actions that use a token run where the flow ran (it holds the tokens): another broker's flow is refused with where to go. */
+    async function localFlowOf(request: FastifyRequest<{ Params: Static<typeof FlowParams> }>, reply: FastifyReply, action: string): Promise<FlowHandle | undefined> {
       const found = await anyFlowOf(request, reply);
       if (!found) return undefined;
       if ('local' in found) return found.local;
-      refuse(reply, 409, `this flow ran at broker ${found.remote.instance}: open that broker's inspector to call /me or refresh with its tokens`);
+      refuse(reply, 409, `this flow ran at broker ${found.remote.instance}, which alone holds its tokens: open that broker's inspector to ${action}`);
       return undefined;
     }
 
@@ -272,10 +273,9 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       { schema: { params: FlowParams, body: RevealBody }, config },
       async (request, reply) => {
         if (!guard(request, reply)) return reply;
-        const found = await anyFlowOf(request, reply);
-        if (!found) return reply;
-        // Another broker's token comes sealed from Redis and is unsealed here (src/inspector/shared.ts).
-        const value = 'local' in found ? found.local.secret(request.body.name) : await inspector.shared?.reveal(request.params.id, request.body.name).catch(() => undefined);
+        const flow = await localFlowOf(request, reply, `reveal its ${request.body.name}`);
+        if (!flow) return reply;
+        const value = flow.secret(request.body.name);
         if (value === undefined) return refuse(reply, 404, `this flow holds no ${request.body.name}`);
         return reply.header('pragma', 'no-cache').send({ name: request.body.name, value });
       },
@@ -283,7 +283,7 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
 
     app.post<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/me`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      const flow = await localFlowOf(request, reply);
+      const flow = await localFlowOf(request, reply, 'call /me with its token');
       if (!flow) return reply;
       const accessToken = flow.secret('access_token');
       const provider = flow.meta.provider ? await deps.providers.get(flow.meta.provider) : undefined;
@@ -300,7 +300,7 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
 
     app.post<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/refresh`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      const flow = await localFlowOf(request, reply);
+      const flow = await localFlowOf(request, reply, 'refresh with its refresh token');
       if (!flow) return reply;
       const refreshToken = flow.secret('refresh_token');
       const provider = flow.meta.provider ? await deps.providers.get(flow.meta.provider) : undefined;
