@@ -47,6 +47,9 @@ export async function shareInspector(inspector: BrokerInspector, store: FlowStor
     subscriber: store.duplicate({ ...options, autoResubscribe: false }),
     prefix: store.prefix,
     instance,
+    // The bounds in Redis are the recorder's in memory (for every broker together).
+    maxFlows: inspector.recorder.maxFlows,
+    maxBytes: inspector.recorder.maxBytes,
   });
   await shared.start();
   inspector.shared = shared;
