@@ -21,11 +21,16 @@ function post(url, body) {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(asJson);
 }
 
-/** Server-Sent Events: `onFlow(summary)` for each new or changed flow; `onState('live'|'reconnecting')`. */
-export function watchFlows(onFlow, onState) {
+/**
+ * Server-Sent Events: `onFlow(summary)` for each new or changed flow (of every broker on the same
+ * Redis, when the broker shares its record); `onState('live'|'reconnecting')`; `onShared(status)`
+ * when the shared record on Redis stops or starts answering.
+ */
+export function watchFlows(onFlow, onState, onShared = () => {}) {
   const source = new EventSource('/inspector/api/events');
   source.addEventListener('open', () => onState('live'));
   source.addEventListener('error', () => onState('reconnecting'));
   source.addEventListener('flow', (event) => onFlow(JSON.parse(event.data)));
+  source.addEventListener('shared', (event) => onShared(JSON.parse(event.data)));
   return () => source.close();
 }

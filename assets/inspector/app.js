@@ -8,6 +8,8 @@ const main = document.getElementById('main');
 const live = document.getElementById('live');
 const flows = new Map();
 let shown = { view: 'list' };
+/** Set when the broker shares its record on Redis: { instance, reachable, note }. */
+let shared;
 let refreshTimer;
 
 function route() {
@@ -31,14 +33,16 @@ async function render() {
 
 function renderList() {
   const rows = [...flows.values()].sort((a, b) => b.startedAt - a.startedAt);
+  const columns = ['started', 'provider', 'kind', 'app', ...(shared ? ['broker'] : []), 'status', 'duration', ''];
   clear(main).append(
     h('h2', {}, 'Flows'),
+    shared ? h('p', { class: shared.note ? 'shared error' : 'shared note', dataset: { shared: shared.reachable ? 'reachable' : 'unreachable' } }, shared.note ?? `The flows of every broker on this Redis; this one is ${shared.instance}.`) : null,
     rows.length === 0
       ? h('p', { class: 'empty' }, 'No flow yet. Sign in through this broker (an app page, or oauthd-cli login) and it shows here as it happens.')
       : h(
           'table',
           { class: 'flows' },
-          h('thead', {}, h('tr', {}, ['started', 'provider', 'kind', 'app', 'status', 'duration', ''].map((name) => h('th', {}, name)))),
+          h('thead', {}, h('tr', {}, columns.map((name) => h('th', {}, name)))),
           h('tbody', {}, rows.map(row)),
         ),
   );
@@ -47,11 +51,12 @@ function renderList() {
 function row(flow) {
   return h(
     'tr',
-    { dataset: { flowId: flow.id, status: flow.status, kind: flow.kind, provider: flow.provider }, class: flow.status },
+    { dataset: { flowId: flow.id, status: flow.status, kind: flow.kind, provider: flow.provider, ...(flow.instance ? { instance: flow.instance } : {}) }, class: flow.status },
     h('td', {}, clock(flow.startedAt)),
     h('td', {}, h('a', { href: `#/flow/${flow.id}` }, flow.providerName || '(unknown)')),
     h('td', {}, kindName(flow.kind)),
     h('td', {}, flow.app),
+    shared ? h('td', {}, flow.instance === shared.instance ? `${flow.instance} (this one)` : flow.instance ?? '') : null,
     h('td', {}, badge(flow.status)),
     h('td', {}, duration(flow.durationMs)),
     h('td', { class: 'error' }, flow.error ?? ''),
@@ -87,15 +92,25 @@ function onFlow(summary) {
   }
 }
 
+/** The shared record on Redis stopped (or started again) answering. */
+function onShared(status) {
+  if (!shared) return;
+  shared = { ...shared, reachable: status.reachable, note: status.note };
+  if (shown.view === 'list') renderList();
+  // Back: the list is read again, with the flows other brokers wrote meanwhile.
+  if (status.reachable) api.flows().then((answer) => { shared = answer.shared; for (const flow of answer.flows) flows.set(flow.id, flow); if (shown.view === 'list') renderList(); });
+}
+
 async function start() {
   window.addEventListener('hashchange', route);
   watchFlows(onFlow, (state) => {
     live.dataset.live = state;
     live.textContent = state === 'live' ? '● live' : 'reconnecting…';
     // After a reconnect, the list is read again: events sent meanwhile were missed.
-    if (state === 'live') api.flows().then((answer) => { for (const flow of answer.flows) flows.set(flow.id, flow); if (shown.view === 'list') renderList(); });
-  });
+    if (state === 'live') api.flows().then((answer) => { shared = answer.shared; for (const flow of answer.flows) flows.set(flow.id, flow); if (shown.view === 'list') renderList(); });
+  }, onShared);
   const answer = await api.flows();
+  shared = answer.shared;
   for (const flow of answer.flows) flows.set(flow.id, flow);
   route();
 }

@@ -16,7 +16,8 @@ export function renderFlow(flow, { onChanged }) {
     'article',
     { class: `flow ${flow.status}`, dataset: { flowId: flow.id, status: flow.status } },
     h('h2', {}, `${flow.providerName || '(unknown provider)'} · ${kindName(flow.kind)} `, badge(flow.status)),
-    h('p', { class: 'meta' }, `app ${flow.app} · started ${clock(flow.startedAt)} · ${flow.status === 'pending' ? 'running for' : 'took'} ${duration(flow.durationMs)}`),
+    h('p', { class: 'meta' }, `app ${flow.app} · started ${clock(flow.startedAt)} · ${flow.status === 'pending' ? 'running for' : 'took'} ${duration(flow.durationMs)}`, flow.instance ? h('span', { dataset: { instance: flow.instance } }, ` · broker ${flow.instance}`) : null),
+    flow.remote ? h('p', { class: 'note', dataset: { remote: 'true' } }, `This flow ran at broker ${flow.instance} and is read from the shared record on Redis. Its tokens stay at that broker (Redis never holds them): reveal them, call /me or refresh in that broker's inspector.`) : null,
     actions(flow, onChanged),
     flow.explanation ? explanation(flow.explanation) : null,
     flow.waiting ? h('section', { class: 'waiting', dataset: { waiting: 'true' } }, h('pre', {}, flow.waiting.join('\n'))) : null,
@@ -48,8 +49,8 @@ function actions(flow, onChanged) {
     'div',
     { class: 'actions' },
     h('a', { class: 'button', href: api.harUrl(flow.id), download: '' }, 'Download HAR'),
-    flow.status === 'ok' && has('access_token') && flow.provider ? run('Call /me', async () => `profile call: ${(await api.me(flow.id)).fields} fields (see the timeline)`) : null,
-    flow.status === 'ok' && has('refresh_token') && flow.provider ? run('Refresh', async () => { const answer = await api.refresh(flow.id); location.hash = `#/flow/${answer.flow}`; return 'refreshed'; }) : null,
+    flow.status === 'ok' && !flow.remote && has('access_token') && flow.provider ? run('Call /me', async () => `profile call: ${(await api.me(flow.id)).fields} fields (see the timeline)`) : null,
+    flow.status === 'ok' && !flow.remote && has('refresh_token') && flow.provider ? run('Refresh', async () => { const answer = await api.refresh(flow.id); location.hash = `#/flow/${answer.flow}`; return 'refreshed'; }) : null,
     status,
   );
 }
@@ -82,6 +83,8 @@ function renderToken(flow, token) {
     value.dataset.revealed = 'true';
     return h('button', { type: 'button', onclick: (event) => copy(secret, event.target) }, 'Copy');
   };
+  // Another broker's flow: the value is at that broker only.
+  if (flow.remote) return h('div', { class: 'token' }, h('h4', {}, token.name), h('p', {}, value, ' ', h('span', { class: 'note', dataset: { revealAt: flow.instance } }, `reveal at ${flow.instance}`)), token.jwt ? renderJwt(token.jwt) : null);
   if (revealed.has(key)) return h('div', { class: 'token' }, h('h4', {}, token.name), h('p', {}, value, ' ', show(revealed.get(key))), token.jwt ? renderJwt(token.jwt) : null);
   const reveal = h('button', {
     type: 'button',

@@ -10,6 +10,7 @@ import type { Sandbox } from '../sandbox/server.js';
 import type { FlowError, FlowOutcome } from '../oauth/outcome.js';
 import type { FlowRecorder } from '../inspector/recorder.js';
 import type { AppOverview } from '../inspector/overview.js';
+import type { SharedFlows } from '../inspector/shared.js';
 
 /** How the result of a flow reaches whoever started it. */
 export type AppFlow = 'client' | 'server' | 'cli';
@@ -83,6 +84,11 @@ export interface BrokerInspector {
   secret: string;
   /** The app's configuration at a glance (secret references only), read when the page asks. */
   overview(): Promise<AppOverview>;
+  /**
+   * The flows of every broker on the same Redis (serve --inspect with the Redis store;
+   * src/inspector/shared.ts): set once the broker listens, absent otherwise.
+   */
+  shared?: SharedFlows;
 }
 
 export interface BrokerLog {

@@ -3,7 +3,8 @@
  * secret (256 bits from the CSPRNG) that the printed URL carries once, and, for `oauthd-cli
  * inspect`, a note of where a running broker's inspector is: one file per port under the data
  * folder (`<data>/inspectors/<port>.json`, 0600 in a 0700 folder, since it holds the secret),
- * written when the broker listens and removed when it stops.
+ * written when the broker listens and removed when it stops. With the Redis store, the recorder's
+ * flows are also shared with every broker on that Redis (src/inspector/shared.ts).
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import type { BrokerInspector } from '../broker/types.js';
 import { inspectorUrl } from '../broker/routes/inspector.js';
 import type { AppOverview } from '../inspector/overview.js';
 import { FlowRecorder } from '../inspector/recorder.js';
+import { SHARED_DEFAULTS, SharedFlows } from '../inspector/shared.js';
+import type { FlowStore } from '../store/store.js';
+import { RedisStore } from '../store/redis.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/fs.js';
 import { randomToken } from '../util/random.js';
 import { dataDir } from '../vault/paths.js';
@@ -26,6 +30,30 @@ export function openInspector(options: InspectorOptions): BrokerInspector {
     secret: randomToken(),
     overview: options.overview,
   };
+}
+
+/**
+ * With the Redis store, shares the recorder's flows with every broker on that Redis and shows
+ * theirs (on connections of its own: short timeouts, no queue while Redis is away). `instance`
+ * names this broker in the other brokers' lists. Undefined for any other store.
+ */
+export async function shareInspector(inspector: BrokerInspector, store: FlowStore, instance: string): Promise<SharedFlows | undefined> {
+  if (!(store instanceof RedisStore)) return undefined;
+  const options = { commandTimeout: SHARED_DEFAULTS.commandTimeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'oauthd-inspector' };
+  const shared = new SharedFlows({
+    recorder: inspector.recorder,
+    redis: store.duplicate(options),
+    // Subscribed again by SharedFlows on each reconnection.
+    subscriber: store.duplicate({ ...options, autoResubscribe: false }),
+    prefix: store.prefix,
+    instance,
+    // The bounds in Redis are the recorder's in memory (for every broker together).
+    maxFlows: inspector.recorder.maxFlows,
+    maxBytes: inspector.recorder.maxBytes,
+  });
+  await shared.start();
+  inspector.shared = shared;
+  return shared;
 }
 
 /** What `oauthd-cli inspect` reads. */

@@ -9,7 +9,7 @@
  * ioredis keeps reconnecting in the background, so service resumes by itself when Redis is back.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { StoreUnavailableError, type FlowStore } from './store.js';
 
 export const COMMAND_TIMEOUT_MS = 2000;
@@ -21,7 +21,7 @@ export class RedisStore implements FlowStore {
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'oauthd:',
+    readonly prefix = 'oauthd:',
   ) {
     // A Redis that comes back empty (restarted without persistence) would let the next broker to
     // ask make a new sealing key, and brokers would stop opening each other's states: whoever
@@ -94,6 +94,15 @@ export class RedisStore implements FlowStore {
       this.secrets.set(name, secret);
     }
     return secret;
+  }
+
+  /**
+   * A connection of its own to the same Redis, with these options over the store's (the
+   * inspector's shared record: a subscriber cannot run other commands, and its writes must not
+   * queue behind, or fail with, the flows' commands). Not connected yet (lazyConnect).
+   */
+  duplicate(options: Partial<RedisOptions> = {}): Redis {
+    return this.redis.duplicate({ lazyConnect: true, ...options });
   }
 
   private secretKey(name: string): string {

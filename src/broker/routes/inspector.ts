@@ -19,6 +19,12 @@
  * Guarded like every route (the Host check of app.ts answers 421) and more: only from loopback,
  * no foreign Origin (403), and the cookie, compared in constant time, on everything but the
  * exchange (401). The secret is never logged: the request log writes paths only (app.ts).
+ *
+ * With the Redis store (serve --inspect), the list and the stream carry the flows of every broker
+ * on that Redis too, each with the broker instance it ran at (src/inspector/shared.ts); another
+ * broker's flow is read from Redis, redacted: its tokens stay at that broker (reveal, /me and
+ * refresh answer 409 naming it). A Redis that does not answer leaves this broker's flows and a
+ * note (`shared.note`), never a 500.
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -27,7 +33,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { secretsEqual } from '../../config/app-secret.js';
 import { SECURITY_HEADERS } from '../../util/headers.js';
 import { toHar } from '../../trace/har.js';
-import { TOKEN_NAMES, type FlowHandle, type FlowSummary } from '../../inspector/recorder.js';
+import { TOKEN_NAMES, type FlowHandle, type FlowSummary, type FlowView } from '../../inspector/recorder.js';
+import { SharedUnavailableError, type SharedStatus } from '../../inspector/shared.js';
 import { fetchProfile } from '../../oauth/profile.js';
 import { refreshAccessToken } from '../../oauth/oauth2.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
@@ -144,12 +151,41 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       return true;
     }
 
-    /** The flow named in the path, or a 404 already sent. */
-    function flowOf(request: FastifyRequest<{ Params: Static<typeof FlowParams> }>, reply: FastifyReply): FlowHandle | undefined {
-      const flow = recorder.get(request.params.id);
-      if (!flow) refuse(reply, 404, 'no such flow (the inspector keeps the latest flows only)');
-      return flow;
+    /** This broker's flow, else another broker's from the shared record; undefined with an answer already sent. */
+    async function anyFlowOf(
+      request: FastifyRequest<{ Params: Static<typeof FlowParams> }>,
+      reply: FastifyReply,
+    ): Promise<{ local: FlowHandle } | { remote: FlowView & { instance: string } } | undefined> {
+      const local = recorder.get(request.params.id);
+      if (local) return { local };
+      const shared = inspector.shared;
+      if (!shared) {
+        refuse(reply, 404, 'no such flow (the inspector keeps the latest flows only)');
+        return undefined;
+      }
+      try {
+        const remote = await shared.get(request.params.id);
+        if (remote) return { remote };
+        refuse(reply, 404, 'no such flow (the inspectors keep the latest flows only)');
+      } catch (error) {
+        if (!(error instanceof SharedUnavailableError)) throw error;
+        reply.header('retry-after', '5');
+        refuse(reply, 503, `${error.message}; this broker's own flows are still shown`);
+      }
+      return undefined;
     }
+
+    /** The actions that use a token run where the flow ran (it holds the tokens): another broker's flow is refused with where to go. */
+    async function localFlowOf(request: FastifyRequest<{ Params: Static<typeof FlowParams> }>, reply: FastifyReply, action: string): Promise<FlowHandle | undefined> {
+      const found = await anyFlowOf(request, reply);
+      if (!found) return undefined;
+      if ('local' in found) return found.local;
+      refuse(reply, 409, `this flow ran at broker ${found.remote.instance}, which alone holds its tokens: open that broker's inspector to ${action}`);
+      return undefined;
+    }
+
+    const sharedNote = (status: SharedStatus) =>
+      status.reachable ? undefined : `cannot reach the shared record on Redis (${status.reason ?? 'no answer'}): this list shows this broker's flows only, and other brokers' flows come back when Redis answers`;
 
     const config = { step: 'inspector' };
 
@@ -187,24 +223,47 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       return reply.header('cache-control', 'private, max-age=31536000, immutable').type(file.type).send(file.body);
     });
 
-    app.get(`${INSPECTOR_PATH}/api/flows`, { config }, (request, reply) => {
+    app.get(`${INSPECTOR_PATH}/api/flows`, { config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      return { flows: recorder.list(), kept: recorder.size(), limits: { flows: recorder.maxFlows, bytes: recorder.maxBytes } };
+      const answer = { flows: recorder.list(), kept: recorder.size(), limits: { flows: recorder.maxFlows, bytes: recorder.maxBytes } };
+      const shared = inspector.shared;
+      if (!shared) return answer;
+      const mine = answer.flows.map((summary) => ({ ...summary, instance: shared.instance }));
+      let others: FlowSummary[] = [];
+      let status: SharedStatus;
+      try {
+        others = await shared.list();
+        status = shared.status();
+      } catch (error) {
+        if (!(error instanceof SharedUnavailableError)) throw error;
+        status = { ...shared.status(), reachable: false };
+      }
+      const note = sharedNote(status);
+      return {
+        ...answer,
+        flows: [...mine, ...others].sort((a, b) => b.startedAt - a.startedAt),
+        shared: { instance: shared.instance, reachable: status.reachable, ...(note ? { note } : {}), limits: { flows: shared.maxFlows, bytes: shared.maxBytes } },
+      };
     });
 
-    app.get<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id`, { schema: { params: FlowParams }, config }, (request, reply) => {
+    app.get<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      return flowOf(request, reply)?.view() ?? reply;
+      const found = await anyFlowOf(request, reply);
+      if (!found) return reply;
+      if ('remote' in found) return { ...found.remote, remote: true };
+      const shared = inspector.shared;
+      return shared ? { ...found.local.view(), instance: shared.instance } : found.local.view();
     });
 
-    app.get<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/har`, { schema: { params: FlowParams }, config }, (request, reply) => {
+    app.get<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/har`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      const flow = flowOf(request, reply);
-      if (!flow) return reply;
-      const title = `oauthd-cli ${flow.meta.kind} ${flow.meta.provider || 'callback'}`;
-      const har = toHar(flow.recorded(), { creator: { name: 'oauthd-cli inspector', version: '1' }, title });
+      const found = await anyFlowOf(request, reply);
+      if (!found) return reply;
+      const flow = 'local' in found ? { id: found.local.id, ...found.local.meta, events: found.local.recorded() } : found.remote;
+      const title = `oauthd-cli ${flow.kind} ${flow.provider || 'callback'}`;
+      const har = toHar(flow.events, { creator: { name: 'oauthd-cli inspector', version: '1' }, title });
       return reply
-        .header('content-disposition', `attachment; filename="oauthd-${flow.meta.provider || 'callback'}-${flow.id}.har"`)
+        .header('content-disposition', `attachment; filename="oauthd-${flow.provider || 'callback'}-${flow.id}.har"`)
         .type('application/json; charset=utf-8')
         .send(JSON.stringify(har, null, 2));
     });
@@ -212,9 +271,9 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
     app.post<{ Params: Static<typeof FlowParams>; Body: Static<typeof RevealBody> }>(
       `${INSPECTOR_PATH}/api/flows/:id/reveal`,
       { schema: { params: FlowParams, body: RevealBody }, config },
-      (request, reply) => {
+      async (request, reply) => {
         if (!guard(request, reply)) return reply;
-        const flow = flowOf(request, reply);
+        const flow = await localFlowOf(request, reply, `reveal its ${request.body.name}`);
         if (!flow) return reply;
         const value = flow.secret(request.body.name);
         if (value === undefined) return refuse(reply, 404, `this flow holds no ${request.body.name}`);
@@ -224,7 +283,7 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
 
     app.post<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/me`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      const flow = flowOf(request, reply);
+      const flow = await localFlowOf(request, reply, 'call /me with its token');
       if (!flow) return reply;
       const accessToken = flow.secret('access_token');
       const provider = flow.meta.provider ? await deps.providers.get(flow.meta.provider) : undefined;
@@ -241,7 +300,7 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
 
     app.post<{ Params: Static<typeof FlowParams> }>(`${INSPECTOR_PATH}/api/flows/:id/refresh`, { schema: { params: FlowParams }, config }, async (request, reply) => {
       if (!guard(request, reply)) return reply;
-      const flow = flowOf(request, reply);
+      const flow = await localFlowOf(request, reply, 'refresh with its refresh token');
       if (!flow) return reply;
       const refreshToken = flow.secret('refresh_token');
       const provider = flow.meta.provider ? await deps.providers.get(flow.meta.provider) : undefined;
@@ -282,7 +341,16 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
       raw.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
       raw.write('retry: 2000\n\n');
       const send = (summary: FlowSummary) => raw.write(`event: flow\ndata: ${JSON.stringify(summary)}\n\n`);
-      const unsubscribe = recorder.subscribe(send);
+      const shared = inspector.shared;
+      const unsubscribeLocal = recorder.subscribe(shared ? (summary) => send({ ...summary, instance: shared.instance } as FlowSummary) : send);
+      // Other brokers' flows as their records reach Redis; `event: shared` when Redis stops (or starts again) answering.
+      const sendShared = (status: SharedStatus) => raw.write(`event: shared\ndata: ${JSON.stringify({ ...status, note: sharedNote(status) })}\n\n`);
+      const unsubscribeShared = shared?.subscribe((event) => (event.type === 'flow' ? send(event.summary) : sendShared(event.status)));
+      if (shared) sendShared(shared.status());
+      const unsubscribe = () => {
+        unsubscribeLocal();
+        unsubscribeShared?.();
+      };
       // A comment now and then keeps proxies and idle timers from closing a quiet stream.
       const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
       ping.unref();

@@ -21,7 +21,8 @@ import { reloadConfigOnChange } from '../serve/config-reload.js';
 import type { Config } from '../../config/schema.js';
 import { requestLog, type LogFormat } from '../request-log.js';
 import { DEMO_PATH } from '../../broker/routes/demo.js';
-import { openInspector, publishInspector } from '../../compose/inspector.js';
+import { openInspector, publishInspector, shareInspector } from '../../compose/inspector.js';
+import { hostname } from 'node:os';
 import { appOverview } from '../../inspector/overview.js';
 import { readConfig } from '../../config/load.js';
 
@@ -103,6 +104,8 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   await broker.listening(origin, loopbackHosts(bound.port, [new URL(origin).host, `${host}:${bound.port}`]));
 
   const inspectorNote = inspector ? await publishInspector(ctx.env, ctx.platform, bound.origin, bound.port, inspector, `serve (${path})`) : undefined;
+  // With the Redis store, the inspector shows the flows of every broker on it (docs/inspector.md).
+  const shared = inspector ? await shareInspector(inspector, store, `${hostname()}:${bound.port}`) : undefined;
 
   const providers = Object.keys(config.providers);
   // Ctrl-C and SIGTERM are taken before the banner says "Press Ctrl-C": whoever reads it may signal
@@ -120,6 +123,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       force.unref();
       void broker.app
         .close()
+        .then(() => shared?.close())
         .then(() => store.close())
         .then(() => inspectorNote?.remove())
         .then(() => requests?.flush())
@@ -141,7 +145,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       `  front end      OAuth.initialize('${app.key}'); OAuth.setOAuthdURL('${origin}')`,
       ...(sandbox ? [`  demo           ${bound.origin}${DEMO_PATH}   ← the client-side flow with the sandbox, in your browser`] : []),
       inspectorNote
-        ? `  inspector      ${inspectorNote.url}   ← every flow, step by step (or: oauthd-cli inspect)`
+        ? `  inspector      ${inspectorNote.url}   ← every flow${shared ? ' of every broker on this Redis' : ''}, step by step (or: oauthd-cli inspect)`
         : '  inspector      off (serve --inspect records every flow and shows it step by step)',
       `  request log    ${options.quiet && !ctx.debug ? 'off (--quiet)' : options.log === 'json' ? 'JSON lines on stderr' : 'one line per request on stderr (--log json for JSON, --quiet for none)'}`,
       'Press Ctrl-C to stop.',
