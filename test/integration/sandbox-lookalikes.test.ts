@@ -1,4 +1,6 @@
-// Provider error shapes in look-alikes (issue 14): `oauthd-cli sandbox --as slack|github` answers
+// Look-alikes as processes (issue 14), through our own CLI and a client that is not ours.
+//
+// Provider error shapes: `oauthd-cli sandbox --as slack|github` answers
 // the token endpoint's errors as the catalog entry says the provider does (tokenResponse.error:
 // Slack's HTTP 200 {"ok": false, "error": "invalid_code"}, GitHub's HTTP 200 bad_verification_code,
 // form-encoded unless asked for JSON). Seen twice, against one real sandbox process per provider:
@@ -7,6 +9,10 @@
 //     hint of the RFC 6749 §5.2 code the entry maps them to;
 //   - by a client that is not ours (test/fixtures/plain-oauth-client.mjs: plain fetch, as an app
 //     wired to the provider by hand), which must get the provider's own shape on the wire.
+//
+// Twitter (OAuth 1.0a) and Salesforce (instance_url on the sandbox) through `login`, `me` and
+// `request`, with the provider file `--provider-file` wrote: the three legs and each signature,
+// the token endpoint's own loopback origin accepted by the CLI as by the broker.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,8 +42,12 @@ async function setUp(id: string): Promise<Setup> {
   return { sandbox, project, spec: JSON.parse(await readFile(file, 'utf8')) as Record<string, any> };
 }
 
-function login(setup: Setup, id: string): Promise<RunCliResult> {
-  return runCli(['login', id, '--port', '0', '--no-save', '--timeout', '40'], { cwd: setup.project.dir, env: setup.project.env, timeoutMs: 90_000 });
+function cli(setup: Setup, args: string[]): Promise<RunCliResult> {
+  return runCli(args, { cwd: setup.project.dir, env: setup.project.env, timeoutMs: 90_000 });
+}
+
+function login(setup: Setup, id: string, extra = ['--no-save']): Promise<RunCliResult> {
+  return cli(setup, ['login', id, '--port', '0', '--timeout', '40', ...extra]);
 }
 
 /** Our login refused: exit 1, the provider's words on one line, the §5.2 code's hint, no stack, nothing on stdout. */
@@ -129,5 +139,59 @@ describe('sandbox --as github: errors as HTTP 200 bad_verification_code, form-en
     const answer = await plainClient(setup, { authorizeUrl: setup.spec.oauth2.authorizeUrl, tokenUrl: setup.spec.oauth2.tokenUrl, scope: 'read:user' });
     expect(answer.status).toBe(200);
     expect(new URLSearchParams(answer.body).get('access_token')).toBeTruthy();
+  });
+});
+
+describe('sandbox --as twitter (OAuth 1.0a) through our login, me and request', () => {
+  let setup: Setup;
+  beforeAll(async () => {
+    setup = await setUp('twitter');
+  });
+  afterAll(async () => {
+    await setup?.sandbox.stop();
+    await setup?.project.cleanup();
+  });
+
+  it('the three legs, then /me and an API call signed with the token credentials', async () => {
+    const origin = new URL(setup.sandbox.issuer).origin;
+    expect(setup.spec.oauth1).toMatchObject({ requestTokenUrl: `${origin}/sandbox/api.x.com/oauth/request_token`, signatureMethod: 'HMAC-SHA1' });
+    const signedIn = await login(setup, 'twitter', []);
+    expect(signedIn.code, signedIn.stderr).toBe(0);
+    expect(signedIn.stdout).toContain('OAuth 1.0a token credentials');
+    const me = await cli(setup, ['me', 'twitter', '--json']);
+    expect(me.code, me.stderr).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ id: 'developer', alias: 'developer', email: 'developer@sandbox.test' });
+    const api = await cli(setup, ['request', 'twitter', '/1.1/statuses/home_timeline.json?count=2']);
+    expect(api.code, api.stderr).toBe(0);
+    expect(JSON.parse(api.stdout)).toMatchObject({ method: 'GET', path: '/1.1/statuses/home_timeline.json', query: '?count=2', sub: 'developer' });
+  });
+
+  it('invalid-grant at the access-token step: our login names oauth_problem=token_rejected, with its hint', async () => {
+    await invalidGrantOnce(setup);
+    const result = await login(setup, 'twitter');
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('error: the access-token endpoint refused: oauth_problem=token_rejected — the request token was refused (sandbox fault invalid-grant) [HTTP 401]\n');
+    expect(result.stderr).toContain('hint: the provider does not know this token; start the login again\n');
+  });
+});
+
+describe('sandbox --as salesforce through our login and me: instance_url on the sandbox', () => {
+  let setup: Setup;
+  beforeAll(async () => {
+    setup = await setUp('salesforce');
+  });
+  afterAll(async () => {
+    await setup?.sandbox.stop();
+    await setup?.project.cleanup();
+  });
+
+  it('login verifies the id_token with the sandbox\'s keys; me follows instance_url, the token endpoint\'s own loopback origin', async () => {
+    const origin = new URL(setup.sandbox.issuer).origin;
+    expect(setup.spec.oidc).toEqual({ issuer: 'https://{login_host}', jwksUri: `${origin}/sandbox/jwks` });
+    const signedIn = await login(setup, 'salesforce', []);
+    expect(signedIn.code, signedIn.stderr).toBe(0);
+    const me = await cli(setup, ['me', 'salesforce', '--json']);
+    expect(me.code, me.stderr).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ id: 'developer', email: 'developer@sandbox.test' });
   });
 });
