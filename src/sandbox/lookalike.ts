@@ -196,10 +196,10 @@ export class Lookalike {
     return spec;
   }
 
-  /** A URL template with its origin (filled) swapped for the sandbox's prefix; one a token field starts is left to the token. */
+  /** A URL template with its origin (filled) swapped for the sandbox's prefix; one a token field decides is left to the token. */
   private swapped(template: string, selfOrigin: string): string {
     const match = /^(https?:\/\/[^/?#]*)(.*)$/.exec(template);
-    if (!match) return template;
+    if (!match || match[1]!.includes('{token.')) return template;
     const host = new URL(this.fill(match[1]!)).host;
     const rest = match[2] === '/' ? '' : match[2]!;
     return `${selfOrigin}${SANDBOX_PATH}/${host}${rest}`;

@@ -34,7 +34,7 @@ interface OidcProvider {
   Client: { prototype: { redirectUriAllowed(value: string): boolean } };
   AccessToken: TokenModel;
   RefreshToken: TokenModel;
-  AuthorizationCode: TokenModel;
+  AuthorizationCode: { find(value: string): Promise<{ accountId?: string; clientId?: string; redirectUri?: string; consumed?: unknown; destroy(): Promise<void> } | undefined> };
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   Grant: GrantConstructor;
@@ -462,7 +462,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         const code = url.searchParams.get('code');
         const found = code ? await requireProvider().AuthorizationCode.find(code) : undefined;
         if (found) await found.destroy();
-        const verifier = found?.accountId ? server.approve(token, found.accountId) : undefined;
+        // Only a fresh code issued to this very return address counts (oidc-provider's find skips expired ones).
+        const ours = found !== undefined && !found.consumed && found.clientId === SANDBOX_CLIENT_ID && found.redirectUri === `${origin ?? ''}${OAUTH1_RETURN_PATH}`;
+        const verifier = ours && found.accountId ? server.approve(token, found.accountId) : undefined;
         if (verifier === undefined) server.deny(token);
         if (pending.callback === 'oob') {
           // §2.1 "oob": the user copies the verifier into the app by hand.
