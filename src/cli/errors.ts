@@ -81,9 +81,8 @@ const TOKEN_ERRORS: Record<string, string> = {
   unsupported_grant_type: 'the provider does not support this grant type for this client',
   invalid_scope: 'a requested scope is unknown or not allowed for this app; check --scope',
   redirect_uri_mismatch: 'the redirect URI sent is not the one registered at the provider; register the exact value',
-  bad_verification_code: 'the code expired or was used already; start the login again',
-  incorrect_client_credentials: 'the client id or secret is wrong; check the keyset (oauthd-cli providers show <id>)',
-  invalid_code: 'the code expired or was used already; start the login again',
+  // A provider's own codes (GitHub's bad_verification_code, Slack's invalid_code) arrive here as the
+  // §5.2 code its provider file maps them to (tokenResponse.error.codes).
   // RFC 8628 §3.5: the device grant's polling ends with these.
   access_denied: 'start again and approve the request, or sign in with an account allowed to use this app',
   expired_token: 'start again, and enter the user code at the verification page before it expires',

@@ -71,7 +71,7 @@ export function fillProviderTemplate(
     for (const { field, place } of deciding) {
       const value = values[`token.${field}`];
       if (value === undefined || value === '') continue; // fillTemplate says it is missing
-      const refusal = place === 'start' ? startValueRefusal(value, originPatterns(provider, field)) : hostValueRefusal(value);
+      const refusal = place === 'start' ? startValueRefusal(value, originPatterns(provider, field), tokenEndpointOf(provider)) : hostValueRefusal(value);
       if (refusal !== undefined) throw tokenOriginRefused(provider, field, value, refusal);
     }
     const filled = fillTemplate(template, values, kind);
@@ -88,6 +88,11 @@ export function fillProviderTemplate(
     }
     throw new ProviderConfigurationError(`${provider.id}: ${error.message}`, { kind: 'missing-param', param: error.missing }, provider.id);
   }
+}
+
+/** The endpoint that issued the provider's tokens (its origin may come back in a token field, ../providers/token-origins.ts). */
+function tokenEndpointOf(provider: ResolvedProvider): string | undefined {
+  return provider.oauth2?.tokenUrl ?? provider.oauth1?.accessTokenUrl;
 }
 
 function originPatterns(provider: ResolvedProvider, field: string): OriginPattern[] {

@@ -62,7 +62,10 @@ function hideResponse(error: Error, response: HttpResponse | undefined): void {
 
 export interface ProviderErrorFields {
   endpoint: Endpoint;
-  /** Ours: the server's `error` when it gave one, else what the refusal is (http_error, revocation_failed, ...). */
+  /**
+   * Ours: the server's `error` when it gave one (at the token endpoint, the RFC 6749 §5.2 code the
+   * provider file's tokenResponse.error.codes maps it to), else what the refusal is (http_error, revocation_failed, ...).
+   */
   code: string;
   /** The server's error code: RFC 6749 §5.2 `error`, OAuth 1.0a Problem Reporting's `oauth_problem`. */
   error?: string;

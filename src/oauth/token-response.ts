@@ -83,9 +83,9 @@ export function readTokenResponse(
     if (success) {
       note('error-with-200', `an error came back with HTTP ${response.status}; §5.2 says 400 (or 401)`, 'RFC 6749 §5.2');
     }
-    throw endpointError(response, body, endpointName);
+    throw endpointError(response, body, endpointName, rules);
   }
-  if (!success) throw endpointError(response, body, endpointName);
+  if (!success) throw endpointError(response, body, endpointName, rules);
 
   const field = (name: StandardField): unknown => {
     const path = rules.paths?.[name];
@@ -215,9 +215,17 @@ function normalizeScope(value: unknown, note: Note): string | undefined {
   return value;
 }
 
-/** A refusal: §5.2's error/error_description/error_uri, or the shapes providers use instead ({"error": {"message"}}, {"errors": [...]}). */
-function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string): ProviderError {
-  const { code, description } = providerError(body);
+/**
+ * A refusal: §5.2's error/error_description/error_uri, or the shapes providers use instead ({"error": {"message"}}, {"errors": [...]}).
+ * `code` is the §5.2 code the provider file maps the provider's own to (tokenResponse.error.codes:
+ * GitHub's bad_verification_code is invalid_grant), so what follows a refusal (a refresh token
+ * marked as spent, the hint) does not depend on each provider's words; `error` and the message
+ * keep the provider's own.
+ */
+function endpointError(response: HttpResponse, body: Record<string, unknown>, endpointName: string, rules: TokenResponseRules): ProviderError {
+  const { code: sent, description } = providerError(body);
+  const codes = rules.error?.codes;
+  const code = sent !== undefined && codes !== undefined && Object.hasOwn(codes, sent) ? codes[sent] : sent;
   const fields = { endpoint: 'token' as const, status: response.status, response, error_description: description };
   if (code === undefined) {
     const summary = description ?? JSON.stringify(body).slice(0, 160);
@@ -225,8 +233,8 @@ function endpointError(response: HttpResponse, body: Record<string, unknown>, en
   }
   const errorUri = typeof body.error_uri === 'string' ? body.error_uri : undefined;
   return new ProviderError(
-    `the ${endpointName} refused: ${code}${description ? ` — ${description}` : ''}${errorUri !== undefined ? ` (see ${errorUri})` : ''} [HTTP ${response.status}]`,
-    { ...fields, code, error: code, error_uri: errorUri },
+    `the ${endpointName} refused: ${sent}${description ? ` — ${description}` : ''}${errorUri !== undefined ? ` (see ${errorUri})` : ''} [HTTP ${response.status}]`,
+    { ...fields, code, error: sent, error_uri: errorUri },
   );
 }
 

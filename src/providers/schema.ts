@@ -84,6 +84,55 @@ export const ScopeSpec = Type.Object(
   { additionalProperties: false },
 );
 
+/** RFC 6749 §5.2's error codes, and RFC 8628 §3.5's for the device grant's polls. */
+export const TOKEN_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'authorization_pending',
+  'slow_down',
+  'access_denied',
+  'expired_token',
+] as const;
+
+/**
+ * How the token endpoint says no, where the provider departs from RFC 6749 §5.2 (a 400 with
+ * `{"error": "invalid_grant"}`): the status, fields every error carries, and its own codes. The
+ * reader takes a provider code for the RFC code it stands for (so a refused refresh token is
+ * `invalid_grant` whatever the provider calls it); the sandbox's look-alike answers the other way.
+ */
+export const TokenErrorSpec = Type.Object(
+  {
+    status: Optional(
+      Type.Integer({
+        minimum: 200,
+        maximum: 599,
+        description: 'The HTTP status of every error answer, when not §5.2\'s 400/401: Slack and GitHub answer errors with 200.',
+      }),
+    ),
+    fields: Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+        description: 'Fields every error answer carries beside "error": Slack\'s {"ok": false}.',
+      }),
+    ),
+    codes: Optional(
+      Type.Record(
+        Type.String({ minLength: 1, pattern: '^[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]+$' }),
+        Type.Union(TOKEN_ERROR_CODES.map((code) => Type.Literal(code))),
+        {
+          description:
+            'The provider\'s own error codes, each with the RFC 6749 §5.2 (or RFC 8628 §3.5) code it stands for: ' +
+            '{"bad_verification_code": "invalid_grant"}. The first code listed for an RFC code is the one the sandbox\'s look-alike sends.',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const TokenResponseSpec = Type.Object(
   {
     format: Optional(
@@ -124,6 +173,7 @@ export const TokenResponseSpec = Type.Object(
           'usable in templates as {token.<field>}. Other extra fields are still kept in the raw response.',
       }),
     ),
+    error: Optional(TokenErrorSpec),
   },
   { additionalProperties: false },
 );

@@ -26,6 +26,13 @@
  * userinfo (`@`), query, fragment, percent-encoding, backslash, whitespace, IP-literal brackets
  * or dot segment can reach the URL parser and change what the URL says. Host names compare
  * case-insensitively, paths exactly.
+ *
+ * One origin needs no pattern: that of the provider's own token endpoint, when it is on loopback
+ * (`http://127.0.0.1:6285`, a local stand-in such as `oauthd-cli sandbox --as salesforce`). The
+ * broker already sends that server the client secret and every code, and it issued the token the
+ * field came with, so a request carrying the token back to it tells it nothing new; any other
+ * loopback origin (another port: a database, a dev server) stays refused. A provider whose token
+ * endpoint is not on loopback (every real one) gets nothing beyond its patterns.
  */
 import type { ProviderSpec } from './schema.js';
 import { fillTemplate, TemplateError } from './template.js';
@@ -59,6 +66,9 @@ const SEGMENT = '/[A-Za-z0-9_~-][A-Za-z0-9._~-]*';
 const PATTERN = new RegExp(`^https://(\\*\\.)?(${DNS_NAME})(?::(\\d{1,5}))?((?:${SEGMENT})*)$`, 'i');
 const START_VALUE = new RegExp(`^https://(${DNS_NAME})(?::(\\d{1,5}))?((?:${SEGMENT})*)/?$`, 'i');
 const HOST_PART = /^[A-Za-z0-9.-]+$/;
+/** A loopback origin (RFC 8252 §8.3's addresses and the name), then safe path segments, one trailing `/`. */
+const LOOPBACK_VALUE = new RegExp(`^(https?://(?:127\\.0\\.0\\.1|localhost|\\[::1\\])(?::\\d{1,5})?)((?:${SEGMENT})*)/?$`, 'i');
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const TOKEN_PLACEHOLDER = /\{token\.([A-Za-z0-9_]+)\}/g;
 
 /** The pattern, or undefined when `source` is not one (the reason is in the grammar above). */
@@ -103,7 +113,8 @@ function describePatterns(patterns: readonly OriginPattern[]): string {
  * Why `value`, filling a field that starts a URL, is refused; undefined when it names an allowed
  * origin (and the pattern's path).
  */
-export function startValueRefusal(value: string, patterns: readonly OriginPattern[]): string | undefined {
+export function startValueRefusal(value: string, patterns: readonly OriginPattern[], tokenEndpoint?: string): string | undefined {
+  if (tokenEndpoint !== undefined && isTokenEndpointLoopbackOrigin(value, tokenEndpoint)) return undefined;
   const match = START_VALUE.exec(value);
   if (!match) {
     return /^https:\/\//i.test(value)
@@ -114,6 +125,28 @@ export function startValueRefusal(value: string, patterns: readonly OriginPatter
   const portNumber = port === undefined ? HTTPS_PORT : Number(port);
   const allowed = patterns.some((pattern) => hostMatches(pattern, host) && pattern.port === portNumber && pattern.path === path);
   return allowed ? undefined : `it is not an origin the provider file allows for this field (${describePatterns(patterns)})`;
+}
+
+/**
+ * True when `value` is the origin of `tokenEndpoint` (scheme, host and port alike), plus safe path
+ * segments, and that origin is on loopback: the local stand-in of the provider that issued the
+ * token (see the top of this file). Real providers' token endpoints are never on loopback.
+ */
+export function isTokenEndpointLoopbackOrigin(value: string, tokenEndpoint: string): boolean {
+  const match = LOOPBACK_VALUE.exec(value);
+  if (!match) return false;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(tokenEndpoint);
+  } catch {
+    return false;
+  }
+  if (!LOOPBACK_HOSTS.has(endpoint.hostname.toLowerCase())) return false;
+  try {
+    return new URL(match[1]!).origin === endpoint.origin;
+  } catch {
+    return false; // a port past 65535
+  }
 }
 
 /** Why `value`, filling (part of) a host, is refused before the URL is even built. */

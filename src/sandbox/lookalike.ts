@@ -19,15 +19,20 @@
  *   no oidc block                     expects no id_token, no iss         sends neither
  *   profile.map / root                maps the user's fields              writes the claims at those paths
  *   api.tokenIn / scheme / headers    sends the token that way            looks for it there
+ *   tokenResponse.error               reads the provider's error codes    answers its errors that way
+ *                                     as RFC 6749 §5.2 ones               (status, fields, own codes)
+ *   oauth1                            signs each request (RFC 5849)       checks each signature
+ *                                                                         (./oauth1-server.ts)
  *
  * Each URL of the description is served under the sandbox at /sandbox/<its host><its path>
  * (https://slack.com/api/oauth.v2.access → {origin}/sandbox/slack.com/api/oauth.v2.access), so an
  * app swaps each of the provider's origins for one prefix; a URL a token field decides
  * ({token.instance_url}/…) is served at /sandbox/token.<field>/…, and the field says so. What a
- * description does not say (an error shape, a numeric id, a nested team object), a look-alike
- * cannot know: it answers the standard way there.
+ * description does not say (a numeric id, a nested team object), a look-alike cannot know: it
+ * answers the standard way there.
  */
 import type { ProviderSpec } from '../providers/schema.js';
+import { isSharedSecretMethod, type SharedSecretMethod } from './oauth1-server.js';
 import { configError } from '../util/errors.js';
 import { getPath } from '../util/json.js';
 import type { CaughtAnswer } from './raw-exchange.js';
@@ -35,7 +40,24 @@ import { SANDBOX_CLIENT_ID, SANDBOX_PATH } from './spec.js';
 import type { Claims } from './users.js';
 
 /** What a look-alike route stands for. */
-export type LookalikeEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'device' | 'profile' | 'api' | 'discovery' | 'jwks';
+export type LookalikeEndpoint =
+  | 'authorize'
+  | 'token'
+  | 'revoke'
+  | 'introspect'
+  | 'device'
+  | 'profile'
+  | 'api'
+  | 'discovery'
+  | 'jwks'
+  // OAuth 1.0a (RFC 5849 §2.1, §2.2, §2.3), and where the sandbox's own sign-in comes back to.
+  | 'request-token'
+  | 'oauth1-authorize'
+  | 'access-token'
+  | 'oauth1-return';
+
+/** Where the sign-in behind an OAuth 1.0a authorization comes back (the sandbox's own redirect URI). */
+export const OAUTH1_RETURN_PATH = `${SANDBOX_PATH}/_oauth1/return`;
 
 export interface LookalikeRoute {
   endpoint: LookalikeEndpoint;
@@ -70,27 +92,42 @@ export class Lookalike {
   readonly scopes: string[];
   readonly pkceRequired: boolean;
   readonly issuesRefreshTokens: boolean;
+  /** The signature method of an OAuth 1.0a provider (the sandbox checks shared-secret ones). */
+  readonly oauth1Method: SharedSecretMethod | undefined;
   private readonly params: Record<string, string>;
 
   constructor(readonly spec: ProviderSpec) {
-    const oauth2 = spec.oauth2;
-    if (!oauth2) {
-      throw configError(`${spec.id} speaks only OAuth 1.0a, which the sandbox (an OpenID provider) cannot play`, 'choose a provider with an oauth2 block: oauthd-cli providers list');
+    const { oauth2, oauth1 } = spec;
+    if (oauth1 && !isSharedSecretMethod(oauth1.signatureMethod) && !oauth2) {
+      throw configError(
+        `${spec.id} signs with ${oauth1.signatureMethod}, which the sandbox cannot check (it would need the consumer's public key)`,
+        'choose a provider that signs with HMAC-SHA1, HMAC-SHA256 or PLAINTEXT, or one with an oauth2 block: oauthd-cli providers list',
+      );
     }
+    this.oauth1Method = oauth1 && isSharedSecretMethod(oauth1.signatureMethod) ? oauth1.signatureMethod : undefined;
     this.id = spec.id;
     this.params = Object.fromEntries(Object.entries(spec.params ?? {}).map(([name, param]) => [name, param.default ?? param.example ?? 'sandbox']));
     this.params.client_id = SANDBOX_CLIENT_ID;
     this.issuer = spec.oidc ? this.fill(spec.oidc.issuer) : undefined;
-    this.scopes = [...new Set([...oauth2.scopes.default, ...Object.keys(oauth2.scopes.values ?? {})])].filter((scope) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
-    this.pkceRequired = oauth2.pkce === 'required';
-    this.issuesRefreshTokens = oauth2.refresh === true;
+    const scopes = oauth2?.scopes ?? oauth1?.scopes;
+    this.scopes = [...new Set([...(scopes?.default ?? []), ...Object.keys(scopes?.values ?? {})])].filter((scope) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
+    this.pkceRequired = oauth2?.pkce === 'required';
+    this.issuesRefreshTokens = oauth2?.refresh === true;
 
-    this.route('authorize', 'GET', oauth2.authorizeUrl);
-    this.route('token', 'POST', oauth2.tokenUrl);
-    if (oauth2.refreshUrl) this.route('token', 'POST', oauth2.refreshUrl);
-    if (oauth2.revoke) this.route('revoke', oauth2.revoke.method ?? 'POST', oauth2.revoke.url);
-    if (oauth2.introspectUrl) this.route('introspect', 'POST', oauth2.introspectUrl);
-    if (oauth2.deviceAuthorizationUrl) this.route('device', 'POST', oauth2.deviceAuthorizationUrl);
+    if (oauth2) {
+      this.route('authorize', 'GET', oauth2.authorizeUrl);
+      this.route('token', 'POST', oauth2.tokenUrl);
+      if (oauth2.refreshUrl) this.route('token', 'POST', oauth2.refreshUrl);
+      if (oauth2.revoke) this.route('revoke', oauth2.revoke.method ?? 'POST', oauth2.revoke.url);
+      if (oauth2.introspectUrl) this.route('introspect', 'POST', oauth2.introspectUrl);
+      if (oauth2.deviceAuthorizationUrl) this.route('device', 'POST', oauth2.deviceAuthorizationUrl);
+    }
+    if (oauth1 && this.oauth1Method) {
+      this.route('request-token', 'POST', oauth1.requestTokenUrl);
+      this.route('oauth1-authorize', 'GET', oauth1.authorizeUrl);
+      this.route('access-token', 'POST', oauth1.accessTokenUrl);
+      this.routes.push({ endpoint: 'oauth1-return', method: 'GET', path: OAUTH1_RETURN_PATH });
+    }
     if (spec.profile) this.route('profile', spec.profile.method ?? 'GET', spec.profile.url);
     if (spec.api) this.route('api', 'GET', spec.api.baseUrl);
     if (this.issuer) this.route('discovery', 'GET', `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
@@ -115,6 +152,57 @@ export class Lookalike {
     const prefix = `${SANDBOX_PATH}/${url.host}`;
     this.origins.set(url.origin, prefix);
     return `${prefix}${trimSlash(url.pathname)}`;
+  }
+
+  /**
+   * The provider's URLs for a path of the sandbox (the inverse of localPath): where a client that
+   * swaps the origin after signing (OAuth 1.0a) signed the request for.
+   */
+  providerUrl(path: string): string | undefined {
+    for (const [origin, prefix] of this.origins) {
+      if (origin.startsWith('{')) continue;
+      if (path === prefix || path.startsWith(`${prefix}/`)) return `${origin}${path.slice(prefix.length) || '/'}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The description pointed at this sandbox: each of its URLs with the provider's origin swapped
+   * for the sandbox's prefix, every other field as it is (the quirks, the scopes, tokenOrigins).
+   * What an app's provider file for the look-alike holds (`oauthd-providers/<id>.json`, so that
+   * `oauthd-cli login <id>` signs in here). The OpenID issuer stays the provider's (the id_tokens
+   * name it); its keys are the sandbox's, named by jwksUri so that no discovery goes out.
+   */
+  description(selfOrigin: string): ProviderSpec {
+    const spec = structuredClone(this.spec);
+    const swap = (template: string) => this.swapped(template, selfOrigin);
+    const { oauth2, oauth1, profile, api, oidc } = spec;
+    if (oauth2) {
+      oauth2.authorizeUrl = swap(oauth2.authorizeUrl);
+      oauth2.tokenUrl = swap(oauth2.tokenUrl);
+      if (oauth2.refreshUrl) oauth2.refreshUrl = swap(oauth2.refreshUrl);
+      if (oauth2.revoke) oauth2.revoke.url = swap(oauth2.revoke.url);
+      if (oauth2.introspectUrl) oauth2.introspectUrl = swap(oauth2.introspectUrl);
+      if (oauth2.deviceAuthorizationUrl) oauth2.deviceAuthorizationUrl = swap(oauth2.deviceAuthorizationUrl);
+    }
+    if (oauth1) {
+      oauth1.requestTokenUrl = swap(oauth1.requestTokenUrl);
+      oauth1.authorizeUrl = swap(oauth1.authorizeUrl);
+      oauth1.accessTokenUrl = swap(oauth1.accessTokenUrl);
+    }
+    if (profile) profile.url = swap(profile.url);
+    if (api) api.baseUrl = swap(api.baseUrl);
+    if (oidc) oidc.jwksUri = oidc.jwksUri ? swap(oidc.jwksUri) : `${selfOrigin}${SANDBOX_PATH}/jwks`;
+    return spec;
+  }
+
+  /** A URL template with its origin (filled) swapped for the sandbox's prefix; one a token field decides is left to the token. */
+  private swapped(template: string, selfOrigin: string): string {
+    const match = /^(https?:\/\/[^/?#]*)(.*)$/.exec(template);
+    if (!match || match[1]!.includes('{token.')) return template;
+    const host = new URL(this.fill(match[1]!)).host;
+    const rest = match[2] === '/' ? '' : match[2]!;
+    return `${selfOrigin}${SANDBOX_PATH}/${host}${rest}`;
   }
 
   private route(endpoint: LookalikeEndpoint, method: LookalikeRoute['method'], template: string): void {
@@ -164,7 +252,9 @@ export class Lookalike {
       return answer;
     }
     const rules = this.spec.oauth2!.tokenResponse ?? {};
-    if (answer.status < 300 && typeof body.access_token === 'string') {
+    if (typeof body.error === 'string' && rules.error) {
+      ({ answer, body } = this.errorAnswer(answer, body, rules.error));
+    } else if (answer.status < 300 && typeof body.access_token === 'string') {
       if (!this.spec.oidc) delete body.id_token;
       const separator = this.spec.oauth2!.scopes.separator;
       if (typeof body.scope === 'string' && separator !== ' ') body.scope = body.scope.split(' ').join(separator);
@@ -184,6 +274,25 @@ export class Lookalike {
       if (value !== undefined && value !== null) fields.set(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
     }
     return { ...answer, headers: { ...answer.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(fields.toString()) };
+  }
+
+  /**
+   * An error (RFC 6749 §5.2) as the provider says it (tokenResponse.error, the inverse of the
+   * reader's mapping): its status, its fields first (Slack's "ok": false), its own code for the RFC
+   * code (the first the description lists for it), the description and URI as they were.
+   */
+  private errorAnswer(
+    answer: CaughtAnswer,
+    body: Record<string, unknown>,
+    shape: NonNullable<NonNullable<NonNullable<ProviderSpec['oauth2']>['tokenResponse']>['error']>,
+  ): { answer: CaughtAnswer; body: Record<string, unknown> } {
+    const own = Object.entries(shape.codes ?? {}).find(([, standard]) => standard === body.error)?.[0];
+    const shaped: Record<string, unknown> = { ...shape.fields, ...body, error: own ?? body.error };
+    const status = shape.status ?? answer.status;
+    const headers = { ...answer.headers };
+    // A 2xx carries no challenge (RFC 9110 §11.6.1 pairs WWW-Authenticate with 401).
+    if (status < 400) delete headers['www-authenticate'];
+    return { answer: { ...answer, status, headers }, body: shaped };
   }
 
   /**

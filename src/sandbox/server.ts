@@ -23,7 +23,8 @@ import type { FaultSet } from './faults.js';
 import { IdTokenForger, newSigningKey, type SigningKey } from './id-token-faults.js';
 import { endpointOf, isBackChannel, rewriteAuthorizationResponse, throughProvider, tokenEndpoint, transportFault, withClientAuthAsBasic } from './mock.js';
 import { anyUser, SCOPE_CLAIMS, USER_NAME, type SandboxUsers } from './users.js';
-import type { Lookalike, LookalikeRoute } from './lookalike.js';
+import { OAUTH1_RETURN_PATH, type Lookalike, type LookalikeRoute } from './lookalike.js';
+import { OAuth1Problem, OAuth1Server, type ArrivedRequest } from './oauth1-server.js';
 import { readBody, type CaughtAnswer } from './raw-exchange.js';
 import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 
@@ -33,6 +34,7 @@ interface OidcProvider {
   Client: { prototype: { redirectUriAllowed(value: string): boolean } };
   AccessToken: TokenModel;
   RefreshToken: TokenModel;
+  AuthorizationCode: { find(value: string): Promise<{ accountId?: string; clientId?: string; redirectUri?: string; consumed?: unknown; destroy(): Promise<void> } | undefined> };
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   Grant: GrantConstructor;
@@ -138,6 +140,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   /** Marks the sandbox's own requests while it approves by itself (they see its pages). */
   const approvalMark = randomToken(16);
   const APPROVAL_HEADER = 'x-oauthd-sandbox-approval';
+  // An OAuth 1.0a look-alike's credentials; the consumer is the sandbox's client (RFC 5849 §1.1).
+  const oauth1Method = mock?.lookalike?.oauth1Method;
+  const oauth1 = oauth1Method ? new OAuth1Server({ key: SANDBOX_CLIENT_ID, secret: keys.clientSecret }, oauth1Method) : undefined;
 
   const restart = async () => {
     if (!issuer || !origin) return;
@@ -347,6 +352,10 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         response.end();
         return;
       }
+      if (oauth1 && (route.endpoint === 'request-token' || route.endpoint === 'access-token' || route.endpoint === 'oauth1-authorize' || route.endpoint === 'oauth1-return')) {
+        await oauth1Request(options, lookalike, oauth1, route.endpoint, raw, response, url);
+        return;
+      }
       const forwarded = FORWARDED[route.endpoint];
       if (forwarded !== undefined) {
         raw.url = `${forwarded}${url.search}`;
@@ -368,9 +377,22 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         sendJson(response, 200, {});
         return;
       }
-      const value = lookalike.accessToken(raw.headers, url.searchParams);
-      const token = value ? await requireProvider().AccessToken.find(value) : undefined;
-      const claims = token?.accountId ? users.claims(token.accountId) : undefined;
+      let accountId: string | undefined;
+      if (oauth1 && /^OAuth\s/i.test(String(raw.headers.authorization ?? ''))) {
+        // RFC 5849 §3: a request signed with token credentials.
+        try {
+          const params = oauth1.verify(arrived(lookalike, raw, url, body === 'too-large' ? Buffer.alloc(0) : body), 'token');
+          accountId = oauth1.accountOf(params.oauth_token!);
+        } catch (error) {
+          if (!(error instanceof OAuth1Problem)) throw error;
+          sendProblem(response, error);
+          return;
+        }
+      } else {
+        const value = lookalike.accessToken(raw.headers, url.searchParams);
+        accountId = (value ? await requireProvider().AccessToken.find(value) : undefined)?.accountId;
+      }
+      const claims = accountId ? users.claims(accountId) : undefined;
       if (!claims) {
         response.setHeader('www-authenticate', 'Bearer error="invalid_token"');
         sendJson(response, 401, { error: 'invalid_token', error_description: 'the access token is unknown, expired or revoked, or not where this provider expects it' });
@@ -387,6 +409,136 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         body: body === 'too-large' || body.length === 0 ? null : body.toString('utf8'),
         sub: claims.sub,
       });
+    }
+
+    /** The request as an OAuth 1.0a signature covers it: the URL it arrived at, and the provider's own for the same path. */
+    function arrived(lookalike: Lookalike, raw: IncomingMessage, url: URL, body: Buffer): ArrivedRequest {
+      const received = `http://${String(raw.headers.host ?? '')}${url.pathname}${url.search}`;
+      const providers = lookalike.providerUrl(url.pathname);
+      return { method: raw.method ?? 'GET', urls: providers ? [received, `${providers}${url.search}`] : [received], headers: raw.headers, body };
+    }
+
+    /**
+     * An OAuth 1.0a look-alike (RFC 5849 §2): temporary credentials for a signed request, the
+     * user's approval through the sandbox's own sign-in (an authorization request of its own, the
+     * temporary token as its state, coming back to OAUTH1_RETURN_PATH), token credentials for the
+     * verifier. The back-channel steps take the transport faults, and invalid-grant.
+     */
+    async function oauth1Request(
+      options: MockOptions,
+      lookalike: Lookalike,
+      server: OAuth1Server,
+      endpoint: 'request-token' | 'access-token' | 'oauth1-authorize' | 'oauth1-return',
+      raw: IncomingMessage,
+      response: ServerResponse,
+      url: URL,
+    ): Promise<void> {
+      if (endpoint === 'oauth1-authorize') {
+        const token = url.searchParams.get('oauth_token') ?? '';
+        const challenge = server.codeChallenge(token);
+        if (challenge === undefined) {
+          sendHtml(response, 400, errorPage('This request token is unknown or expired; start the sign-in again from the app.', responseNonces.get(raw) ?? { script: '', style: '' }));
+          return;
+        }
+        const query = new URLSearchParams({
+          client_id: SANDBOX_CLIENT_ID,
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: `${origin ?? ''}${OAUTH1_RETURN_PATH}`,
+          state: token,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        });
+        redirect(response, `${SANDBOX_PATH}/auth?${query.toString()}`);
+        return;
+      }
+      if (endpoint === 'oauth1-return') {
+        const token = url.searchParams.get('state') ?? '';
+        const pending = server.pending(token);
+        if (!pending) {
+          sendHtml(response, 400, errorPage('This sign-in has expired or was already answered; start it again from the app.', responseNonces.get(raw) ?? { script: '', style: '' }));
+          return;
+        }
+        const code = url.searchParams.get('code');
+        const found = code ? await requireProvider().AuthorizationCode.find(code) : undefined;
+        if (found) await found.destroy();
+        // Only a fresh code issued to this very return address counts (oidc-provider's find skips expired ones).
+        const ours = found !== undefined && !found.consumed && found.clientId === SANDBOX_CLIENT_ID && found.redirectUri === `${origin ?? ''}${OAUTH1_RETURN_PATH}`;
+        const verifier = ours && found.accountId ? server.approve(token, found.accountId) : undefined;
+        if (verifier === undefined) server.deny(token);
+        if (pending.callback === 'oob') {
+          // §2.1 "oob": the user copies the verifier into the app by hand.
+          sendHtml(response, 200, messagePage('OAuth verifier', verifier ? `Enter this verifier in the app: ${verifier}` : 'Access was denied.', responseNonces.get(raw) ?? { script: '', style: '' }));
+          return;
+        }
+        // §2.2: back to the callback with the token and its verifier; Twitter's denied=<token> otherwise.
+        const back = new URL(pending.callback);
+        if (verifier === undefined) back.searchParams.set('denied', token);
+        else {
+          back.searchParams.set('oauth_token', token);
+          back.searchParams.set('oauth_verifier', verifier);
+        }
+        redirect(response, back.toString());
+        return;
+      }
+      if (await transportFault(options.faults, raw, response)) return;
+      const body = await readBody(raw, 64 * 1024);
+      try {
+        if (body === 'too-large') throw new OAuth1Problem('parameter_rejected', 'the request body is larger than 64 KiB', 400);
+        const request = arrived(lookalike, raw, url, body);
+        if (endpoint === 'request-token') {
+          const params = server.verify(request, 'client');
+          const callback = params.oauth_callback ?? '';
+          // As the mock's OAuth 2 client: any loopback callback (RFC 8252 §7.3), or oob.
+          if (callback !== 'oob' && !isLoopbackRedirect(callback)) {
+            throw new OAuth1Problem('parameter_rejected', 'oauth_callback must be a loopback URL (http://127.0.0.1:PORT/…) or "oob"', 400, { oauth_parameters_rejected: 'oauth_callback' });
+          }
+          const issued = server.issueTemporary(callback);
+          sendForm(response, 200, { oauth_token: issued.token, oauth_token_secret: issued.secret, oauth_callback_confirmed: 'true' });
+          return;
+        }
+        const params = server.verify(request, 'temporary');
+        if (options.faults.take('invalid-grant')) throw new OAuth1Problem('token_rejected', 'the request token was refused (sandbox fault invalid-grant)');
+        const issued = server.exchange(params.oauth_token!, params.oauth_verifier);
+        sendForm(response, 200, { oauth_token: issued.token, oauth_token_secret: issued.secret });
+      } catch (error) {
+        if (!(error instanceof OAuth1Problem)) throw error;
+        sendProblem(response, error);
+      }
+    }
+
+    function redirect(response: ServerResponse, location: string): void {
+      response.statusCode = 302;
+      response.setHeader('location', location);
+      response.setHeader('content-length', '0');
+      response.end();
+    }
+
+    function sendHtml(response: ServerResponse, status: number, html: string): void {
+      const body = Buffer.from(html);
+      response.statusCode = status;
+      response.setHeader('content-type', 'text/html; charset=utf-8');
+      response.setHeader('content-length', String(body.length));
+      response.end(body);
+    }
+
+    /** RFC 5849 §2.1, §2.3: the credentials form-encoded. */
+    function sendForm(response: ServerResponse, status: number, fields: Record<string, string>): void {
+      const body = Buffer.from(new URLSearchParams(fields).toString());
+      response.statusCode = status;
+      response.setHeader('content-type', 'application/x-www-form-urlencoded');
+      response.setHeader('content-length', String(body.length));
+      response.end(body);
+    }
+
+    /** The Problem Reporting extension: the problem in the body and in WWW-Authenticate. */
+    function sendProblem(response: ServerResponse, problem: OAuth1Problem): void {
+      response.setHeader('www-authenticate', `OAuth realm="sandbox", oauth_problem="${problem.problem}"`);
+      const body = Buffer.from(problem.body());
+      response.statusCode = problem.status;
+      response.setHeader('content-type', 'application/x-www-form-urlencoded');
+      response.setHeader('content-length', String(body.length));
+      response.end(body);
     }
 
     function sendJson(response: ServerResponse, status: number, value: unknown): void {

@@ -129,6 +129,14 @@ describe('sandbox refuses bad input with one line and exit 2', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('--provider-file without --as', async () => {
+    const result = await runCli(['sandbox', '--port', '0', '--provider-file', 'oauthd-providers/x.json']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: --provider-file needs --as: it writes the look-alike's provider description$/m);
+    expect(result.stderr).toMatch(/^hint: oauthd-cli sandbox --as slack --provider-file oauthd-providers\/slack\.json$/m);
+    expect(result.stdout).toBe('');
+  });
+
   it('--as a provider that is not in the catalog', async () => {
     const result = await runCli(['sandbox', '--port', '0', '--as', 'slak']);
     expect(result.code).toBe(2);

@@ -46,6 +46,16 @@ describe('validateProvider', () => {
     expect(validateProvider(slack, 'slack')).toEqual([]);
   });
 
+  it('tokenResponse.error: each provider code maps to an RFC 6749 §5.2 (or RFC 8628) code, the status is an HTTP status', async () => {
+    const spec = await catalogJson('slack');
+    expect(validateProvider(spec, 'slack')).toEqual([]);
+    spec.oauth2.tokenResponse.error = { status: 99, codes: { invalid_code: 'invalid_code' } };
+    const problems = validateProvider(spec, 'slack');
+    expect(problems.map((problem) => problem.path)).toEqual(expect.arrayContaining(['/oauth2/tokenResponse/error/status', '/oauth2/tokenResponse/error/codes/invalid_code']));
+    spec.oauth2.tokenResponse.error = { shape: 'slack' };
+    expect(validateProvider(spec, 'slack').map((problem) => problem.path)).toContain('/oauth2/tokenResponse/error');
+  });
+
   it('a template must name a declared parameter (or client_id)', async () => {
     const spec = await catalogJson('microsoft');
     spec.oauth2.tokenUrl = 'https://login.microsoftonline.com/{region}/{tenant}/token?c={client_id}';

@@ -142,3 +142,33 @@ describe('tokenOriginPatterns', () => {
     expect(() => tokenOriginPatterns(spec, { portal: 'evil.example/x' }, 'client_endpoint')).toThrow(/is not an https origin pattern/);
   });
 });
+
+describe('the origin of a token endpoint on loopback (a local stand-in of the provider)', () => {
+  const SANDBOX_TOKEN_URL = 'http://127.0.0.1:6285/sandbox/login.salesforce.com/services/oauth2/token';
+
+  it('is accepted without a pattern, over http, with a path of plain segments', () => {
+    expect(startValueRefusal('http://127.0.0.1:6285/sandbox/token.instance_url', SALESFORCE, SANDBOX_TOKEN_URL)).toBeUndefined();
+    expect(startValueRefusal('http://127.0.0.1:6285', SALESFORCE, SANDBOX_TOKEN_URL)).toBeUndefined();
+    expect(startValueRefusal('http://localhost:6285/x/', SALESFORCE, 'http://LOCALHOST:6285/token')).toBeUndefined();
+  });
+
+  it.each([
+    ['another port on the same address', 'http://127.0.0.1:6379'],
+    ['another loopback name', 'http://localhost:6285/sandbox'],
+    ['https where the endpoint is http', 'https://127.0.0.1:6285'],
+    ['the default port', 'http://127.0.0.1/sandbox'],
+    ['a dot segment', 'http://127.0.0.1:6285/sandbox/../admin'],
+    ['userinfo', 'http://a@127.0.0.1:6285'],
+    ['a query', 'http://127.0.0.1:6285/?x=1'],
+    ['percent-encoding', 'http://127.0.0.1:6285/%2e%2e'],
+    ['a port past 65535', 'http://127.0.0.1:99999'],
+  ])('%s is still refused', (_name, value) => {
+    expect(startValueRefusal(value, SALESFORCE, SANDBOX_TOKEN_URL)).toBeDefined();
+  });
+
+  it('a token endpoint that is not on loopback (every real provider) allows nothing beyond its patterns', () => {
+    expect(startValueRefusal('https://login.salesforce.com', patterns('https://*.my.salesforce.com'), 'https://login.salesforce.com/services/oauth2/token')).toMatch(/not an origin the provider file allows/);
+    expect(startValueRefusal('http://127.0.0.1:6285', SALESFORCE, 'https://login.salesforce.com/services/oauth2/token')).toMatch(/not an https URL/);
+    expect(startValueRefusal('http://10.0.0.5:8080', SALESFORCE, 'http://10.0.0.5:8080/token')).toMatch(/not an https URL/);
+  });
+});

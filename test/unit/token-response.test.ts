@@ -21,6 +21,15 @@ const read = (text: string, options?: Parameters<typeof response>[1], rules?: To
   readTokenResponse(response(text, options), rules);
 
 const codes = (deviations: Deviation[]) => deviations.map((d) => d.code);
+const GITHUB_ERRORS: TokenResponseRules = { error: { status: 200, codes: { bad_verification_code: 'invalid_grant', incorrect_client_credentials: 'invalid_client' } } };
+function readError(text: string, rules?: TokenResponseRules): { code: string } {
+  try {
+    read(text, {}, rules);
+  } catch (error) {
+    return error as { code: string };
+  }
+  throw new Error('no error');
+}
 const find = (deviations: Deviation[], code: string) => deviations.find((d) => d.code === code);
 
 describe('successful responses (RFC 6749 §5.1)', () => {
@@ -185,17 +194,38 @@ describe('error responses and unreadable bodies: one line, with a hint', () => {
       read(
         'error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.&error_uri=https%3A%2F%2Fdocs.github.com%2Fapps',
         { contentType: 'application/x-www-form-urlencoded' },
+        GITHUB_ERRORS,
       ),
     );
     expect(error.kind).toBe('flow');
     expect(error.exitCode).toBe(1);
-    expect(error.code).toBe('bad_verification_code');
+    // The provider file's tokenResponse.error.codes: GitHub's code stands for invalid_grant.
+    expect(error.code).toBe('invalid_grant');
     expect(error.message).toBe(
       'the token endpoint refused: bad_verification_code — The code passed is incorrect or expired. (see https://docs.github.com/apps) [HTTP 200]',
     );
-    expect(error.hint).toBe('the code expired or was used already; start the login again');
+    expect(error.hint).toBe(
+      'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
+    );
     const json = await caughtCliError(() => read('{"error":"bad_verification_code"}'));
     expect(json.message).toBe('the token endpoint refused: bad_verification_code [HTTP 200]');
+  });
+
+  it('tokenResponse.error: the provider\'s code read as the RFC code it stands for, the 200 a known quirk', () => {
+    const thrown = (rules?: TokenResponseRules) => {
+      try {
+        readTokenResponse(response('{"ok":false,"error":"invalid_refresh_token"}'), rules);
+      } catch (error) {
+        return error as { code: string; error: string; message: string };
+      }
+      throw new Error('no error');
+    };
+    const slack: TokenResponseRules = { error: { status: 200, fields: { ok: false }, codes: { invalid_code: 'invalid_grant', invalid_refresh_token: 'invalid_grant' } } };
+    expect(thrown(slack)).toMatchObject({ code: 'invalid_grant', error: 'invalid_refresh_token', message: 'the token endpoint refused: invalid_refresh_token [HTTP 200]' });
+    // Without the block the provider's own code is all there is.
+    expect(thrown()).toMatchObject({ code: 'invalid_refresh_token', error: 'invalid_refresh_token' });
+    // A code the block does not list, and an inherited property name, stay as sent.
+    expect(readError('{"error":"constructor"}', slack).code).toBe('constructor');
   });
 
   it('Slack-style {"ok": false} is an error, with or without an error code', async () => {

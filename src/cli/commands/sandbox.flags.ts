@@ -11,6 +11,7 @@ export function declare(program: CommandUnknownOpts) {
     .option('--port <n>', 'port on 127.0.0.1 (default 6285; 0 picks a free one)', parsePort)
     .option('--fault <name[:value]>', 'switch a fault on from the start (repeatable; see the list below)', collect)
     .option('--as <provider>', 'answer in the shape of this catalog provider (token body, field names, nesting, profile fields) at its own paths')
+    .option('--provider-file <path>', 'with --as: write the provider\'s description pointed at this sandbox there (oauthd-providers/<id>.json: `oauthd-cli login <id>` then signs in here)')
     .option('--users <file>', 'only these users sign in, with these claims: {"alice": {"email": "alice@example.test", "roles": ["admin"]}}')
     .option('--auto-approve', 'sign-in and consent happen by themselves (the default with no display and no $BROWSER)')
     .option('--no-auto-approve', 'always show the sign-in and consent pages')
@@ -28,6 +29,7 @@ export function declare(program: CommandUnknownOpts) {
           'oauthd-cli sandbox --fault id-token-expired --fault latency:800',
           'oauthd-cli sandbox --users users.json --no-auto-approve',
           'oauthd-cli sandbox --as slack --json   # "origins": {"https://slack.com": "http://127.0.0.1:PORT/sandbox/slack.com"}',
+          'oauthd-cli sandbox --as twitter --provider-file oauthd-providers/twitter.json   # then: oauthd-cli login twitter',
           'curl -X POST http://127.0.0.1:6285/sandbox/_control/faults -H \'content-type: application/json\' -d \'{"fault": "html-502", "count": 1}\'',
           'curl -X DELETE http://127.0.0.1:6285/sandbox/_control/faults',
         ]),

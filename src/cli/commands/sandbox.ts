@@ -4,6 +4,8 @@
  * faults switched at start (--fault) and at run time (the control endpoint), sign-in approved by
  * itself on a headless machine. Runs until Ctrl-C or SIGTERM.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
 import { Ui } from '../ui.js';
@@ -12,7 +14,8 @@ import { FaultError, FaultSet, parseFaultArgument, type FaultRequest } from '../
 import { startStandaloneSandbox } from '../../sandbox/standalone.js';
 import { sandboxDir } from '../../sandbox/state.js';
 import { anyUser, readUsersFile } from '../../sandbox/users.js';
-import { usageError } from '../../util/errors.js';
+import { configError, usageError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { Lookalike } from '../../sandbox/lookalike.js';
 
@@ -25,6 +28,8 @@ export interface SandboxCommandOptions {
   users?: string;
   /** A catalog provider to look like. */
   as?: string;
+  /** With --as: where to write the provider's description pointed at this sandbox. */
+  providerFile?: string;
   json?: boolean;
   /** true: --auto-approve; false: --no-auto-approve; undefined: approve by itself when headless. */
   autoApprove?: boolean;
@@ -36,6 +41,9 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
   const users = options.users !== undefined ? await readUsersFile(options.users) : anyUser();
   // As `login sandbox` decides: with no display and no $BROWSER nobody could click through the pages.
   const autoApprove = options.autoApprove ?? !(hasDisplay(ctx) || Boolean(ctx.env.BROWSER));
+  if (options.providerFile !== undefined && options.as === undefined) {
+    throw usageError('--provider-file needs --as: it writes the look-alike\'s provider description', 'oauthd-cli sandbox --as slack --provider-file oauthd-providers/slack.json');
+  }
   const lookalike = options.as !== undefined ? await lookalikeOf(ctx, options.as) : undefined;
 
   const server = await startStandaloneSandbox({
@@ -57,6 +65,7 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
     process.once('SIGTERM', onTerm);
   });
 
+  if (lookalike && options.providerFile !== undefined) await writeProviderFile(ctx, options.providerFile, lookalike, server.origin, () => server.close());
   const discovery = `${server.issuer}/.well-known/openid-configuration`;
   const { clientId, clientSecret } = server.sandbox;
   // A look-alike: each of the provider's origins and where the sandbox serves it.
@@ -80,6 +89,7 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
           ? [
               `  looks like     ${lookalike.spec.name} (${lookalike.id}): point the app's URLs for it here:`,
               ...Object.entries(origins).map(([from, to]) => `                   ${from}  →  ${to}`),
+              ...(options.providerFile !== undefined ? [`  provider file  ${options.providerFile} (oauthd-cli login ${lookalike.id} signs in here)`] : []),
             ]
           : []),
         `  faults         ${active.length > 0 ? active.join(', ') : 'none'}`,
@@ -89,6 +99,22 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
     );
   }
   await stopped;
+}
+
+/**
+ * The look-alike's description, its URLs pointed at this sandbox (Lookalike.description), where
+ * `oauthd-cli login` finds a provider of the user's own (oauthd-providers/<id>.json). Written once
+ * the port is known, atomically; the sandbox stops when it cannot be written.
+ */
+async function writeProviderFile(ctx: Context, file: string, lookalike: Lookalike, origin: string, close: () => Promise<void>): Promise<void> {
+  const path = resolve(ctx.cwd, file);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, `${JSON.stringify(lookalike.description(origin), null, 2)}\n`);
+  } catch (error) {
+    await close();
+    throw configError(`cannot write the provider file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'name a file in a folder that exists and that you may write to');
+  }
 }
 
 async function lookalikeOf(ctx: Context, id: string): Promise<Lookalike> {
