@@ -130,7 +130,7 @@ const REGISTRATION_ERRORS: Record<string, string> = {
   invalid_software_statement: 'the server refused the software statement',
   unapproved_software_statement: 'the server does not approve this software statement',
   invalid_token: 'the server refused the initial access token (or the registration access token); ask its administrator for a valid one: --initial-access-token-stdin',
-  invalid_request: 'a parameter is missing or wrong; run with --trace to see the request',
+  invalid_request: 'a parameter is missing or wrong, or the server registers only with an initial access token (--initial-access-token-stdin); run with --trace to see the request',
 };
 
 /** RFC 8628 §3.2 (the §5.2 codes the device authorization endpoint shares). */
