@@ -11,7 +11,7 @@ import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
 import { openUserVault } from '../vault.js';
 import { cacheable } from './providers-add.js';
-import type { ProvidersRegisterFlags } from './providers-register.flags.js';
+import { REGISTERED_AUTH_METHODS, type ProvidersRegisterFlags } from './providers-register.flags.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, saveConfig } from '../../config/load.js';
 import type { Keyset } from '../../config/schema.js';
 import { vaultAccountForSecret } from '../../config/secrets.js';
@@ -143,7 +143,7 @@ function keysetOf(registered: RegisteredClient, metadata: ServerMetadata, issuer
     issuer,
     discovered: cacheable(metadata, now),
     ...(registered.client_secret !== undefined ? { clientSecret: `keychain:${refs.secret}` } : {}),
-    ...(typeof method === 'string' && (REGISTERED_METHODS as readonly string[]).includes(method) ? { authMethod: method as Keyset['authMethod'] } : {}),
+    ...(typeof method === 'string' && (REGISTERED_AUTH_METHODS as readonly string[]).includes(method) ? { authMethod: method as Keyset['authMethod'] } : {}),
     ...(request.scope !== undefined ? { scope: request.scope.split(' ') } : {}),
   };
   if (registered.registration_access_token !== undefined && registered.registration_client_uri !== undefined) {
@@ -151,8 +151,6 @@ function keysetOf(registered: RegisteredClient, metadata: ServerMetadata, issuer
   }
   return keyset;
 }
-
-const REGISTERED_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'none'] as const;
 
 async function undo(http: ReturnType<Context['factory']['http']>, vault: SecretBackend, registered: RegisteredClient, refs: { secret: string; registrationToken: string }): Promise<void> {
   if (registered.registration_client_uri && registered.registration_access_token) {
