@@ -4,7 +4,7 @@ import { badge, clock, copy, duration, h, relative, table } from './render.js';
 import { PARAMETERS } from './params.js';
 
 const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at']);
-const KIND_NAMES = { client: 'client flow', server: 'server flow', login: 'cli login', device: 'device grant', client_credentials: 'client credentials', refresh: 'refresh', api: 'API call', callback: 'callback without a flow' };
+const KIND_NAMES = { client: 'client flow', server: 'server flow', login: 'cli login', device: 'device grant', ciba: 'CIBA', client_credentials: 'client credentials', refresh: 'refresh', api: 'API call', callback: 'callback without a flow' };
 
 export function kindName(kind) {
   return KIND_NAMES[kind] ?? kind;

@@ -85,7 +85,7 @@ const TOKEN_ERRORS: Record<string, string> = {
   // §5.2 code its provider file maps them to (tokenResponse.error.codes).
   // RFC 8628 §3.5: the device grant's polling ends with these.
   access_denied: 'start again and approve the request, or sign in with an account allowed to use this app',
-  expired_token: 'start again, and enter the user code at the verification page before it expires',
+  expired_token: 'start again, and approve the request (the device code, or CIBA\'s request on the authentication device) before it expires',
   // RFC 9449 §5, §8: DPoP.
   invalid_dpop_proof: 'the server refused the DPoP proof (its signature, htm/htu, iat or jti); run with --verbose to see the proof\'s claims, and check this machine\'s clock',
   use_dpop_nonce: 'the server wants its DPoP nonce in the proof, and refused the retry that carried it; run with --trace to see both requests',
@@ -106,6 +106,30 @@ const PAR_ERRORS: Record<string, string> = {
   invalid_request_object: TOKEN_ERRORS.invalid_request_object!,
   invalid_redirect_uri: 'the redirect URI pushed is not one registered for this client; register the one login prints',
   unauthorized_client: 'this client may not push authorization requests; check its settings at the provider',
+};
+
+/** OpenID CIBA Core §13: the backchannel authentication endpoint's errors. */
+const BACKCHANNEL_ERRORS: Record<string, string> = {
+  invalid_client: TOKEN_ERRORS.invalid_client!,
+  invalid_request: 'a parameter is missing or not allowed (CIBA needs the openid scope); run with --trace to see the request',
+  invalid_scope: TOKEN_ERRORS.invalid_scope!,
+  unknown_user_id: 'the server knows no user by this --login-hint; check the user name (or e-mail) it expects',
+  unauthorized_client: 'this client may not use CIBA; register the grant urn:openid:params:grant-type:ciba with poll mode for it at the provider',
+  invalid_binding_message: 'the server refused --binding-message; keep it short, letters and digits (node-oidc-provider allows 1–20 of [a-zA-Z0-9-._+/!?#])',
+  missing_user_code: 'the server wants a user code with each request, which login --ciba does not send',
+  invalid_user_code: 'the server refused the user code',
+  expired_login_hint_token: 'the login hint token expired; start again',
+  access_denied: 'the server refused to start the authentication for this user',
+};
+
+/** RFC 7591 §3.2.2 and RFC 7592 §2: the registration endpoint's errors. */
+const REGISTRATION_ERRORS: Record<string, string> = {
+  invalid_redirect_uri: 'the server refused the redirect URI; give the one it allows with --redirect-uri',
+  invalid_client_metadata: 'the server refused a field of the registration (auth method, grant types, scope); run with --trace to see it',
+  invalid_software_statement: 'the server refused the software statement',
+  unapproved_software_statement: 'the server does not approve this software statement',
+  invalid_token: 'the server refused the initial access token (or the registration access token); ask its administrator for a valid one: --initial-access-token-stdin',
+  invalid_request: 'a parameter is missing or wrong, or the server registers only with an initial access token (--initial-access-token-stdin); run with --trace to see the request',
 };
 
 /** RFC 8628 §3.2 (the §5.2 codes the device authorization endpoint shares). */
@@ -218,6 +242,16 @@ const PROVIDER_ERROR_HINTS: Record<Endpoint, (error: ProviderError) => string> =
       : TRACE,
   profile: (error) =>
     error.code === 'invalid_dpop_proof' || error.code === 'use_dpop_nonce' ? TOKEN_ERRORS[error.code]! : profileStatusHint(error.status),
+  backchannel_authentication: (error) =>
+    lookup(BACKCHANNEL_ERRORS, error.code) ??
+    (error.status === 404 ? 'the URL is not a backchannel authentication endpoint; check backchannel_authentication_endpoint in the discovery document' : TRACE),
+  registration: (error) =>
+    lookup(REGISTRATION_ERRORS, error.code) ??
+    (error.status === 401 || error.status === 403
+      ? 'the server wants a valid initial access token to register (RFC 7591 §3): --initial-access-token-stdin'
+      : error.status === 404
+        ? 'the client is gone at the server already, or the URL is wrong'
+        : TRACE),
   pushed_authorization: (error) =>
     lookup(PAR_ERRORS, error.code) ??
     (error.status === 404 || error.status === 405 ? 'the URL is not a PAR endpoint; check pushed_authorization_request_endpoint in the discovery document' : TRACE),
@@ -267,6 +301,8 @@ function invalidResponseHint(error: InvalidResponseError): string {
     case 'callback_not_confirmed':
       return `register the callback URL (${error.expected ?? ''}) in the app settings at the provider`;
     case 'invalid_par_response':
+    case 'invalid_backchannel_response':
+    case 'invalid_registration_response':
       return `${received}; ${TRACE_RESPONSE}`;
   }
 }

@@ -13,6 +13,8 @@ import * as providersList from './commands/providers-list.flags.js';
 import * as providersShow from './commands/providers-show.flags.js';
 import * as providersValidate from './commands/providers-validate.flags.js';
 import * as providersDiscover from './commands/providers-discover.flags.js';
+import * as providersRegister from './commands/providers-register.flags.js';
+import * as providersUnregister from './commands/providers-unregister.flags.js';
 import * as serve from './commands/serve.flags.js';
 import * as sandbox from './commands/sandbox.flags.js';
 import * as doctor from './commands/doctor.flags.js';
@@ -101,6 +103,7 @@ export function buildProgram(
         'oauthd-cli providers show github',
         'oauthd-cli providers add github --client-id Iv1.abc --client-secret-env GITHUB_SECRET',
         'oauthd-cli providers discover https://idp.example.com --save myidp',
+        'oauthd-cli providers register https://idp.example.com --save myidp',
       ]),
     );
 
@@ -109,6 +112,8 @@ export function buildProgram(
   wire(providersShow.declare(providers), () => import('./commands/providers-show.js'));
   wire(providersValidate.declare(providers), () => import('./commands/providers-validate.js'));
   wire(providersDiscover.declare(providers), () => import('./commands/providers-discover.js'));
+  wire(providersRegister.declare(providers), () => import('./commands/providers-register.js'));
+  wire(providersUnregister.declare(providers), () => import('./commands/providers-unregister.js'));
   wire(serve.declare(program), () => import('./commands/serve.js'));
   wire(sandbox.declare(program), () => import('./commands/sandbox.js'));
   wire(login.declare(program), () => import('./commands/login.js'));

@@ -114,6 +114,9 @@ export const DiscoveredEndpoints = Type.Object(
     authorization_details_types_supported: Type.Optional(Type.Array(Type.String())),
     request_object_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
     token_endpoint_auth_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+    backchannel_authentication_endpoint: Type.Optional(Type.String()),
+    backchannel_token_delivery_modes_supported: Type.Optional(Type.Array(Type.String())),
+    registration_endpoint: Type.Optional(Type.String()),
     fetchedAt: Type.String({ description: 'When the discovery document was read (ISO 8601).' }),
   },
   { additionalProperties: false },
@@ -163,6 +166,18 @@ export const Keyset = Type.Object(
       Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true }), {
         description: 'RFC 9396: authorization_details sent on every authorization request (each object has a "type").',
       }),
+    ),
+    registration: Type.Optional(
+      Type.Object(
+        {
+          clientUri: Type.String({ pattern: '^https?://', description: 'RFC 7592 §3: registration_client_uri, where this client is read, updated and deleted.' }),
+          accessToken: {
+            ...SecretRef,
+            description: 'RFC 7592 §3: the registration access token, as a secret reference (keychain:NAME). Never the token itself.',
+          },
+        },
+        { additionalProperties: false, description: 'A client registered by `providers register` (RFC 7591): how to manage it later (`providers unregister`).' },
+      ),
     ),
   },
   { additionalProperties: false },

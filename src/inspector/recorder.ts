@@ -28,7 +28,7 @@ import { randomToken } from '../util/random.js';
 import { decodeJwtView, type JwtView } from './jwt.js';
 
 /** What kind of flow: the app's (client, server), the CLI's own (login), a direct grant, a refresh, a call with a token, or a callback that matched no flow. */
-export type FlowKind = 'client' | 'server' | 'login' | 'device' | 'client_credentials' | 'refresh' | 'api' | 'callback';
+export type FlowKind = 'client' | 'server' | 'login' | 'device' | 'ciba' | 'client_credentials' | 'refresh' | 'api' | 'callback';
 export type FlowStatus = 'pending' | 'ok' | 'failed';
 
 /** The tokens a flow may hold for the reveal. */

@@ -8,19 +8,17 @@ import type { ClientAuthMethod } from '../providers/schema.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal, reportsFailure, type JsonObject } from './endpoint-response.js';
-import { InvalidResponseError, ProviderError } from './errors.js';
+import { InvalidResponseError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
+import type { ClientCredentials, TokenEndpoint } from './oauth2.js';
+import { DEFAULT_POLL_INTERVAL_SECONDS, describeDuration, pollTokenEndpoint, positiveSeconds, restated, type PollOptions } from './token-polling.js';
 import type { ReadTokenResult } from './token-response.js';
 
 /** §3.4: the grant_type of the polling token request. */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 
-/** §3.2: "If no value is provided, clients MUST use 5 as the default." */
-export const DEFAULT_POLL_INTERVAL_SECONDS = 5;
-
-/** §3.5: on slow_down "the interval MUST be increased by 5 seconds for this and all subsequent requests". */
-export const SLOW_DOWN_INCREMENT_SECONDS = 5;
+// §3.2's default interval, §3.5's slow_down step and the polling itself: ./token-polling.ts.
+export { DEFAULT_POLL_INTERVAL_SECONDS, SLOW_DOWN_INCREMENT_SECONDS, type PendingPoll, type PollOptions } from './token-polling.js';
 
 const ENDPOINT_NAME = 'device authorization endpoint';
 
@@ -84,7 +82,7 @@ export function readDeviceAuthorization(body: JsonObject): DeviceAuthorization {
   // Google's device endpoint says verification_url, after a draft of the RFC.
   const verificationUri = text('verification_uri') ?? text('verification_url');
   const verificationUriComplete = text('verification_uri_complete');
-  const expiresIn = seconds(body.expires_in);
+  const expiresIn = positiveSeconds(body.expires_in);
   if (deviceCode === undefined) missing.push('device_code');
   if (userCode === undefined) missing.push('user_code');
   if (verificationUri === undefined) missing.push('verification_uri');
@@ -110,111 +108,32 @@ export function readDeviceAuthorization(body: JsonObject): DeviceAuthorization {
     user_code: userCode,
     verification_uri: verificationUri,
     expires_in: expiresIn,
-    interval: seconds(body.interval) ?? DEFAULT_POLL_INTERVAL_SECONDS,
+    interval: positiveSeconds(body.interval) ?? DEFAULT_POLL_INTERVAL_SECONDS,
   };
   if (verificationUriComplete !== undefined) authorization.verification_uri_complete = verificationUriComplete;
   return authorization;
-}
-
-export interface PendingPoll {
-  /** 1 for the first poll. */
-  attempt: number;
-  /** The interval now in force, after any slow_down. */
-  intervalSeconds: number;
-  /** True when the server answered slow_down rather than authorization_pending. */
-  slowDown: boolean;
-  /** Seconds until the device code expires. */
-  secondsLeft: number;
-}
-
-export interface PollOptions {
-  /** §3.2 interval; DEFAULT_POLL_INTERVAL_SECONDS when absent. */
-  interval?: number;
-  /** §3.2 expires_in: polling stops when the device code expires. */
-  expiresIn: number;
-  /** Injectable so tests need no real waiting. Default: setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Milliseconds since the epoch. Default: Date.now. */
-  now?: () => number;
-  /** Called after each authorization_pending or slow_down answer. */
-  onPending?: (poll: PendingPoll) => void;
 }
 
 /**
  * §3.4, §3.5: poll the token endpoint, waiting `interval` seconds before each request, until the
  * user approves (the token), denies, or the device code expires.
  */
-export async function pollDeviceToken(
+export function pollDeviceToken(
   http: HttpClient,
   tokenEndpoint: TokenEndpoint,
   client: ClientCredentials,
   deviceCode: string,
   options: PollOptions,
 ): Promise<ReadTokenResult> {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const deadline = now() + options.expiresIn * 1000;
-  let interval = options.interval ?? DEFAULT_POLL_INTERVAL_SECONDS;
-  const grant = { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: deviceCode };
-
-  for (let attempt = 1; ; attempt++) {
-    // No poll can succeed once the device code has expired (§3.5 expired_token): stop rather than wait.
-    if (now() + interval * 1000 > deadline) throw expired(options.expiresIn);
-    await sleep(interval * 1000);
-    try {
-      return await requestToken(http, tokenEndpoint, client, grant, 'token request (device_code)');
-    } catch (error) {
-      // §3.5: the polling answers are §5.2 error responses; anything else ends the polling as it is.
-      if (!(error instanceof ProviderError)) throw error;
-      const pending = (slowDown: boolean) =>
-        options.onPending?.({ attempt, intervalSeconds: interval, slowDown, secondsLeft: Math.max(0, Math.round((deadline - now()) / 1000)) });
-      switch (error.code) {
-        case 'authorization_pending':
-          pending(false);
-          continue;
-        case 'slow_down':
-          interval += SLOW_DOWN_INCREMENT_SECONDS;
-          pending(true);
-          continue;
-        case 'expired_token':
-          throw expired(options.expiresIn, error);
-        case 'access_denied':
-          throw new ProviderError('the authorization request was denied at the verification page', {
-            endpoint: 'token',
-            code: 'access_denied',
-            error: 'access_denied',
-            error_description: error.error_description,
-            status: error.status,
-            response: error.response,
-            cause: error,
-          });
-        default:
-          // Already one line naming the provider's error (token-response.ts).
-          throw error;
-      }
-    }
-  }
-}
-
-/**
- * §3.5 expired_token: said by the server, or known before asking again, from the expires_in of the
- * device authorization (the same answer, one wasted request earlier).
- */
-function expired(expiresIn: number, cause?: ProviderError): ProviderError {
-  return new ProviderError(`the device code expired before the sign-in was completed (it lived ${describeDuration(expiresIn)})`, {
-    endpoint: 'token',
-    code: 'expired_token',
-    error: cause?.error,
-    status: cause?.status,
-    response: cause?.response,
-    cause,
-  });
-}
-
-function seconds(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) > 0) return Number(value);
-  return undefined;
+  return pollTokenEndpoint(http, tokenEndpoint, client, {
+    fields: { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: deviceCode },
+    purpose: 'token request (device_code)',
+    // §3.5 expired_token: said by the server, or known before asking again from the expires_in of
+    // the device authorization (the same answer, one wasted request earlier).
+    expired: (expiresIn, cause) =>
+      restated(`the device code expired before the sign-in was completed (it lived ${describeDuration(expiresIn)})`, 'expired_token', cause),
+    denied: (cause) => restated('the authorization request was denied at the verification page', 'access_denied', cause),
+  }, options);
 }
 
 function isWebUrl(value: string): boolean {
@@ -224,8 +143,4 @@ function isWebUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function describeDuration(totalSeconds: number): string {
-  return totalSeconds >= 120 ? `${Math.round(totalSeconds / 60)} minutes` : `${totalSeconds} s`;
 }

@@ -43,6 +43,10 @@ export type Endpoint =
   | 'device_authorization'
   /** RFC 9126 §2: the pushed authorization request endpoint. */
   | 'pushed_authorization'
+  /** OpenID CIBA Core §7: the backchannel authentication endpoint. */
+  | 'backchannel_authentication'
+  /** RFC 7591 §3, RFC 7592 §2: the client registration endpoint and the client configuration endpoint. */
+  | 'registration'
   /** RFC 7009 §2. */
   | 'revocation'
   /** RFC 7662 §2. */
@@ -127,7 +131,11 @@ export type InvalidResponseCode =
   /** The profile answer has no user, or no id, where the provider file's profile block points. */
   | 'profile_unmapped'
   /** RFC 9126 §2.2: no request_uri, or no positive expires_in. */
-  | 'invalid_par_response';
+  | 'invalid_par_response'
+  /** OpenID CIBA Core §7.3: no auth_req_id, or no positive expires_in. */
+  | 'invalid_backchannel_response'
+  /** RFC 7591 §3.2.1: no client_id. */
+  | 'invalid_registration_response';
 
 export interface InvalidResponseFields {
   endpoint: Endpoint;

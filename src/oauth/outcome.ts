@@ -33,7 +33,7 @@ export interface FlowFacts {
   provider: string;
   protocol: 'oauth2' | 'oauth1';
   /** How the token was obtained; the redirect-based checks apply to authorization_code only. */
-  grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  grant: 'authorization_code' | 'device_code' | 'client_credentials' | 'ciba';
   redirectUri: string;
   scopes: string[];
   /** Lengths and methods, never the values: for the hygiene report. */
@@ -44,12 +44,14 @@ export interface FlowFacts {
 }
 
 /** The facts of a grant with no browser redirect (device code, client credentials). */
-export function directGrantFacts(provider: string, grant: 'device_code' | 'client_credentials', scopes: string[]): FlowFacts {
+const DIRECT_GRANT_NAMES = { device_code: 'device grant', client_credentials: 'client credentials', ciba: 'CIBA, the user approves on another device' } as const;
+
+export function directGrantFacts(provider: string, grant: keyof typeof DIRECT_GRANT_NAMES, scopes: string[]): FlowFacts {
   return {
     provider,
     protocol: 'oauth2',
     grant,
-    redirectUri: `(none: ${grant === 'device_code' ? 'device grant' : 'client credentials'})`,
+    redirectUri: `(none: ${DIRECT_GRANT_NAMES[grant]})`,
     scopes,
     stateLength: 0,
     pkceMethod: undefined,

@@ -44,6 +44,9 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
       // RFC 9449 §5.1.
       ...(metadata.dpop_signing_alg_values_supported ? { dpopAlgs: metadata.dpop_signing_alg_values_supported } : {}),
       ...(metadata.authorization_details_types_supported ? { authorizationDetailsTypes: metadata.authorization_details_types_supported } : {}),
+      // OpenID CIBA Core §4.
+      ...(metadata.backchannel_authentication_endpoint ? { backchannelAuthenticationUrl: metadata.backchannel_authentication_endpoint } : {}),
+      ...(metadata.backchannel_token_delivery_modes_supported ? { backchannelTokenDeliveryModes: metadata.backchannel_token_delivery_modes_supported } : {}),
     },
   };
   if (openid && metadata.userinfo_endpoint) {

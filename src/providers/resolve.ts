@@ -29,6 +29,9 @@ export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   jarm: boolean;
   /** RFC 9396 §10: the authorization_details types the provider takes, when it says. */
   authorizationDetailsTypes?: string[];
+  /** OpenID CIBA Core §4: the backchannel authentication endpoint and the delivery modes it offers. */
+  backchannelAuthenticationUrl?: string;
+  backchannelTokenDeliveryModes?: string[];
   /** RFC 8707 §2: the resources every authorization and token request names. */
   resource: string[];
   /** RFC 9396 §2: authorization_details (JSON) sent on every authorization request. */
@@ -100,6 +103,8 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       dpop: o2.dpop === true || keyset.dpop === true,
       ...(o2.dpopAlgs ? { dpopAlgs: o2.dpopAlgs } : {}),
       ...(o2.authorizationDetailsTypes ? { authorizationDetailsTypes: o2.authorizationDetailsTypes } : {}),
+      ...(o2.backchannelAuthenticationUrl ? { backchannelAuthenticationUrl: fill(o2.backchannelAuthenticationUrl) } : {}),
+      ...(o2.backchannelTokenDeliveryModes ? { backchannelTokenDeliveryModes: o2.backchannelTokenDeliveryModes } : {}),
       resource: keyset.resource ?? [],
       requestObject: keyset.requestObject === true,
       jarm: keyset.responseMode === 'jwt',

@@ -248,6 +248,13 @@ export const OAuth2Spec = Type.Object(
     authorizationDetailsTypes: Optional(
       Type.Array(Type.String({ minLength: 1 }), { description: 'RFC 9396 §10: authorization_details_types_supported.' }),
     ),
+    backchannelAuthenticationUrl: Optional({
+      ...Url,
+      description: 'The backchannel authentication endpoint (OpenID CIBA Core §4: backchannel_authentication_endpoint), for login --ciba.',
+    }),
+    backchannelTokenDeliveryModes: Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'OpenID CIBA Core §4 backchannel_token_delivery_modes_supported: poll, ping, push.' }),
+    ),
   },
   { additionalProperties: false },
 );

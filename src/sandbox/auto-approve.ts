@@ -7,6 +7,7 @@
  *   code flow    broker /auth/sandbox → authorize → sign-in → consent → broker callback
  *   device flow  verification page (RFC 8628 §3.3) → confirm the user code → sign-in → consent
  *                → "device signed in"
+ *   CIBA         the approval page of a backchannel request → Approve → "Approved"
  *
  * Never used for a real provider: the CLI calls it for the sandbox only, and it never leaves the
  * origin it starts on (the broker's, where the sandbox is mounted).
@@ -27,6 +28,14 @@ export async function autoApprove(startUrl: string, login = 'developer'): Promis
  */
 export async function autoApproveDevice(verificationUrl: string, userCode: string, login = 'developer', headers?: Record<string, string>): Promise<void> {
   await drive(verificationUrl, { login, userCode, ...(headers ? { headers } : {}), done: (_url, step) => step === 'device-done' });
+}
+
+/**
+ * OpenID CIBA: the user's answer on the sandbox's approval page (its authentication device), from
+ * the approval_uri of the acknowledgement until the page says it is approved.
+ */
+export async function autoApproveBackchannel(approvalUrl: string): Promise<void> {
+  await drive(approvalUrl, { login: '', done: (_url, step) => step === 'ciba-done' });
 }
 
 /**
@@ -119,6 +128,8 @@ function nextSubmission(page: string, marker: string | undefined, url: URL, opti
       form.fields.set('user_code', options.userCode);
       return form;
     }
+    case 'ciba-approve':
+      return readForm(page, url, 'approve');
     case 'device-confirm':
       // "Continue": the form's own fields (CSRF, user_code, confirm=yes), not the Abort button's.
       return readForm(page, url, 'op.deviceConfirmForm');

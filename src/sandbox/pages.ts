@@ -89,3 +89,33 @@ export function messagePage(title: string, message: string, nonces: Nonces): str
 export function deviceDonePage(nonces: Nonces): string {
   return renderPage('Device signed in', html`<main data-sandbox-step="device-done"><h1>Device signed in</h1><p>Signed in. You can return to your device.</p></main>`, nonces);
 }
+
+/**
+ * OpenID CIBA (./ciba.ts): the user's authentication device. The binding message is what the user
+ * compares with the one the consumption device shows (CIBA Core §7.1).
+ */
+export function backchannelApprovalPage(
+  path: string,
+  request: { clientId: string; accountId: string; scope: string; bindingMessage?: string },
+  nonces: Nonces,
+): string {
+  return renderPage(
+    'Sandbox: approve a sign-in',
+    html`<main data-sandbox-step="ciba-approve">
+<h1>Approve a sign-in?</h1>
+<p><code>${request.clientId}</code> asks to sign in as <code>${request.accountId}</code>, for: ${request.scope.split(' ').filter(Boolean).map((scope) => html`<code>${scope}</code> `)}</p>
+${request.bindingMessage !== undefined ? html`<p>It shows the message <strong data-binding-message>${request.bindingMessage}</strong>. Approve only if your other device shows the same.</p>` : ''}
+<form id="approve" method="post" action="${path}/approve"><button type="submit">Approve</button></form>
+<form id="deny" method="post" action="${path}/deny"><button type="submit">Deny</button></form>
+</main>`,
+    nonces,
+  );
+}
+
+export function backchannelDonePage(approved: boolean, nonces: Nonces): string {
+  return renderPage(
+    approved ? 'Sign-in approved' : 'Sign-in denied',
+    html`<main data-sandbox-step="ciba-done"><h1>${approved ? 'Approved' : 'Denied'}</h1><p>${approved ? 'You can return to the other device: it gets its token at its next poll.' : 'The other device is told at its next poll.'}</p></main>`,
+    nonces,
+  );
+}

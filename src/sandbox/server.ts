@@ -27,6 +27,11 @@ import { OAUTH1_RETURN_PATH, type Lookalike, type LookalikeRoute } from './looka
 import { OAuth1Problem, OAuth1Server, type ArrivedRequest } from './oauth1-server.js';
 import { readBody, type CaughtAnswer } from './raw-exchange.js';
 import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
+import { approvalPath, BackchannelApprovals, cibaFeature, type PendingBackchannel } from './ciba.js';
+import { backchannelApprovalPage, backchannelDonePage } from './pages.js';
+
+/** OpenID CIBA Core §10.1: the grant of the token request in poll mode. */
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
 /** The slice of oidc-provider's API the sandbox uses (the package ships no types). */
 interface OidcProvider {
@@ -38,6 +43,8 @@ interface OidcProvider {
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   Grant: GrantConstructor;
+  /** OpenID CIBA: the user's decision on a backchannel authentication request (a grant id, or an error). */
+  backchannelResult(authReqId: string, result: string | Error): Promise<void>;
   proxy: boolean;
 }
 interface TokenModel {
@@ -144,9 +151,29 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   const oauth1Method = mock?.lookalike?.oauth1Method;
   const oauth1 = oauth1Method ? new OAuth1Server({ key: SANDBOX_CLIENT_ID, secret: keys.clientSecret }, oauth1Method) : undefined;
 
+  /** OpenID CIBA (./ciba.ts): the requests waiting on the sandbox's approval pages. */
+  const approvals = new BackchannelApprovals();
+  /** The user's answer to a backchannel request: a grant for its scopes, or access_denied (CIBA Core §11). */
+  const decideBackchannel = async (pending: PendingBackchannel, approve: boolean): Promise<void> => {
+    const oidc = requireProvider();
+    if (!approve) {
+      const { errors } = (await import('oidc-provider')) as unknown as { errors: { AccessDenied: new (description: string) => Error } };
+      await oidc.backchannelResult(pending.authReqId, new errors.AccessDenied('the user denied the request on the sandbox\'s approval page'));
+      return;
+    }
+    const grant = new oidc.Grant({ accountId: pending.accountId, clientId: pending.clientId });
+    grant.addOIDCScope(pending.scope);
+    await oidc.backchannelResult(pending.authReqId, await grant.save());
+  };
+  const decideBySelf = mock?.autoApprove
+    ? (pending: PendingBackchannel) => {
+        if (approvals.take(pending.uid)) void decideBackchannel(pending, true).catch(() => undefined);
+      }
+    : undefined;
+
   const restart = async () => {
     if (!issuer || !origin) return;
-    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey);
+    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey, approvals, decideBySelf);
     handler = provider.callback();
   };
   mock?.faults.onChange(async ({ fault, on }) => {
@@ -194,6 +221,20 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         const grant = await grantFor(oidc, details);
         const grantId = await grant.save();
         return finishInteraction(request.raw, reply, { consent: { grantId } }, true);
+      });
+      // OpenID CIBA: the user's authentication device (./ciba.ts).
+      pages.get<{ Params: { uid: string } }>(`${SANDBOX_PATH}/ciba/:uid`, async (request, reply) => {
+        const pending = approvals.get(request.params.uid);
+        if (!pending) return sendPage(reply, 404, (nonces) => errorPage('This sign-in request is unknown, expired or already answered.', nonces));
+        return sendPage(reply, 200, (nonces) => backchannelApprovalPage(approvalPath(pending.uid), pending, nonces));
+      });
+      pages.post<{ Params: { uid: string; decision: string } }>(`${SANDBOX_PATH}/ciba/:uid/:decision`, async (request, reply) => {
+        const decision = request.params.decision;
+        if (decision !== 'approve' && decision !== 'deny') return sendPage(reply, 404, (nonces) => errorPage('There is no such page.', nonces));
+        const pending = approvals.take(request.params.uid);
+        if (!pending) return sendPage(reply, 404, (nonces) => errorPage('This sign-in request is unknown, expired or already answered.', nonces));
+        await decideBackchannel(pending, decision === 'approve');
+        return sendPage(reply, 200, (nonces) => backchannelDonePage(decision === 'approve', nonces));
       });
       pages.post<{ Params: { uid: string } }>(`${SANDBOX_PATH}/interaction/:uid/abort`, async (request, reply) => {
         await requireProvider().interactionDetails(request.raw, reply.raw);
@@ -660,6 +701,8 @@ async function createProvider(
   users: SandboxUsers,
   rotateRefresh: WeakSet<IncomingMessage>,
   clientKey: JWK,
+  approvals: BackchannelApprovals,
+  decideBySelf: ((pending: PendingBackchannel) => void) | undefined,
 ): Promise<OidcProvider> {
   const { default: Provider, errors: oidcErrors } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
@@ -676,7 +719,9 @@ async function createProvider(
   const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
     client_id: SANDBOX_CLIENTS[method],
     ...redirectRegistration(brokerOrigin),
-    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT, CIBA_GRANT],
+    // OpenID CIBA Core §4: poll mode (no notification endpoint of the client's).
+    backchannel_token_delivery_mode: 'poll',
     response_types: ['code'],
     token_endpoint_auth_method: method,
     scope: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES].join(' '),
@@ -696,6 +741,7 @@ async function createProvider(
       client('client_secret_jwt', { client_secret: keys.clientSecret }),
       client('private_key_jwt', {}),
       // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
+      // CIBA Core §7.1: the client MUST authenticate at the backchannel endpoint, so not this one either.
       client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT] }),
     ],
     scopes: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES],
@@ -752,6 +798,13 @@ async function createProvider(
           send(ctx, (nonces) => deviceConfirmPage(form, client.clientId, userCode, nonces)),
         successSource: async (ctx: KoaContext) => send(ctx, deviceDonePage),
       },
+      // OpenID CIBA Core 1.0, poll mode; the user approves on the sandbox's page (./ciba.ts).
+      ciba: cibaFeature(approvals, users, issuer, oidcErrors as unknown as Parameters<typeof cibaFeature>[3], decideBySelf),
+      // RFC 7591 dynamic registration, open (no initial access token); RFC 7592 to read, update and
+      // delete a registered client with its registration access token. Registered clients are kept
+      // in the data folder with the other records.
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContext, form: string) => send(ctx, (nonces) => logoutPage(form, nonces)),

@@ -56,6 +56,11 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     // RFC 9101, JARM.
     request_object_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     response_modes_supported: ['query', 'form_post', 'jwt', 'query.jwt', 'form_post.jwt'],
+    // OpenID CIBA Core, poll mode (./ciba.ts approves on the sandbox's own page).
+    backchannel_authentication_endpoint: `${issuer}/backchannel`,
+    backchannel_token_delivery_modes_supported: ['poll'],
+    // RFC 7591: open registration.
+    registration_endpoint: `${issuer}/reg`,
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

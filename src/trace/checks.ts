@@ -25,6 +25,8 @@ const VERIFIER_LENGTH = { min: 43, max: 128 } as const;
 /** The flow's codes that mean the callback's state failed: no facts came back for those. */
 const STATE_FAILURES = new Set(['state_missing', 'state_mismatch']);
 
+const GRANT_SOURCES: Record<string, string> = { device_code: 'RFC 8628', client_credentials: 'RFC 6749 §4.4', ciba: 'OpenID CIBA Core §10.1' };
+
 export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
   const facts = outcome.facts;
   if (!facts) {
@@ -36,7 +38,7 @@ export function flowChecks(outcome: FlowOutcome): TraceCheck[] {
   const checks: TraceCheck[] = [];
   if (facts.grant !== 'authorization_code') {
     // No browser redirect: no state, PKCE, redirect_uri or nonce to check; the id_token still is.
-    checks.push({ ok: true, name: 'grant', detail: `${facts.grant} (no redirect: state, PKCE and nonce do not apply)`, source: facts.grant === 'device_code' ? 'RFC 8628' : 'RFC 6749 §4.4' });
+    checks.push({ ok: true, name: 'grant', detail: `${facts.grant} (no redirect: state, PKCE and nonce do not apply)`, source: GRANT_SOURCES[facts.grant] });
     return [...checks, ...idTokenChecks(outcome)];
   }
   // The facts carry the state's length only; its entropy depends on nothing else.

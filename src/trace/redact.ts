@@ -49,7 +49,8 @@ export const LEARN_MIN_LENGTH = 8;
 /**
  * Field names that always carry a secret: credentials (RFC 6749 §2.3.1, §4.3, RFC 7523 §2.2),
  * tokens (RFC 6749 §5.1, RFC 8693 §2.1, OIDC Core §3.1.3.3), the PKCE verifier (RFC 7636 §4.5), the
- * device code (RFC 8628 §3.2) and OAuth 1.0a's token secret and verifier (RFC 5849 §2.1, §2.2).
+ * device code (RFC 8628 §3.2), CIBA's auth_req_id (OpenID CIBA Core §7.3: with the client's
+ * credentials it collects the tokens) and OAuth 1.0a's token secret and verifier (RFC 5849 §2.1, §2.2).
  * oauth_signature is here because with PLAINTEXT (RFC 5849 §3.4.4) it *is* the two secrets.
  */
 const ALWAYS_SECRET_NAMES = new Set([
@@ -60,6 +61,7 @@ const ALWAYS_SECRET_NAMES = new Set([
   'id_token',
   'id_token_hint',
   'device_code',
+  'auth_req_id',
   'assertion',
   'client_assertion',
   'subject_token',

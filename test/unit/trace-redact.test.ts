@@ -39,6 +39,7 @@ describe('secret-bearing names', () => {
     'refresh_token',
     'id_token',
     'device_code',
+    'auth_req_id',
     'assertion',
     'client_assertion',
     'password',

@@ -45,6 +45,10 @@ export function declare(program: CommandUnknownOpts) {
     .option('--authorization-details <json|@file>', 'RFC 9396 rich authorization request: a JSON array of objects with a "type"')
     .option('--request-object', 'send the authorization request as a JWT signed with the client key (RFC 9101 JAR), by value or with --par')
     .addOption(new Option('--response-mode <mode>', 'jwt: the authorization response as a signed JWT (JARM), verified like an id_token').choices(RESPONSE_MODES))
+    // OpenID CIBA, poll mode (docs/modern-oauth.md).
+    .option('--ciba', 'OpenID CIBA (poll mode): the provider asks the user on their own device, the CLI polls; no browser here')
+    .option('--login-hint <user>', 'with --ciba: who is to approve (a user name, e-mail or phone, as the provider knows them)')
+    .option('--binding-message <text>', 'with --ciba: a short text shown on both devices, so the user knows which request to approve')
     .addHelpText(
       'after',
       examples([
@@ -58,6 +62,8 @@ export function declare(program: CommandUnknownOpts) {
         'oauthd-cli login google --trace --har google.har',
         'oauthd-cli login github --device                    # on an SSH session',
         'oauthd-cli login myidp --client-credentials --scope api',
+        'oauthd-cli login sandbox --ciba --login-hint alice --binding-message "Order 42"',
+        'oauthd-cli login mybank --ciba --login-hint alice@example.com --verbose',
         'oauthd-cli login github --profile work',
         'oauthd-cli login github --add-scopes "repo workflow"     # re-consent with more scopes',
         'oauthd-cli login myidp --remove-scopes email',

@@ -4,6 +4,7 @@
  *   default               the authorization-code flow through the in-process broker (./login/code-flow.ts)
  *   --device              the device authorization grant, RFC 8628 (./login/device-flow.ts)
  *   --client-credentials  a machine-to-machine token, RFC 6749 §4.4 (./login/client-credentials-flow.ts)
+ *   --ciba                OpenID CIBA in poll mode: the user approves on their own device (./login/ciba-flow.ts)
  *
  * Then: the token response's deviations on stderr, the flow's checks (--verbose, --trace), the token
  * on stdout (readable, or --json), and kept in the vault unless --no-save.
@@ -19,6 +20,7 @@ import { startLoginBroker, type LoginBroker } from '../login/broker-runtime.js';
 import { codeFlow } from '../login/code-flow.js';
 import { deviceFlow } from '../login/device-flow.js';
 import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
+import { checkCibaSupport, cibaFlow } from '../login/ciba-flow.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../oauth/outcome.js';
@@ -43,7 +45,7 @@ import { appOverview } from '../../inspector/overview.js';
 import type { FlowHandle } from '../../inspector/recorder.js';
 import { holdInspector, observeBoth } from '../login/inspect.js';
 
-import { checkClientOptions, readClientFlags } from '../login/client-options.js';
+import { anyClientFlag, checkClientOptions, readClientFlags } from '../login/client-options.js';
 import { withClientOptions, withOptions } from '../../registry/client-options.js';
 import type { ProtocolCheck } from '../../oauth/outcome.js';
 
@@ -81,7 +83,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const quiet = session !== undefined;
 
   // The broker runs for the browser flow, and for every sandbox login (the sandbox lives in it).
-  const needsBroker = isSandbox || (!options.device && !options.clientCredentials) || inspector !== undefined;
+  const direct = options.device === true || options.clientCredentials === true || options.ciba === true;
+  const needsBroker = isSandbox || !direct || inspector !== undefined;
   let broker: LoginBroker | undefined;
   let inspectorUrl: { url: string; remove: () => Promise<void> } | undefined;
   let failed = false;
@@ -94,7 +97,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         http,
         vault,
         catalogDirs: dirs,
-        port: options.port ?? (options.device || options.clientCredentials ? 0 : (config?.broker.port ?? DEFAULT_BROKER_PORT)),
+        port: options.port ?? (direct ? 0 : (config?.broker.port ?? DEFAULT_BROKER_PORT)),
         sandbox: isSandbox,
         flowTtlMs: options.timeout * 1000 + 60_000,
         hintFor,
@@ -116,6 +119,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
     // algorithms). The broker's providers carry the options already; the others get them here.
     await checkClientOptions(broker ? found : withOptions(found, clientOptions), clientOptions, options, (check) => protocolChecks.push(check));
+    if (options.ciba) checkCibaSupport(found);
     const provider = broker ? ((await providers.get(providerId)) ?? found) : withOptions(found, clientOptions);
     // Resolved now: a missing secret is reported before any browser opens, and a trace hides it.
     const clientSecret = await provider.clientSecret();
@@ -123,15 +127,27 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
 
     let result: FlowSuccess;
     // The direct grants have no broker flow: recorded here (the code flow is recorded by the broker).
-    const direct = inspector && (options.clientCredentials || options.device)
-      ? inspector.recorder.begin({ kind: options.device ? 'device' : 'client_credentials', provider: providerId, providerName: provider.resolved.name, app: 'oauthd-cli login' })
+    const directFlow = inspector && (options.clientCredentials || options.device || options.ciba)
+      ? inspector.recorder.begin({ kind: options.device ? 'device' : options.ciba ? 'ciba' : 'client_credentials', provider: providerId, providerName: provider.resolved.name, app: 'oauthd-cli login' })
       : undefined;
-    const recorded = <T,>(work: () => Promise<T>) => (direct ? direct.run(work) : work());
-    if (options.clientCredentials) {
+    const recorded = <T,>(work: () => Promise<T>) => (directFlow ? directFlow.run(work) : work());
+    if (options.ciba) {
+      result = await recorded(() => cibaFlow(ctx, ui, http, provider, {
+        scopes: cibaScopes(scopes ?? provider.resolved.scopes),
+        loginHint: options.loginHint as string,
+        ...(options.bindingMessage !== undefined ? { bindingMessage: options.bindingMessage } : {}),
+        browser: options.browser,
+        autoApprove: options.autoApprove === true,
+        timeoutSeconds: options.timeout,
+        quiet,
+        report: (check) => protocolChecks.push(check),
+      })).catch(recordFailure(directFlow));
+      directFlow?.finish(result);
+    } else if (options.clientCredentials) {
       result = await recorded(() =>
         clientCredentialsFlow(http, ctx.factory.clock, provider, scopes ?? provider.resolved.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access')),
-      ).catch(recordFailure(direct));
-      direct?.finish(result);
+      ).catch(recordFailure(directFlow));
+      directFlow?.finish(result);
     } else if (options.device) {
       result = await recorded(() => deviceFlow(ctx, ui, http, provider, {
         scopes: scopes ?? provider.resolved.scopes,
@@ -139,8 +155,8 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         autoApprove: options.autoApprove === true,
         timeoutSeconds: options.timeout,
         quiet,
-      })).catch(recordFailure(direct));
-      direct?.finish(result);
+      })).catch(recordFailure(directFlow));
+      directFlow?.finish(result);
     } else {
       result = await codeFlow(ctx, ui, broker as LoginBroker, provider, {
         providerId,
@@ -200,7 +216,23 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
   if (options.autoApprove && !isSandbox) {
     throw usageError('--auto-approve works only with the sandbox', 'a real provider needs a real sign-in: drop --auto-approve');
   }
-  if (options.device && options.clientCredentials) throw usageError('choose one grant: --device or --client-credentials');
+  const grants = [options.device && '--device', options.clientCredentials && '--client-credentials', options.ciba && '--ciba'].filter(Boolean);
+  if (grants.length > 1) throw usageError(`choose one grant: ${grants.join(' or ')}`);
+  // OpenID CIBA Core §7.1: the request names its user; without one there is nobody to ask.
+  if (options.ciba && (options.loginHint === undefined || options.loginHint.trim() === '')) {
+    throw usageError('--ciba needs --login-hint: the user the provider is to ask', 'e.g. oauthd-cli login sandbox --ciba --login-hint alice');
+  }
+  if (!options.ciba && (options.loginHint !== undefined || options.bindingMessage !== undefined)) {
+    throw usageError(`${options.loginHint !== undefined ? '--login-hint' : '--binding-message'} goes with --ciba`, 'add --ciba, or drop it');
+  }
+  if (options.ciba && anyClientFlag({ ...options, authMethod: undefined, key: undefined, dpop: undefined })) {
+    throw usageError('--ciba takes no --par, --resource, --authorization-details, --request-object or --response-mode', 'drop them: CIBA has no authorization request');
+  }
+}
+
+/** OpenID CIBA Core §7.1: the scope MUST include openid. */
+function cibaScopes(scopes: readonly string[]): string[] {
+  return scopes.includes('openid') ? [...scopes] : ['openid', ...scopes];
 }
 
 /** Without the broker (device, client credentials), the same registry from the config. */

@@ -119,8 +119,8 @@ function describeRef(reference: string): string {
   return reference.startsWith('env:') ? `read from $${reference.slice(4)} at run time` : `in the keychain as "${reference.slice(9)}"`;
 }
 
-/** The discovery fields the config caches (the schema lists them). */
-function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndpoints {
+/** The discovery fields the config caches (the schema lists them); providers register keeps the same. */
+export function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndpoints {
   const keep = [
     'issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint',
     'introspection_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'scopes_supported',
@@ -128,6 +128,7 @@ function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndpoints {
     'authorization_response_iss_parameter_supported', 'id_token_signing_alg_values_supported',
     'pushed_authorization_request_endpoint', 'require_pushed_authorization_requests', 'dpop_signing_alg_values_supported',
     'authorization_details_types_supported', 'request_object_signing_alg_values_supported', 'token_endpoint_auth_signing_alg_values_supported',
+    'backchannel_authentication_endpoint', 'backchannel_token_delivery_modes_supported', 'registration_endpoint',
   ] as const;
   const cached: Record<string, unknown> = { fetchedAt: new Date(now).toISOString() };
   for (const field of keep) if (metadata[field] !== undefined) cached[field] = metadata[field];

@@ -92,8 +92,8 @@ export async function deviceFlow(
   }
 }
 
-/** setTimeout as a promise that rejects as soon as `signal` aborts. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** setTimeout as a promise that rejects as soon as `signal` aborts (the CIBA flow's polling too). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason as Error);
     const timer = setTimeout(() => {

@@ -1,0 +1,147 @@
+/**
+ * `login --ciba --login-hint USER`: OpenID Client-Initiated Backchannel Authentication, poll mode
+ * (CIBA Core 1.0). No browser and no callback here: the provider asks the user on their own
+ * authentication device, and the CLI polls the token endpoint until they decide. For the sandbox,
+ * the authentication device is a page of the sandbox (its `approval_uri`): printed, opened in a
+ * browser where there is one, or approved by the CLI itself where --auto-approve applies (the flag,
+ * or a machine with no display and no $BROWSER, as the device flow does).
+ */
+import { checkIdToken } from '../../registry/id-token-check.js';
+import { directGrantFacts, type FlowSuccess, type ProtocolCheck } from '../../oauth/outcome.js';
+import { clientOf } from '../../registry/client.js';
+import type { BrokerProvider } from '../../registry/types.js';
+import { POLL_MODE, pollCibaToken, requestBackchannelAuthentication } from '../../oauth/ciba.js';
+import type { HttpClient } from '../../oauth/http.js';
+import { autoApproveBackchannel } from '../../sandbox/auto-approve.js';
+import { configError, flowError } from '../../util/errors.js';
+import type { Context } from '../context.js';
+import { hasDisplay } from '../environment.js';
+import type { Ui } from '../ui.js';
+import { abortableSleep } from './device-flow.js';
+
+export interface CibaOptions {
+  scopes: string[];
+  loginHint: string;
+  bindingMessage?: string;
+  browser: boolean;
+  autoApprove: boolean;
+  timeoutSeconds: number;
+  quiet: boolean;
+  /** --verbose: each step's check, with its section. */
+  report: (check: ProtocolCheck) => void;
+}
+
+const SOURCE = 'OpenID CIBA Core';
+
+/**
+ * What the provider must offer for --ciba, checked before anything is sent: a backchannel
+ * authentication endpoint (§4 backchannel_authentication_endpoint) that delivers tokens by poll
+ * (§4 backchannel_token_delivery_modes_supported), and an issuer (CIBA is OpenID: its token
+ * carries an id_token, checked with the issuer's keys).
+ */
+export function checkCibaSupport(provider: BrokerProvider): void {
+  const resolved = provider.resolved;
+  const oauth2 = resolved.oauth2;
+  const refresh = resolved.origin === 'issuer' ? `, or read its discovery document again: oauthd-cli providers add ${resolved.id} --issuer ${resolved.issuer ?? '<issuer>'}` : '';
+  if (!oauth2 || resolved.issuer === undefined) {
+    throw configError(`--ciba: ${resolved.name} is no OpenID provider; CIBA is an OpenID Connect flow`, 'drop --ciba');
+  }
+  if (oauth2.backchannelAuthenticationUrl === undefined) {
+    throw configError(`--ciba: ${resolved.name} has no backchannel authentication endpoint (its metadata has no backchannel_authentication_endpoint)`, `drop --ciba${refresh}`);
+  }
+  const modes = oauth2.backchannelTokenDeliveryModes;
+  if (modes !== undefined && !modes.includes(POLL_MODE)) {
+    throw configError(
+      `--ciba: ${resolved.name} delivers CIBA tokens only by ${modes.join(', ') || 'no mode'} (backchannel_token_delivery_modes_supported has no "poll")`,
+      'login --ciba polls; ping and push need an endpoint of the client\'s, which a CLI does not have',
+    );
+  }
+}
+
+export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider: BrokerProvider, options: CibaOptions): Promise<FlowSuccess> {
+  checkCibaSupport(provider);
+  const resolved = provider.resolved;
+  const oauth2 = resolved.oauth2!;
+  const client = await clientOf(provider);
+  const endpoint = oauth2.backchannelAuthenticationUrl!;
+  const authentication = await requestBackchannelAuthentication(
+    http,
+    { backchannelAuthenticationUrl: endpoint, clientAuth: oauth2.clientAuth, scopeSeparator: oauth2.scopeSeparator, tokenHeaders: oauth2.tokenHeaders },
+    client,
+    { scopes: options.scopes, loginHint: options.loginHint, ...(options.bindingMessage !== undefined ? { bindingMessage: options.bindingMessage } : {}) },
+  );
+  options.report({
+    ok: true,
+    name: 'CIBA request',
+    detail: `login_hint ${options.loginHint}${options.bindingMessage !== undefined ? `, binding_message "${options.bindingMessage}"` : ''}, client authenticated (${oauth2.clientAuth}) at ${endpoint}`,
+    source: `${SOURCE} §7.1`,
+  });
+  options.report({
+    ok: true,
+    name: 'CIBA acknowledgement',
+    detail: `auth_req_id ${authentication.auth_req_id.length} characters (a credential: redacted in traces), expires in ${authentication.expires_in} s, poll every ${authentication.interval} s`,
+    source: `${SOURCE} §7.3`,
+  });
+
+  const approvalUri = resolved.origin === 'sandbox' && typeof authentication.extra.approval_uri === 'string' ? authentication.extra.approval_uri : undefined;
+  ui.info(
+    `Asked ${resolved.name} to authenticate "${options.loginHint}" on their own device${options.bindingMessage !== undefined ? `; it shows ${ui.err.bold(options.bindingMessage)}` : ''}.`,
+  );
+  // Ends the polling when the approval in the CLI fails: nobody else is going to approve.
+  const stop = new AbortController();
+  let approval: Promise<never> | undefined;
+  const headless = !hasDisplay(ctx) && !ctx.env.BROWSER;
+  if (approvalUri !== undefined && (options.autoApprove || (headless && options.browser))) {
+    ui.info(
+      options.autoApprove
+        ? `Approving on the sandbox's approval page in the CLI (--auto-approve), as "${options.loginHint}".`
+        : `No display and no $BROWSER: approving on the sandbox's approval page in the CLI, as "${options.loginHint}" (a real provider would ask them).`,
+    );
+    approval = autoApproveBackchannel(approvalUri).then(
+      () => new Promise<never>(() => undefined),
+      (error: Error) => {
+        stop.abort();
+        throw flowError(`the automatic sandbox approval failed: ${error.message}`, 'run with --debug, or approve on the page (drop --auto-approve)', 'auto_approve_failed');
+      },
+    );
+  } else if (approvalUri !== undefined) {
+    ui.info(`The sandbox's approval page (the user's authentication device): ${approvalUri}`);
+    if (options.browser && hasDisplay(ctx)) await ctx.factory.openBrowser(approvalUri).catch(() => undefined);
+  }
+
+  const expiresIn = Math.min(authentication.expires_in, options.timeoutSeconds);
+  const spinner = options.quiet ? undefined : ui.spinner(`Waiting for the approval (the request expires in ${authentication.expires_in} s)…`);
+  try {
+    const polling = pollCibaToken(http, oauth2, client, authentication.auth_req_id, {
+      interval: authentication.interval,
+      expiresIn,
+      sleep: (ms) => abortableSleep(ms, stop.signal),
+      onPending: (poll) => {
+        if (poll.slowDown) {
+          ui.info(`The provider asked to slow down: polling every ${poll.intervalSeconds} s.`);
+          options.report({ ok: true, name: 'CIBA slow_down', detail: `interval raised to ${poll.intervalSeconds} s for this and every later poll`, source: `${SOURCE} §11` });
+        }
+      },
+    });
+    polling.catch(() => undefined);
+    const result = await (approval ? Promise.race([polling, approval]) : polling);
+    const obtainedAt = ctx.factory.clock.now();
+    const idToken = await checkIdToken(result.token, await provider.openid(), {
+      clientId: resolved.clientId,
+      openidAsked: options.scopes.includes('openid'),
+      now: obtainedAt,
+    });
+    options.report({ ok: true, name: 'CIBA token', detail: `granted after the user approved (grant_type urn:openid:params:grant-type:ciba)`, source: `${SOURCE} §10.1, §11` });
+    return {
+      ok: true,
+      facts: directGrantFacts(resolved.id, 'ciba', options.scopes),
+      token: result.token,
+      raw: result.raw,
+      deviations: result.deviations,
+      obtainedAt,
+      ...(idToken ? { idToken } : {}),
+    };
+  } finally {
+    spinner?.stop();
+  }
+}
