@@ -74,7 +74,7 @@ const TRACE_RESPONSE = 'run with --trace to see the response';
 const TOKEN_ERRORS: Record<string, string> = {
   invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
   invalid_client:
-    'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)',
+    'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), the client certificate is not the one registered or not from a CA the provider trusts (--cert), or the provider wants another client authentication (--auth-method, clientAuth)',
   invalid_grant:
     'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
   unauthorized_client: 'this client may not use this grant type; check the app settings at the provider',
@@ -310,6 +310,10 @@ function configurationHint(error: ProviderConfigurationError): string {
       return `give the private key: login ${id} --key FILE (PEM or JWK), or the keyset's clientKey (env:VAR or keychain:NAME)`;
     case 'client-key':
       return 'give the PEM or JWK of the private key whose public key is registered at the provider (RSA, EC or Ed25519)';
+    case 'client-certificate':
+      return 'give the PEM certificate registered for this client (--cert FILE) and its own private key (--key FILE)';
+    case 'client-certificate-missing':
+      return `give the certificate and its key: login ${id} --cert FILE --key FILE (PEM), or the keyset's clientCert and clientKey (file:PATH, env:VAR or keychain:NAME)`;
     case 'feature-unsupported':
       return `the server's metadata (${problem.field}) does not offer it; drop the flag, or refresh the discovery document: oauthd-cli providers add ${id} --issuer <issuer>`;
     case 'issuer-not-url':

@@ -10,7 +10,7 @@ import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal, reportsFailure, type JsonObject } from './endpoint-response.js';
 import { InvalidResponseError, ProviderError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
+import { requestToken, withCertificate, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import type { ReadTokenResult } from './token-response.js';
 
 /** §3.4: the grant_type of the polling token request. */
@@ -64,6 +64,7 @@ export async function requestDeviceAuthorization(
     headers,
     body,
     purpose: 'device authorization request',
+    ...withCertificate(client),
   });
   const parsed = parseBody(response);
   if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) {

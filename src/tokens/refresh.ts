@@ -113,6 +113,7 @@ export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedA
   // The refreshed token is bound to the same DPoP key (RFC 9449 §5: the proof of the refresh was made with it).
   if (previous.dpopKey !== undefined) stored.dpopKey = previous.dpopKey;
   if (previous.authMethod !== undefined) stored.authMethod = previous.authMethod;
+  if (previous.clientCertificate !== undefined) stored.clientCertificate = previous.clientCertificate;
   const verifiedAt = fresh.id_token !== undefined ? (idTokenVerified ? at : undefined) : idTokenVerifiedAt(previous);
   if (verifiedAt !== undefined) stored.idTokenVerifiedAt = verifiedAt;
   return { stored, rotation };

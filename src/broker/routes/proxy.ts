@@ -17,6 +17,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { findMatchingRule } from '../../config/domains.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { fetchProfile } from '../../oauth/profile.js';
+import { certificateHttp } from '../../oauth/mtls.js';
 import type { HttpRequest } from '../../oauth/http.js';
 import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
@@ -158,7 +159,10 @@ export function proxyRoutes(deps: BrokerDeps) {
         const inspected = inspectedCall(deps, caller);
         try {
           const sign = await oauth1Signer(caller.provider, caller.token);
-          const profile = await within(inspected, () => fetchProfile(upstream.http, caller.provider.resolved, caller.token, sign));
+          // RFC 8705 §3: a keyset with a client certificate gets certificate-bound tokens; they go out over connections that show it.
+          const certificate = await caller.provider.clientCertificate?.();
+          const http = certificate !== undefined ? certificateHttp(upstream.http, certificate) : upstream.http;
+          const profile = await within(inspected, () => fetchProfile(http, caller.provider.resolved, caller.token, sign));
           inspected?.finishCall({ ok: true });
           const filter = request.query.filter?.split(',').filter(Boolean);
           const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
@@ -211,11 +215,14 @@ export function proxyRoutes(deps: BrokerDeps) {
           if (isFlowError(error)) return fail(reply, 400, error.message);
           throw error;
         }
+        const certificate = await caller.provider.clientCertificate?.();
         const outgoing: HttpRequest = {
           method: request.method as HttpRequest['method'],
           url: signed.url,
           headers: signed.headers,
           purpose: `API request (${resolved.id})`,
+          // RFC 8705 §3: the certificate a bound token needs.
+          ...(certificate !== undefined ? { tls: certificate } : {}),
           ...(typeof request.body === 'string' && request.body !== '' ? { body: request.body } : {}),
         };
         let response;

@@ -2,6 +2,7 @@
  * `oauthd-cli serve`: the broker for an app, on 127.0.0.1:6284 unless told otherwise, until
  * SIGINT/SIGTERM. It starts with what a developer needs to register at each provider.
  */
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { loadConfig } from '../../config/load.js';
@@ -81,6 +82,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       // The watcher's last good version of each file: an edit takes effect at the next flow, and a
       // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
       catalog: async (id) => watcher.entry(id),
+      configDir: dirname(path),
     });
   // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.
   const live = reloadConfigOnChange({ ui, path, config, app, buildApp: (next) => appFromConfig(next, ctx.env, vault), buildProviders: registryFor });
