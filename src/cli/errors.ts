@@ -97,6 +97,14 @@ const TOKEN_ERRORS: Record<string, string> = {
   invalid_request_object: 'the server refused the request object (its signature, aud or exp); check the client key registered at the provider',
 };
 
+/** invalid_grant for a sender-constrained grant: usually the key or certificate it is bound to was missing or another. */
+const BOUND_GRANT_HINTS: Record<'dpop' | 'certificate', string> = {
+  dpop:
+    'the grant is bound to a DPoP key (RFC 9449): the request needs a proof made with the key that got it (kept beside the token; lost when the entry is edited or copied without it), or the code expired or was used already; log in again',
+  certificate:
+    'the grant is bound to the client certificate (RFC 8705 §3): the request must show the certificate it was issued to (login --cert, or the keyset\'s clientCert), or the code expired or was used already; log in again',
+};
+
 /** RFC 9126 §2.3: the pushed authorization request endpoint's errors. */
 const PAR_ERRORS: Record<string, string> = {
   invalid_client: TOKEN_ERRORS.invalid_client!,
@@ -193,7 +201,10 @@ function profileStatusHint(status: number | undefined): string {
 
 /** Per endpoint: advice for the server's error code, else for the status. */
 const PROVIDER_ERROR_HINTS: Record<Endpoint, (error: ProviderError) => string> = {
-  token: (error) => lookup(TOKEN_ERRORS, error.code) ?? (error.error === undefined ? tokenStatusHint(error.status) : TRACE),
+  token: (error) =>
+    (error.code === 'invalid_grant' && error.binding !== undefined ? BOUND_GRANT_HINTS[error.binding] : undefined) ??
+    lookup(TOKEN_ERRORS, error.code) ??
+    (error.error === undefined ? tokenStatusHint(error.status) : TRACE),
   device_authorization: (error) =>
     lookup(DEVICE_AUTHORIZATION_ERRORS, error.code) ??
     (error.status === 404 ? 'the provider offers no device flow at this URL; check deviceAuthorizationUrl in the provider file' : TRACE),

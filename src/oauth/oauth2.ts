@@ -3,6 +3,7 @@
  * the code (§4.1.3) and refresh (§6) grants, with client authentication (§2.3.1) and PKCE
  * (RFC 7636 §4.3, §4.5).
  */
+import { ProviderError, withBinding } from './errors.js';
 import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient, HttpResponse } from './http.js';
@@ -151,7 +152,13 @@ export async function requestToken(
   // RFC 9449 §8: a server that wants its nonce in the proof answers use_dpop_nonce with a DPoP-Nonce
   // header; the request is sent again once with it.
   if (client.dpop?.wantsNonce(response)) response = await send();
-  return readTokenResponse(response, endpoint.tokenResponse);
+  try {
+    return readTokenResponse(response, endpoint.tokenResponse);
+  } catch (error) {
+    // The hint of a refusal says when the grant is sender-constrained (a proof or certificate went with it).
+    const binding = client.dpop !== undefined ? 'dpop' : client.certificate !== undefined ? 'certificate' : undefined;
+    throw error instanceof ProviderError && binding !== undefined ? withBinding(error, binding) : error;
+  }
 }
 
 /** RFC 8705 §2, §3: the client's certificate on a request to the server, when it has one. */
