@@ -141,6 +141,20 @@ export async function checkClientOptions(provider: BrokerProvider, options: Clie
     );
   }
   const method = oauth2.clientAuth;
+  if (method === 'private_key_jwt' && provider.clientKey === undefined) {
+    throw usageError('--auth-method private_key_jwt needs the client\'s private key', `give it: --key FILE (PEM or JWK), or set clientKey in the ${id} keyset (env:VAR or keychain:NAME)`);
+  }
+  if ((method === 'client_secret_jwt' || method === 'client_secret_basic' || method === 'client_secret_post') && flags.authMethod !== undefined && (await provider.clientSecret()) === undefined) {
+    throw usageError(`--auth-method ${method} needs a client secret, and the ${id} keyset has none`, `add one: oauthd-cli providers add ${id} --client-secret-env VAR`);
+  }
+  const supported = metadata?.token_endpoint_auth_methods_supported;
+  if (flags.authMethod !== undefined && Array.isArray(supported) && !supported.includes(flags.authMethod)) {
+    throw configError(`--auth-method ${flags.authMethod}: the server's token_endpoint_auth_methods_supported lists only ${supported.join(', ')}`, 'pick one of those');
+  }
+  if (flags.authMethod !== undefined && provider.clients !== undefined && provider.clients[flags.authMethod] === undefined) {
+    // A provider with one registered client per method (the sandbox) has none for this one.
+    throw configError(`--auth-method ${flags.authMethod}: ${provider.resolved.name} registers no client for it (it has: ${Object.keys(provider.clients).join(', ')})`, 'pick one of those');
+  }
   if ((method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') && provider.clientCertificate === undefined) {
     throw usageError(
       `${flags.authMethod !== undefined ? `--auth-method ${method}` : `${id} authenticates with ${method}, which`} needs the client certificate (RFC 8705 §2)`,
@@ -151,16 +165,6 @@ export async function checkClientOptions(provider: BrokerProvider, options: Clie
     // The keyset's certificate, read and matched with its key now: a problem is said before the browser opens.
     const certificate = await provider.clientCertificate();
     if (certificate !== undefined) report(certificateCheck(certificate, method));
-  }
-  if (method === 'private_key_jwt' && provider.clientKey === undefined) {
-    throw usageError('--auth-method private_key_jwt needs the client\'s private key', `give it: --key FILE (PEM or JWK), or set clientKey in the ${id} keyset (env:VAR or keychain:NAME)`);
-  }
-  if ((method === 'client_secret_jwt' || method === 'client_secret_basic' || method === 'client_secret_post') && flags.authMethod !== undefined && (await provider.clientSecret()) === undefined) {
-    throw usageError(`--auth-method ${method} needs a client secret, and the ${id} keyset has none`, `add one: oauthd-cli providers add ${id} --client-secret-env VAR`);
-  }
-  const supported = metadata?.token_endpoint_auth_methods_supported;
-  if (flags.authMethod !== undefined && Array.isArray(supported) && !supported.includes(flags.authMethod)) {
-    throw configError(`--auth-method ${flags.authMethod}: the server's token_endpoint_auth_methods_supported lists only ${supported.join(', ')}`, 'pick one of those');
   }
   const types = oauth2.authorizationDetailsTypes ?? (metadata?.authorization_details_types_supported as string[] | undefined);
   if (oauth2.authorizationDetails !== undefined && Array.isArray(types)) {
