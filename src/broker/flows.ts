@@ -26,6 +26,7 @@ import { JarmRejected, unverifiedResponseParams, verifyJwtResponse } from '../oa
 import { parCheck, pushAuthorizationRequest, pushedAuthorizationUrl } from '../oauth/par.js';
 import { grantedDetailsCheck } from '../oauth/rar.js';
 import { clientOf } from '../registry/client.js';
+import { DpopProver } from '../oauth/dpop.js';
 import * as oauth1 from '../oauth/oauth1.js';
 import { oauth1Consumer } from '../oauth/oauth1-signer.js';
 import { OAUTH1_TOKEN_TYPE } from '../oauth/token-response.js';
@@ -366,10 +367,18 @@ export class FlowEngine {
           ),
         );
       }
+      const client = await clientOf(provider);
+      // RFC 9449 §5: a provider that binds tokens to DPoP keys gets a proof with the code. `login`
+      // brings its own key (provider.dpop); an app's server flow gets one made for this grant, which
+      // the broker keeps for the grant's later calls (dpop-keys.ts). The client flow never gets here
+      // (serve refuses it at start: a page has no key to make proofs with).
+      if (provider.resolved.oauth2.dpop && client.dpop === undefined) {
+        client.dpop = await DpopProver.generate(provider.resolved.oauth2.dpopAlgs ?? (openid?.metadata.dpop_signing_alg_values_supported as string[] | undefined));
+      }
       const result = await exchangeCode(
         this.deps.http,
         provider.resolved.oauth2,
-        await clientOf(provider),
+        client,
         params.code,
         record.redirectUri,
         record.codeVerifier,
@@ -386,7 +395,16 @@ export class FlowEngine {
       });
       return {
         record,
-        outcome: { ok: true, facts, token: result.token, raw: result.raw, deviations: result.deviations, obtainedAt, ...(idToken ? { idToken } : {}) },
+        outcome: {
+          ok: true,
+          facts,
+          token: result.token,
+          raw: result.raw,
+          deviations: result.deviations,
+          obtainedAt,
+          ...(idToken ? { idToken } : {}),
+          ...(client.dpop !== undefined && provider.dpop === undefined && result.token.token_type.toLowerCase() === 'dpop' ? { dpop: client.dpop } : {}),
+        },
       };
     } catch (error) {
       return fail(asFlowError(error));

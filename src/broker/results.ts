@@ -6,6 +6,7 @@
  * The broker keeps nothing after this point in the client flow; in the server flow the tokens wait
  * in the store under the code until it is taken (or expires).
  */
+import type { JWK } from 'jose';
 import { randomToken } from '../util/random.js';
 import type { TokenSet } from '../oauth/token-response.js';
 import { sdkRequestDescription } from './describe.js';
@@ -38,6 +39,8 @@ export interface PendingExchange {
   state?: string;
   token: TokenSet;
   idTokenClaims?: Record<string, unknown>;
+  /** RFC 9449: the private JWK of the grant's DPoP key (dpop-keys.ts keeps it when the code is traded). */
+  dpopKey?: JWK;
 }
 
 export function errorResult(provider: string, state: string | undefined, message: string): OauthdResult {
@@ -56,9 +59,14 @@ export async function deliverResult(deps: BrokerDeps, app: BrokerApp, record: Fl
       token: outcome.token,
       ...(record.clientState !== undefined ? { state: record.clientState } : {}),
       ...(outcome.idToken ? { idTokenClaims: outcome.idToken.claims } : {}),
+      ...(outcome.dpop !== undefined ? { dpopKey: await outcome.dpop.privateJwk() } : {}),
     };
     await deps.store.put(codeKey(app.key, code), pending, app.codeTtlMs);
     return success(record, { code });
+  }
+  if (outcome.dpop !== undefined) {
+    // A page has no key to make proofs with (serve refuses the client flow for DPoP keysets; this is for a provider file that says dpop).
+    return errorResult(record.provider, record.clientState, 'the provider binds its tokens to a DPoP key (RFC 9449), which a page cannot hold: set the app flow to "server"');
   }
   if (record.delivery.mode === 'query') {
     // A token never travels in a URL query (it would sit in logs and histories).

@@ -74,7 +74,7 @@ const TRACE_RESPONSE = 'run with --trace to see the response';
 const TOKEN_ERRORS: Record<string, string> = {
   invalid_request: 'a parameter is missing or repeated; run with --trace to see the request',
   invalid_client:
-    'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)',
+    'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), the client certificate is not the one registered or not from a CA the provider trusts (--cert), or the provider wants another client authentication (--auth-method, clientAuth)',
   invalid_grant:
     'the code expired or was used already, or redirect_uri / code_verifier differ from the authorization request; start the login again',
   unauthorized_client: 'this client may not use this grant type; check the app settings at the provider',
@@ -94,6 +94,14 @@ const TOKEN_ERRORS: Record<string, string> = {
   invalid_authorization_details: 'the server refused --authorization-details: an unknown type or a field its type does not allow; check authorization_details_types_supported',
   // RFC 9101 §6.3.
   invalid_request_object: 'the server refused the request object (its signature, aud or exp); check the client key registered at the provider',
+};
+
+/** invalid_grant for a sender-constrained grant: usually the key or certificate it is bound to was missing or another. */
+const BOUND_GRANT_HINTS: Record<'dpop' | 'certificate', string> = {
+  dpop:
+    'the grant is bound to a DPoP key (RFC 9449): the request needs a proof made with the key that got it (kept beside the token; lost when the entry is edited or copied without it), or the code expired or was used already; log in again',
+  certificate:
+    'the grant is bound to the client certificate (RFC 8705 §3): the request must show the certificate it was issued to (login --cert, or the keyset\'s clientCert), or the code expired or was used already; log in again',
 };
 
 /** RFC 9126 §2.3: the pushed authorization request endpoint's errors. */
@@ -216,7 +224,10 @@ function profileStatusHint(status: number | undefined): string {
 
 /** Per endpoint: advice for the server's error code, else for the status. */
 const PROVIDER_ERROR_HINTS: Record<Endpoint, (error: ProviderError) => string> = {
-  token: (error) => lookup(TOKEN_ERRORS, error.code) ?? (error.error === undefined ? tokenStatusHint(error.status) : TRACE),
+  token: (error) =>
+    (error.code === 'invalid_grant' && error.binding !== undefined ? BOUND_GRANT_HINTS[error.binding] : undefined) ??
+    lookup(TOKEN_ERRORS, error.code) ??
+    (error.error === undefined ? tokenStatusHint(error.status) : TRACE),
   device_authorization: (error) =>
     lookup(DEVICE_AUTHORIZATION_ERRORS, error.code) ??
     (error.status === 404 ? 'the provider offers no device flow at this URL; check deviceAuthorizationUrl in the provider file' : TRACE),
@@ -345,6 +356,10 @@ function configurationHint(error: ProviderConfigurationError): string {
       return `give the private key: login ${id} --key FILE (PEM or JWK), or the keyset's clientKey (env:VAR or keychain:NAME)`;
     case 'client-key':
       return 'give the PEM or JWK of the private key whose public key is registered at the provider (RSA, EC or Ed25519)';
+    case 'client-certificate':
+      return 'give the PEM certificate registered for this client (--cert FILE) and its own private key (--key FILE)';
+    case 'client-certificate-missing':
+      return `give the certificate and its key: login ${id} --cert FILE --key FILE (PEM), or the keyset's clientCert and clientKey (file:PATH, env:VAR or keychain:NAME)`;
     case 'feature-unsupported':
       return `the server's metadata (${problem.field}) does not offer it; drop the flag, or refresh the discovery document: oauthd-cli providers add ${id} --issuer <issuer>`;
     case 'issuer-not-url':

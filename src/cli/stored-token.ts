@@ -17,6 +17,8 @@ import * as refresh from '../tokens/refresh.js';
 import type { StoredToken } from '../tokens/store.js';
 import { flowError } from '../util/errors.js';
 
+export { boundTokenHttp } from '../tokens/bound.js';
+
 /** `--profile` and `--store`, which every token command takes. */
 export type TokenCommandOptions = TokenSelector;
 

@@ -188,6 +188,23 @@ function semanticProblems(config: Config): SchemaProblem[] {
   return problems;
 }
 
+/**
+ * What `serve` cannot do with a config that is otherwise valid (login and the token commands can):
+ * a keyset that binds tokens to DPoP keys (RFC 9449) with the client flow, which hands the token
+ * to a page that has no key to make proofs with (src/broker/dpop-keys.ts: the server flow works).
+ */
+export function serveProblems(config: Config): SchemaProblem[] {
+  if (config.app?.flow !== 'client') return [];
+  return Object.entries(config.providers ?? {})
+    .filter(([, keyset]) => keyset?.dpop === true)
+    .map(([id]) => ({
+      path: `/providers/${id}/dpop`,
+      message:
+        `the ${id} keyset binds tokens to DPoP keys, and the client flow hands them to a page that has no key to make proofs with: ` +
+        'set /app/flow to "server" (the broker keeps the key and makes the proofs on /me, /request and refresh), or drop dpop (login --dpop still binds a login\'s tokens)',
+    }));
+}
+
 export function formatProblem(problem: SchemaProblem): string {
   // A JSON syntax error has no pointer: its message says line and column.
   if (problem.path === '' && problem.message.startsWith('invalid JSON')) return problem.message;

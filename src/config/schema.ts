@@ -15,6 +15,16 @@ export const SecretRef = Type.String({
   description: 'A reference to a secret: env:VAR or keychain:NAME. Never the secret itself.',
 });
 
+/**
+ * Where a key or certificate is (clientKey, clientCert): a secret reference, or `file:PATH` (a PEM
+ * file, relative to oauthd.json's folder). Never the key itself.
+ */
+export const KEY_REF_PATTERN = '^(env:[A-Za-z_][A-Za-z0-9_]*|keychain:[A-Za-z0-9_.:@-]+|file:.+)$';
+export const KeyRef = Type.String({
+  pattern: KEY_REF_PATTERN,
+  description: 'Where a key or certificate is: env:VAR, keychain:NAME or file:PATH (relative to oauthd.json). Never the key itself.',
+});
+
 export const Flow = Type.Union([Type.Literal('client'), Type.Literal('server')], {
   description:
     '"client": the page receives the tokens (state made and checked by the front-end SDK). ' +
@@ -117,6 +127,9 @@ export const DiscoveredEndpoints = Type.Object(
     backchannel_authentication_endpoint: Type.Optional(Type.String()),
     backchannel_token_delivery_modes_supported: Type.Optional(Type.Array(Type.String())),
     registration_endpoint: Type.Optional(Type.String()),
+    // RFC 8705 §3.3, §5.
+    tls_client_certificate_bound_access_tokens: Type.Optional(Type.Boolean()),
+    mtls_endpoint_aliases: Type.Optional(Type.Record(Type.String(), Type.String())),
     fetchedAt: Type.String({ description: 'When the discovery document was read (ISO 8601).' }),
   },
   { additionalProperties: false },
@@ -146,14 +159,22 @@ export const Keyset = Type.Object(
           Type.Literal('client_secret_post'),
           Type.Literal('client_secret_jwt'),
           Type.Literal('private_key_jwt'),
+          Type.Literal('tls_client_auth'),
+          Type.Literal('self_signed_tls_client_auth'),
           Type.Literal('none'),
         ],
-        { description: "How this client authenticates (RFC 6749 §2.3, RFC 7523); the provider's clientAuth when absent." },
+        { description: "How this client authenticates (RFC 6749 §2.3, RFC 7523, RFC 8705); the provider's clientAuth when absent." },
       ),
     ),
     clientKey: Type.Optional({
-      ...SecretRef,
-      description: 'The private key (PEM or JWK) for private_key_jwt and request objects, as a secret reference: env:VAR or keychain:NAME. Never the key itself.',
+      ...KeyRef,
+      description:
+        'The private key (PEM or JWK) for private_key_jwt and request objects, or the private key of clientCert (mTLS): env:VAR, keychain:NAME or file:PATH. Never the key itself.',
+    }),
+    clientCert: Type.Optional({
+      ...KeyRef,
+      description:
+        'The client certificate (PEM) shown in the TLS handshake (RFC 8705: tls_client_auth, self_signed_tls_client_auth, certificate-bound tokens); its key is clientKey. env:VAR, keychain:NAME or file:PATH.',
     }),
     par: Type.Optional(Type.Boolean({ description: 'Push every authorization request (RFC 9126).' })),
     dpop: Type.Optional(Type.Boolean({ description: 'Bind tokens to a DPoP key made for each login (RFC 9449).' })),

@@ -11,6 +11,8 @@
  * a keyset saying "keychain:app:<key>" must not send the app secret to a provider's token URL.
  * Likewise `env:OAUTHD_APP_SECRET`, the app secret's variable, is no reference's to read.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
 import { SECRET_REF_PATTERN } from './schema.js';
@@ -76,4 +78,25 @@ export async function resolveSecret(
     );
   }
   return value;
+}
+
+/**
+ * A key or certificate (clientKey, clientCert): `file:PATH` is read from that file (relative to
+ * `baseDir`, oauthd.json's folder), anything else is a secret reference (resolveSecret).
+ */
+export async function resolveKeyReference(
+  reference: string,
+  what: string,
+  env: Readonly<Record<string, string | undefined>>,
+  openVault: () => Promise<SecretBackend>,
+  baseDir: string,
+): Promise<string> {
+  if (!reference.startsWith('file:')) return resolveSecret(reference, what, env, openVault);
+  const path = resolvePath(baseDir, reference.slice('file:'.length));
+  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw configError(
+      `${what} (${reference}): ${error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`}`,
+      'give the PEM file\'s path, absolute or relative to oauthd.json',
+    );
+  });
 }

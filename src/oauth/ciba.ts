@@ -17,7 +17,7 @@ import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal, reportsFailure } from './endpoint-response.js';
 import { InvalidResponseError } from './errors.js';
 import type { HttpClient } from './http.js';
-import type { ClientCredentials, TokenEndpoint } from './oauth2.js';
+import { withCertificate, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import type { ReadTokenResult } from './token-response.js';
 import { DEFAULT_POLL_INTERVAL_SECONDS, describeDuration, pollTokenEndpoint, positiveSeconds, restated, type PollOptions } from './token-polling.js';
 
@@ -72,7 +72,7 @@ export async function requestBackchannelAuthentication(
   fields.login_hint = request.loginHint;
   if (request.bindingMessage !== undefined) fields.binding_message = request.bindingMessage;
   const body = encodeFields(fields, 'form', headers);
-  const response = await http({ method: 'POST', url: endpoint.backchannelAuthenticationUrl, headers, body, purpose: 'backchannel authentication request' });
+  const response = await http({ method: 'POST', url: endpoint.backchannelAuthenticationUrl, headers, body, purpose: 'backchannel authentication request', ...withCertificate(client) });
   const parsed = parseBody(response);
   // §13: errors are RFC 6749 §5.2 objects, HTTP 400, 401 (invalid_client) or 403 (access_denied).
   if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) {

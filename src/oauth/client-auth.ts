@@ -7,6 +7,8 @@
  *   client_secret_post    client_id and client_secret in the body (RFC 6749 §2.3.1)
  *   client_secret_jwt     a JWT assertion signed with the secret, HMAC (RFC 7523 §2.2, OIDC Core §9)
  *   private_key_jwt       a JWT assertion signed with the client's private key (RFC 7523 §2.2)
+ *   tls_client_auth       a client certificate from a CA the server trusts, in the TLS handshake (RFC 8705 §2.1)
+ *   self_signed_tls_client_auth  a self-signed client certificate registered with the client (RFC 8705 §2.2)
  *   none                  client_id alone: a public client (RFC 6749 §2.1; PKCE carries the proof)
  */
 import { SignJWT } from 'jose';
@@ -61,6 +63,14 @@ export async function authenticateClient(
       fields.client_assertion = assertion;
       return;
     }
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // RFC 8705 §2: the TLS handshake authenticates; the request names the client (client_id is
+      // REQUIRED). The certificate rides on the request (its `tls`), set by the caller from client.certificate.
+      if (client.certificate === undefined) {
+        throw new ProviderConfigurationError(`${method} authenticates the client with its certificate, and none was given`, { kind: 'client-certificate-missing' });
+      }
+      break;
     case 'none':
       break;
   }

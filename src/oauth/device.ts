@@ -10,7 +10,7 @@ import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal, reportsFailure, type JsonObject } from './endpoint-response.js';
 import { InvalidResponseError } from './errors.js';
 import type { HttpClient } from './http.js';
-import type { ClientCredentials, TokenEndpoint } from './oauth2.js';
+import { withCertificate, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import { DEFAULT_POLL_INTERVAL_SECONDS, describeDuration, pollTokenEndpoint, positiveSeconds, restated, type PollOptions } from './token-polling.js';
 import type { ReadTokenResult } from './token-response.js';
 
@@ -62,6 +62,7 @@ export async function requestDeviceAuthorization(
     headers,
     body,
     purpose: 'device authorization request',
+    ...withCertificate(client),
   });
   const parsed = parseBody(response);
   if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) {

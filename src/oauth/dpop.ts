@@ -52,7 +52,8 @@ export class DpopProver {
   /** The key kept beside a token (its private JWK, with `alg`), for the calls that use the token later. */
   static async fromJwk(jwk: JWK): Promise<DpopProver> {
     const alg = typeof jwk.alg === 'string' ? jwk.alg : 'ES256';
-    const privateKey = await importJWK(jwk, alg);
+    // Extractable: the broker keeps the key of a refreshed grant again (src/broker/dpop-keys.ts).
+    const privateKey = await importJWK(jwk, alg, { extractable: true });
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, alg: _alg, ...publicJwk } = jwk;
     return DpopProver.from(privateKey as CryptoKey, alg, publicJwk);
   }

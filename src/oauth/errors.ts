@@ -79,6 +79,12 @@ export interface ProviderErrorFields {
   status?: number;
   response?: HttpResponse;
   cause?: unknown;
+  /**
+   * The grant the request was for is sender-constrained: bound to a DPoP key (RFC 9449) or to the
+   * client certificate (RFC 8705 §3). An invalid_grant then often means the proof or the
+   * certificate was not the one the grant is bound to.
+   */
+  binding?: 'dpop' | 'certificate';
 }
 
 /**
@@ -94,9 +100,11 @@ export class ProviderError extends ProtocolError {
   readonly error_uri: string | undefined;
   readonly status: number | undefined;
   declare readonly response: HttpResponse | undefined;
+  readonly binding: 'dpop' | 'certificate' | undefined;
 
   constructor(message: string, fields: ProviderErrorFields) {
     super(message, fields.cause);
+    this.binding = fields.binding;
     this.endpoint = fields.endpoint;
     this.code = fields.code;
     this.error = fields.error;
@@ -105,6 +113,22 @@ export class ProviderError extends ProtocolError {
     this.status = fields.status;
     hideResponse(this, fields.response);
   }
+}
+
+/** `error` again, saying the grant it was about is bound to a DPoP key or a certificate (the hint then says so). */
+export function withBinding(error: ProviderError, binding: 'dpop' | 'certificate'): ProviderError {
+  if (error.binding !== undefined) return error;
+  return new ProviderError(error.message, {
+    endpoint: error.endpoint,
+    code: error.code,
+    ...(error.error !== undefined ? { error: error.error } : {}),
+    ...(error.error_description !== undefined ? { error_description: error.error_description } : {}),
+    ...(error.error_uri !== undefined ? { error_uri: error.error_uri } : {}),
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.response !== undefined ? { response: error.response } : {}),
+    cause: error,
+    binding,
+  });
 }
 
 /** Reasons an answer cannot be used, by the rule it breaks. */

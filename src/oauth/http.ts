@@ -3,6 +3,7 @@
  * trace or a HAR transcript sees all of them, and tests can answer with a fake.
  */
 import { lowerCaseKeys } from '../util/headers.js';
+import type { ClientCertificate } from './mtls.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -11,6 +12,11 @@ export interface HttpRequest {
   body?: string;
   /** What the request is for, in a few words ("token request", "discovery"). */
   purpose: string;
+  /**
+   * RFC 8705: the client certificate this request shows in the TLS handshake (mTLS client
+   * authentication, or a certificate-bound token). Never recorded: traces see the request only.
+   */
+  tls?: ClientCertificate;
 }
 
 export interface HttpResponse {
@@ -44,13 +50,8 @@ export function fetchClient(options: FetchClientOptions = {}): HttpClient {
     const headers = { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT, ...lowerCaseKeys(request.headers) };
     let result: HttpResponse;
     try {
-      const response = await fetch(request.url, {
-        method: request.method,
-        headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const init = { method: request.method, headers, body: request.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) } as const;
+      const response = request.tls === undefined ? await fetch(request.url, init) : await fetchWithCertificate(request.url, init, request.tls);
       result = {
         status: response.status,
         statusText: response.statusText,
@@ -67,6 +68,26 @@ export function fetchClient(options: FetchClientOptions = {}): HttpClient {
     options.observe?.({ request: { ...request, headers }, response: result, startedAt, durationMs: Date.now() - startedAt });
     return result;
   };
+}
+
+/**
+ * fetch over a connection that shows `certificate` (RFC 8705 §2): undici's own fetch with an agent
+ * whose TLS options carry the certificate and key (Node's global fetch takes no TLS options). One
+ * agent per certificate, so its connections are reused; undici is loaded only when mTLS is used.
+ */
+const agents = new WeakMap<ClientCertificate, Promise<import('undici').Agent>>();
+
+async function fetchWithCertificate(url: string, init: RequestInit & { redirect: 'manual' }, certificate: ClientCertificate): Promise<Response> {
+  const undici = await import('undici');
+  let agent = agents.get(certificate);
+  if (agent === undefined) {
+    agent = Promise.resolve(
+      new undici.Agent({ connect: { cert: certificate.certPem, key: certificate.keyPem, ...(certificate.ca !== undefined ? { ca: certificate.ca } : {}) } }),
+    );
+    agents.set(certificate, agent);
+  }
+  const response = await undici.fetch(url, { ...(init as object), dispatcher: await agent } as Parameters<typeof undici.fetch>[1]);
+  return response as unknown as Response;
 }
 
 /** Headers as a map; several Set-Cookie fields (which cannot be comma-joined safely) are joined by newlines. */

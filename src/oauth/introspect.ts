@@ -7,7 +7,7 @@ import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, readObject, refusal } from './endpoint-response.js';
 import { InvalidResponseError } from './errors.js';
 import type { HttpClient } from './http.js';
-import type { ClientCredentials } from './oauth2.js';
+import { withCertificate, type ClientCredentials } from './oauth2.js';
 import type { TokenTypeHint } from './revoke.js';
 
 const ENDPOINT_NAME = 'introspection endpoint';
@@ -48,7 +48,7 @@ export async function introspectToken(
   if (hint !== undefined) fields.token_type_hint = hint;
   await authenticateClient(clientAuth, client, headers, fields, url);
   const body = encodeFields(fields, 'form', headers);
-  const response = await http({ method: 'POST', url, headers, body, purpose: 'token introspection' });
+  const response = await http({ method: 'POST', url, headers, body, purpose: 'token introspection', ...withCertificate(client) });
   if (response.status !== 200) throw refusal(response, parseBody(response), 'introspection', ENDPOINT_NAME, 'introspection_failed');
   return readIntrospection(readObject(response, 'introspection', ENDPOINT_NAME));
 }

@@ -3,12 +3,14 @@
  * the code (§4.1.3) and refresh (§6) grants, with client authentication (§2.3.1) and PKCE
  * (RFC 7636 §4.3, §4.5).
  */
+import { ProviderError, withBinding } from './errors.js';
 import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient, HttpResponse } from './http.js';
 import { authenticateClient } from './client-auth.js';
 import type { DpopProver } from './dpop.js';
 import type { ClientKey } from './keys.js';
+import type { ClientCertificate } from './mtls.js';
 import type { ProtocolCheck } from './outcome.js';
 import type { Pkce } from './pkce.js';
 import { readTokenResponse, type ReadTokenResult } from './token-response.js';
@@ -26,6 +28,11 @@ export interface ClientCredentials {
   key?: ClientKey;
   /** DPoP (RFC 9449): the key tokens are bound to; each token request carries its proof. */
   dpop?: DpopProver;
+  /**
+   * RFC 8705: the certificate shown in the TLS handshake of every request to the server's endpoints
+   * (tls_client_auth, self_signed_tls_client_auth, and the certificate tokens are bound to).
+   */
+  certificate?: ClientCertificate;
   /** Told of each check made on the way (a client assertion's claims, a DPoP proof's): --verbose prints them. */
   report?: (check: ProtocolCheck) => void;
 }
@@ -139,13 +146,24 @@ export async function requestToken(
   const send = async (): Promise<HttpResponse> => {
     // RFC 9449 §5: a fresh proof on every token request, for this method and URL.
     const proof: Record<string, string> = client.dpop ? { dpop: await client.dpop.proof('POST', url) } : {};
-    return http({ method: 'POST', url, headers: { ...headers, ...proof }, body, purpose });
+    return http({ method: 'POST', url, headers: { ...headers, ...proof }, body, purpose, ...withCertificate(client) });
   };
   let response = await send();
   // RFC 9449 §8: a server that wants its nonce in the proof answers use_dpop_nonce with a DPoP-Nonce
   // header; the request is sent again once with it.
   if (client.dpop?.wantsNonce(response)) response = await send();
-  return readTokenResponse(response, endpoint.tokenResponse);
+  try {
+    return readTokenResponse(response, endpoint.tokenResponse);
+  } catch (error) {
+    // The hint of a refusal says when the grant is sender-constrained (a proof or certificate went with it).
+    const binding = client.dpop !== undefined ? 'dpop' : client.certificate !== undefined ? 'certificate' : undefined;
+    throw error instanceof ProviderError && binding !== undefined ? withBinding(error, binding) : error;
+  }
+}
+
+/** RFC 8705 §2, §3: the client's certificate on a request to the server, when it has one. */
+export function withCertificate(client: Pick<ClientCredentials, 'certificate'>): { tls?: ClientCertificate } {
+  return client.certificate !== undefined ? { tls: client.certificate } : {};
 }
 
 /** §4.1.3 (+ RFC 7636 §4.5): trade the authorization code. */

@@ -2,6 +2,7 @@
  * The end of a flow, as whoever ran it (the broker, the device and client-credentials grants of
  * `login`) hands it on: the token and the facts the hygiene checks read (src/trace/checks.ts).
  */
+import type { DpopProver } from './dpop.js';
 import { ProtocolError, ProviderConfigurationError } from './errors.js';
 import type { IdTokenCheck } from './oidc/id-token.js';
 import type { Deviation, TokenSet } from './token-response.js';
@@ -69,6 +70,8 @@ export interface FlowSuccess {
   idToken?: { claims: Record<string, unknown>; checks: IdTokenCheck[] };
   /** When the token response was received (ms since the epoch). */
   obtainedAt: number;
+  /** RFC 9449: the key a broker's server flow made for this grant, when the token is bound to it (the broker keeps it). */
+  dpop?: DpopProver;
 }
 
 export interface FlowFailure {

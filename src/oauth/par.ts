@@ -9,7 +9,7 @@ import { authenticateClient } from './client-auth.js';
 import { isJsonObject, parseBody, refusal } from './endpoint-response.js';
 import { InvalidResponseError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { withQuery, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
+import { withCertificate, withQuery, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
 import { formEncode } from '../util/form-encoding.js';
 import type { ProtocolCheck } from './outcome.js';
 
@@ -43,7 +43,7 @@ export async function pushAuthorizationRequest(
   delete fields.client_id;
   const extra = new URLSearchParams(fields).toString();
   const body = extra === '' ? query : `${query}&${extra}`;
-  const response = await http({ method: 'POST', url: parUrl, headers, body, purpose: 'pushed authorization request' });
+  const response = await http({ method: 'POST', url: parUrl, headers, body, purpose: 'pushed authorization request', ...withCertificate(client) });
   const parsed = parseBody(response);
   // §2.2: 201 Created on success; §2.3: an error object (400, 401, 405, 413, 429) otherwise.
   if (response.status < 200 || response.status >= 300 || !isJsonObject(parsed) || typeof parsed.error === 'string') {

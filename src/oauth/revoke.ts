@@ -8,7 +8,7 @@ import { authenticateClient, encodeFields } from './client-auth.js';
 import { parseBody, providerError, refusal, reportsFailure } from './endpoint-response.js';
 import { ProviderError } from './errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './http.js';
-import type { ClientCredentials } from './oauth2.js';
+import { withCertificate, type ClientCredentials } from './oauth2.js';
 
 /** The resolved revoke description (ResolvedOAuth2.revoke). */
 export interface RevokeEndpoint {
@@ -74,7 +74,7 @@ export async function revocationRequest(
     // (GitHub's access_token) gets no field it does not document.
     if (tokenTypeHint !== undefined && endpoint.tokenParam === 'token') fields.token_type_hint = tokenTypeHint;
   }
-  const request: HttpRequest = { method: endpoint.method, url: endpoint.url, headers, purpose: 'token revocation' };
+  const request: HttpRequest = { method: endpoint.method, url: endpoint.url, headers, purpose: 'token revocation', ...withCertificate(client) };
   if (Object.keys(fields).length === 0) return request;
   if (endpoint.method === 'GET') {
     // A GET has no body: the provider asked for its fields in the query (RFC 7009 itself is POST only).

@@ -3,7 +3,7 @@
  * RFC 8414), for providers outside the catalog: `providers add myidp --issuer …` and the sandbox.
  */
 import type { DiscoveredEndpoints } from '../config/schema.js';
-import type { ClientAuthMethod, PkceSupport, ProviderSpec } from './schema.js';
+import { MTLS_ALIASED_ENDPOINTS, type ClientAuthMethod, type MtlsEndpointAliases, type PkceSupport, type ProviderSpec } from './schema.js';
 
 /** Metadata fields a provider description needs; DiscoveredEndpoints and ServerMetadata both fit. */
 export type EndpointMetadata = Omit<DiscoveredEndpoints, 'fetchedAt'>;
@@ -16,6 +16,7 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
   // (RFC 8414) need not, and gets neither an oidc block nor OpenID scopes by default.
   const openid = metadata.jwks_uri !== undefined;
   const defaults = !openid ? [] : supported ? STANDARD_OIDC_SCOPES.filter((scope) => supported.includes(scope)) : STANDARD_OIDC_SCOPES;
+  const mtlsAliases = mtlsAliasesFrom(metadata.mtls_endpoint_aliases);
   const spec: ProviderSpec = {
     id,
     name,
@@ -47,6 +48,8 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
       // OpenID CIBA Core §4.
       ...(metadata.backchannel_authentication_endpoint ? { backchannelAuthenticationUrl: metadata.backchannel_authentication_endpoint } : {}),
       ...(metadata.backchannel_token_delivery_modes_supported ? { backchannelTokenDeliveryModes: metadata.backchannel_token_delivery_modes_supported } : {}),
+      // RFC 8705 §5: where a client showing its certificate sends its calls.
+      ...(mtlsAliases !== undefined ? { mtlsEndpointAliases: mtlsAliases } : {}),
     },
   };
   if (openid && metadata.userinfo_endpoint) {
@@ -56,6 +59,17 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
     };
   }
   return spec;
+}
+
+/** RFC 8705 §5: the https aliases of the endpoints this client calls (others are ignored). */
+export function mtlsAliasesFrom(value: unknown): MtlsEndpointAliases | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const aliases: MtlsEndpointAliases = {};
+  for (const name of MTLS_ALIASED_ENDPOINTS) {
+    const url = (value as Record<string, unknown>)[name];
+    if (typeof url === 'string' && url.startsWith('https://')) aliases[name] = url;
+  }
+  return Object.keys(aliases).length > 0 ? aliases : undefined;
 }
 
 /** RFC 8414 §2: the default when the server says nothing is client_secret_basic. */

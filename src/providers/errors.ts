@@ -27,6 +27,10 @@ export type ConfigurationProblem =
   | { kind: 'client-key-missing' }
   /** A client key that cannot be read, or cannot sign with the algorithm asked. */
   | { kind: 'client-key' }
+  /** RFC 8705: a client certificate that cannot be read, is no certificate, or does not match its key. */
+  | { kind: 'client-certificate' }
+  /** tls_client_auth / self_signed_tls_client_auth (RFC 8705 §2) without a client certificate (--cert, or the keyset's clientCert). */
+  | { kind: 'client-certificate-missing' }
   /** A feature asked for (--par, --dpop, ...) that the server's metadata does not offer: `field` names what is missing. */
   | { kind: 'feature-unsupported'; feature: string; field: string }
   /** RSA-SHA1 (RFC 5849 §3.4.3) without a readable RSA private key. */

@@ -6,7 +6,7 @@
 import type { Keyset } from '../config/schema.js';
 import type { AuthorizationEndpoint, TokenEndpoint } from './endpoints.js';
 import { ProviderConfigurationError } from './errors.js';
-import type { EndpointAuth, OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
+import type { EndpointAuth, MtlsEndpointAliases, OAuth1Spec, PkceSupport, ProviderSpec } from './schema.js';
 import { fillTemplate, TemplateError } from './template.js';
 
 export type ProviderOrigin = 'catalog' | 'issuer' | 'sandbox';
@@ -36,6 +36,8 @@ export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   resource: string[];
   /** RFC 9396 §2: authorization_details (JSON) sent on every authorization request. */
   authorizationDetails?: string;
+  /** RFC 8705 §5: the endpoints' mTLS aliases, filled; used once the client shows a certificate (withMtlsEndpoints). */
+  mtlsEndpointAliases?: MtlsEndpointAliases;
 }
 
 export interface ResolvedProvider {
@@ -45,8 +47,10 @@ export interface ResolvedProvider {
   spec: ProviderSpec;
   clientId: string;
   clientSecretRef: string | undefined;
-  /** The keyset's private key (private_key_jwt, request objects), as a secret reference. */
+  /** The keyset's private key (private_key_jwt, request objects, the certificate's key), as a reference. */
   clientKeyRef: string | undefined;
+  /** The keyset's client certificate (RFC 8705), as a reference (env:, keychain:, file:). */
+  clientCertRef?: string;
   /** Scopes to ask: the keyset's, else the provider's defaults. */
   scopes: string[];
   /** Values for URL templates, the provider's defaults overlaid with the keyset's. */
@@ -81,6 +85,7 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
     clientId: keyset.clientId,
     clientSecretRef: keyset.clientSecret,
     clientKeyRef: keyset.clientKey,
+    ...(keyset.clientCert !== undefined ? { clientCertRef: keyset.clientCert } : {}),
     scopes: keyset.scope ?? spec.oauth2?.scopes.default ?? spec.oauth1?.scopes?.default ?? [],
     params,
   };
@@ -118,6 +123,9 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       tokenResponse: o2.tokenResponse ?? {},
       ...(o2.responseMode ? { responseMode: o2.responseMode } : {}),
       ...(o2.introspectUrl ? { introspectUrl: fill(o2.introspectUrl) } : {}),
+      ...(o2.mtlsEndpointAliases
+        ? { mtlsEndpointAliases: Object.fromEntries(Object.entries(o2.mtlsEndpointAliases).map(([name, url]) => [name, fill(url as string)])) as MtlsEndpointAliases }
+        : {}),
       ...(o2.deviceAuthorizationUrl ? { deviceAuthorizationUrl: fill(o2.deviceAuthorizationUrl) } : {}),
       ...(o2.revoke
         ? {
@@ -183,4 +191,32 @@ function templateValues(spec: ProviderSpec, keyset: Keyset): Record<string, stri
     }
   }
   return values;
+}
+
+/**
+ * RFC 8705 §5: a client that shows a certificate sends its calls to the server's mTLS aliases
+ * (token, refresh, revocation, introspection, PAR, device authorization, userinfo), where the
+ * server asks for one; the plain endpoints stay for the others (the browser's authorization endpoint
+ * has no alias). A provider without aliases is returned as it is.
+ */
+export function withMtlsEndpoints(resolved: ResolvedProvider): ResolvedProvider {
+  const o2 = resolved.oauth2;
+  const aliases = o2?.mtlsEndpointAliases;
+  if (!o2 || aliases === undefined) return resolved;
+  const token = aliases.token_endpoint;
+  const profile = resolved.spec.profile;
+  return {
+    ...resolved,
+    ...(aliases.userinfo_endpoint !== undefined && profile ? { spec: { ...resolved.spec, profile: { ...profile, url: aliases.userinfo_endpoint } } } : {}),
+    oauth2: {
+      ...o2,
+      ...(token !== undefined ? { tokenUrl: token, refreshUrl: o2.refreshUrl === o2.tokenUrl ? token : o2.refreshUrl } : {}),
+      ...(aliases.revocation_endpoint !== undefined && o2.revoke ? { revoke: { ...o2.revoke, url: aliases.revocation_endpoint } } : {}),
+      ...(aliases.introspection_endpoint !== undefined ? { introspectUrl: aliases.introspection_endpoint } : {}),
+      ...(aliases.pushed_authorization_request_endpoint !== undefined && o2.parUrl !== undefined ? { parUrl: aliases.pushed_authorization_request_endpoint } : {}),
+      ...(aliases.device_authorization_endpoint !== undefined && o2.deviceAuthorizationUrl !== undefined
+        ? { deviceAuthorizationUrl: aliases.device_authorization_endpoint }
+        : {}),
+    },
+  };
 }

@@ -25,7 +25,26 @@ const StringMap = (description: string) =>
 
 const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
+/** RFC 8705 §5: the endpoints a server may give an mTLS alias for (its mtls_endpoint_aliases). */
+export const MTLS_ALIASED_ENDPOINTS = [
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'userinfo_endpoint',
+  'pushed_authorization_request_endpoint',
+  'device_authorization_endpoint',
+] as const;
+export type MtlsEndpointAliases = Partial<Record<(typeof MTLS_ALIASED_ENDPOINTS)[number], string>>;
+
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+  'none',
+] as const;
 
 export const ClientAuthMethod = Type.Union(
   CLIENT_AUTH_METHODS.map((method) => Type.Literal(method)),
@@ -34,6 +53,7 @@ export const ClientAuthMethod = Type.Union(
       'How the client authenticates at the token endpoint (RFC 6749 §2.3.1): HTTP Basic, ' +
       'client_id/client_secret in the form body, a JWT assertion signed with the secret or with the ' +
       'client\'s private key (RFC 7523: client_secret_jwt, private_key_jwt; the key is the keyset\'s clientKey), ' +
+      'a client certificate in the TLS handshake (RFC 8705: tls_client_auth, self_signed_tls_client_auth; the keyset\'s clientCert and clientKey), ' +
       'or not at all (public client; PKCE carries the proof).',
   },
 );
@@ -254,6 +274,16 @@ export const OAuth2Spec = Type.Object(
     }),
     backchannelTokenDeliveryModes: Optional(
       Type.Array(Type.String({ minLength: 1 }), { description: 'OpenID CIBA Core §4 backchannel_token_delivery_modes_supported: poll, ping, push.' }),
+    ),
+    mtlsEndpointAliases: Optional(
+      Type.Object(
+        Object.fromEntries(MTLS_ALIASED_ENDPOINTS.map((name) => [name, Optional(Url)])),
+        {
+          additionalProperties: false,
+          description:
+            'RFC 8705 §5 mtls_endpoint_aliases: where a client that shows a certificate sends its calls (token_endpoint, revocation_endpoint, introspection_endpoint, userinfo_endpoint, pushed_authorization_request_endpoint, device_authorization_endpoint).',
+        },
+      ),
     ),
   },
   { additionalProperties: false },

@@ -8,6 +8,8 @@
 import type { ClientAuthMethod } from '../providers/schema.js';
 import type { DpopProver } from '../oauth/dpop.js';
 import type { ClientKey } from '../oauth/keys.js';
+import type { ClientCertificate } from '../oauth/mtls.js';
+import { withMtlsEndpoints } from '../providers/resolve.js';
 import type { ProtocolCheck } from '../oauth/outcome.js';
 import type { BrokerProvider, ProviderRegistry } from './types.js';
 
@@ -21,26 +23,32 @@ export interface ClientOptions {
   authorizationDetails?: string;
   requestObject?: boolean;
   jarm?: boolean;
+  /** RFC 8705: the certificate this login shows (--cert/--key, or the one a kept token is bound to). */
+  certificate?: ClientCertificate;
+  /** Where the certificate and its key are (file:/absolute/path, or the keyset's references): kept beside the token it binds. */
+  certificateRefs?: { cert: string; key: string };
   report?: (check: ProtocolCheck) => void;
 }
 
 /** `provider` with `options` over its keyset's settings. */
 export function withOptions(provider: BrokerProvider, options: ClientOptions): BrokerProvider {
-  const oauth2 = provider.resolved.oauth2;
   const key = options.key;
   // The sandbox registers a client per method: the login signs in as the one for its method.
   const clientId = options.authMethod !== undefined ? provider.clients?.[options.authMethod] : undefined;
+  const certificate = options.certificate;
+  // RFC 8705 §5: a client showing a certificate calls the server's mTLS aliases.
+  const resolved = certificate !== undefined ? withMtlsEndpoints(provider.resolved) : provider.resolved;
   return {
     ...provider,
     resolved: {
-      ...provider.resolved,
+      ...resolved,
       ...(clientId !== undefined ? { clientId } : {}),
-      ...(oauth2
+      ...(resolved.oauth2
         ? {
             oauth2: {
-              ...oauth2,
-              par: oauth2.par || options.par === true,
-              dpop: oauth2.dpop || options.dpop !== undefined,
+              ...resolved.oauth2,
+              par: resolved.oauth2.par || options.par === true,
+              dpop: resolved.oauth2.dpop || options.dpop !== undefined,
               ...(options.authMethod ? { clientAuth: options.authMethod } : {}),
               ...(options.resource ? { resource: options.resource } : {}),
               ...(options.authorizationDetails !== undefined ? { authorizationDetails: options.authorizationDetails } : {}),
@@ -51,6 +59,7 @@ export function withOptions(provider: BrokerProvider, options: ClientOptions): B
         : {}),
     },
     ...(key ? { clientKey: async () => key } : {}),
+    ...(certificate ? { clientCertificate: async () => certificate } : {}),
     ...(options.dpop ? { dpop: options.dpop } : {}),
     ...(options.report ? { report: options.report } : {}),
   };

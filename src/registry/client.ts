@@ -9,10 +9,12 @@ import type { BrokerProvider } from './types.js';
 export async function clientOf(provider: BrokerProvider): Promise<ClientCredentials> {
   const clientSecret = await provider.clientSecret();
   const key = await provider.clientKey?.();
+  const certificate = await provider.clientCertificate?.();
   return {
     clientId: provider.resolved.clientId,
     ...(clientSecret !== undefined ? { clientSecret } : {}),
     ...(key !== undefined ? { key } : {}),
+    ...(certificate !== undefined ? { certificate } : {}),
     ...(provider.dpop ? { dpop: provider.dpop } : {}),
     ...(provider.report ? { report: provider.report } : {}),
   };

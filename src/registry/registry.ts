@@ -5,15 +5,17 @@
  */
 import { createRemoteJWKSet, customFetch } from 'jose';
 import type { Keyset } from '../config/schema.js';
-import { resolveSecret } from '../config/secrets.js';
+import { resolveKeyReference, resolveSecret } from '../config/secrets.js';
 import type { HttpClient } from '../oauth/http.js';
 import { readClientKey, type ClientKey } from '../oauth/keys.js';
+import { readClientCertificate, type ClientCertificate } from '../oauth/mtls.js';
 import { discover, type ServerMetadata } from '../oauth/oidc/discovery.js';
 import { findCatalogEntry, type CatalogEntry } from '../providers/catalog.js';
-import { resolveProvider, type ProviderOrigin, type ResolvedProvider } from '../providers/resolve.js';
+import { resolveProvider, withMtlsEndpoints, type ProviderOrigin, type ResolvedProvider } from '../providers/resolve.js';
 import { fillTemplate } from '../providers/template.js';
 import type { ProviderSpec } from '../providers/schema.js';
 import type { SecretBackend } from '../vault/backend.js';
+import { ProviderConfigurationError } from '../providers/errors.js';
 import { findProvider } from './find.js';
 import type { BrokerProvider, OpenIdRuntime, ProviderRegistry } from './types.js';
 
@@ -24,6 +26,8 @@ export interface RegistrySource {
   vault: () => Promise<SecretBackend>;
   /** Reads a provider file; the default reads providers/<id>.json of the shipped catalog. */
   catalog?: (id: string) => Promise<CatalogEntry | undefined>;
+  /** Where `file:` references of keysets are relative to (oauthd.json's folder); the working folder when absent. */
+  configDir?: string;
 }
 
 /**
@@ -130,16 +134,33 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
       ? providerFor(found.spec, keyset, 'issuer', secret, source.http, keyset.discovered)
       : providerFor(found.spec, keyset, 'catalog', secret, source.http);
     const keyReference = keyset.clientKey;
+    const baseDir = source.configDir ?? process.cwd();
     if (keyReference !== undefined) {
       // RFC 7523 private_key_jwt: the key is a secret like the client secret, read when first needed.
       let reading: Promise<ClientKey> | undefined;
       provider.clientKey = () => {
-        reading ??= resolveSecret(keyReference, `the client key of ${id}`, source.env, source.vault)
+        reading ??= resolveKeyReference(keyReference, `the client key of ${id}`, source.env, source.vault, baseDir)
           .then((text) => readClientKey(text, `the client key of ${id} (${keyReference})`))
           .catch((error: unknown) => {
             reading = undefined;
             throw error;
           });
+        return reading;
+      };
+    }
+    const certReference = keyset.clientCert;
+    if (certReference !== undefined) {
+      // RFC 8705: the certificate and its key (clientKey), read when first needed; the calls a
+      // certificate makes go to the server's mTLS aliases (§5).
+      let reading: Promise<ClientCertificate> | undefined;
+      provider.resolved = withMtlsEndpoints(provider.resolved);
+      provider.clientCertificate = () => {
+        reading ??= readKeysetCertificate(id, certReference, keyReference, (reference, what) => resolveKeyReference(reference, what, source.env, source.vault, baseDir)).catch(
+          (error: unknown) => {
+            reading = undefined;
+            throw error;
+          },
+        );
         return reading;
       };
     }
@@ -175,4 +196,18 @@ export function configRegistry(source: RegistrySource): ProviderRegistry {
       return specs;
     },
   };
+}
+
+/** A keyset's clientCert with its key (clientKey), both references; a certificate without a key names the field to add. */
+export async function readKeysetCertificate(
+  id: string,
+  certReference: string,
+  keyReference: string | undefined,
+  read: (reference: string, what: string) => Promise<string>,
+): Promise<ClientCertificate> {
+  if (keyReference === undefined) {
+    throw new ProviderConfigurationError(`the ${id} keyset has clientCert but no clientKey: the certificate's private key`, { kind: 'client-certificate-missing' }, id);
+  }
+  const [cert, key] = await Promise.all([read(certReference, `the client certificate of ${id}`), read(keyReference, `the client key of ${id}`)]);
+  return readClientCertificate(cert, `the client certificate of ${id} (${certReference})`, key, `the client key of ${id} (${keyReference})`);
 }

@@ -6,6 +6,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { ServerMetadata } from '../oauth/oidc/discovery.js';
 import type { DpopProver } from '../oauth/dpop.js';
 import type { ClientKey } from '../oauth/keys.js';
+import type { ClientCertificate } from '../oauth/mtls.js';
 import type { ProtocolCheck } from '../oauth/outcome.js';
 import type { ResolvedProvider } from '../providers/resolve.js';
 import type { ClientAuthMethod, ProviderSpec } from '../providers/schema.js';
@@ -21,6 +22,12 @@ export interface BrokerProvider {
   openid(): Promise<OpenIdRuntime | undefined>;
   /** The client's private key (private_key_jwt, request objects): the keyset's clientKey, or login --key. */
   clientKey?(): Promise<ClientKey | undefined>;
+  /**
+   * RFC 8705: the certificate the client shows in the TLS handshake (tls_client_auth,
+   * self_signed_tls_client_auth, certificate-bound tokens): the keyset's clientCert and clientKey,
+   * login --cert/--key, or the files a kept token was bound with.
+   */
+  clientCertificate?(): Promise<ClientCertificate | undefined>;
   /**
    * A provider with one registered client per authentication method (the sandbox): the client id to
    * use for each. A provider file's provider has one client, the keyset's.

@@ -27,7 +27,7 @@ export const SANDBOX_CLIENTS = {
   client_secret_jwt: `${SANDBOX_CLIENT_ID}-secret-jwt`,
   private_key_jwt: `${SANDBOX_CLIENT_ID}-key-jwt`,
   none: `${SANDBOX_CLIENT_ID}-public`,
-} as const satisfies Record<ClientAuthMethod, string>;
+} as const satisfies Partial<Record<ClientAuthMethod, string>>;
 
 export function sandboxIssuer(brokerOrigin: string): string {
   return `${brokerOrigin}${SANDBOX_PATH}`;

@@ -2,6 +2,7 @@
  * The provider that issued a kept token, joined again from oauthd.json and the provider file as
  * `login` joined it; a token goes back only to the issuer that issued it.
  */
+import { dirname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { HttpClient } from '../oauth/http.js';
 import { catalogDirs, findCatalogEntry } from '../providers/catalog.js';
@@ -9,6 +10,8 @@ import { configRegistry } from '../registry/registry.js';
 import type { BrokerProvider } from '../registry/types.js';
 import { withOptions } from '../registry/client-options.js';
 import { DpopProver } from '../oauth/dpop.js';
+import { readClientCertificate, type ClientCertificate } from '../oauth/mtls.js';
+import { resolveKeyReference } from '../config/secrets.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
@@ -30,19 +33,50 @@ export interface IssuerSources {
  * in errors. A sandbox token goes to the sandbox its issuer names (`sources.sandbox`).
  */
 export async function issuingProvider(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
-  return asAtLogin(await issuerOf(place, sources, stored, action), stored);
+  return asAtLogin(await issuerOf(place, sources, stored, action), stored, place, sources);
 }
 
 /**
  * The provider as the login that got `stored` used it: the same client authentication, and the
  * token's DPoP key (RFC 9449 §7: every request with a bound token carries a proof with that key).
  */
-async function asAtLogin(provider: BrokerProvider, stored: StoredToken): Promise<BrokerProvider> {
-  if (stored.authMethod === undefined && stored.dpopKey === undefined) return provider;
+async function asAtLogin(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources): Promise<BrokerProvider> {
+  if (stored.authMethod === undefined && stored.dpopKey === undefined && stored.clientCertificate === undefined) return provider;
+  const certificate = stored.clientCertificate !== undefined ? await boundCertificate(provider, stored, place, sources) : undefined;
   return withOptions(provider, {
     ...(stored.authMethod !== undefined ? { authMethod: stored.authMethod } : {}),
     ...(stored.dpopKey !== undefined ? { dpop: await DpopProver.fromJwk(stored.dpopKey) } : {}),
+    ...(certificate !== undefined ? { certificate } : {}),
   });
+}
+
+/**
+ * RFC 8705 §3: the certificate the login showed, read again from where the token's entry says (the
+ * files of login --cert/--key) or from the keyset, and checked to be the same one (x5t#S256): a
+ * certificate-bound token presented over a connection with another certificate is refused, and
+ * a changed file is better said here than as the server's invalid_token.
+ */
+async function boundCertificate(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources): Promise<ClientCertificate> {
+  const kept = stored.clientCertificate!;
+  const login = loginCommand(stored.provider, stored.profile);
+  let certificate: ClientCertificate | undefined;
+  if (kept.cert !== undefined && kept.key !== undefined) {
+    const read = (reference: string, what: string) => resolveKeyReference(reference, what, place.env, sources.vault, place.cwd);
+    const [cert, key] = await Promise.all([read(kept.cert, 'the certificate this token is bound to'), read(kept.key, "the key of the certificate this token is bound to")]);
+    certificate = readClientCertificate(cert, kept.cert.replace(/^file:/, ''), key, kept.key.replace(/^file:/, ''));
+  } else {
+    certificate = await provider.clientCertificate?.();
+    if (certificate === undefined) {
+      throw configError(`the ${stored.provider} token is bound to a client certificate (RFC 8705), and the keyset has no clientCert any more`, `set clientCert and clientKey again, or log in again: ${login}`);
+    }
+  }
+  if (certificate.thumbprint !== kept['x5t#S256']) {
+    throw configError(
+      `${certificate.source} is not the certificate the ${stored.provider} token is bound to (x5t#S256 ${kept['x5t#S256'].slice(0, 12)}…, this one ${certificate.thumbprint.slice(0, 12)}…)`,
+      `put the certificate back, or log in again with the new one: ${login} --cert FILE --key FILE`,
+    );
+  }
+  return certificate;
 }
 
 async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
@@ -56,6 +90,7 @@ async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: Store
     http: sources.http,
     vault: sources.vault,
     catalog: (providerId) => findCatalogEntry(providerId, dirs),
+    configDir: dirname(path),
   });
   const provider = await registry.get(id);
   if (!provider) {

@@ -9,7 +9,7 @@ import { checkIdToken } from '../registry/id-token-check.js';
 import type { BrokerProvider } from '../registry/types.js';
 import { clientOf } from '../registry/client.js';
 import { configError, flowError, type CliError } from '../util/errors.js';
-import { ProviderError, TokenRejectedError } from '../oauth/errors.js';
+import { ProviderError, TokenRejectedError, withBinding } from '../oauth/errors.js';
 import { idTokenVerifiedAt, needsRefresh, secondsLeft } from './expiry.js';
 import type { LocatedToken } from './find.js';
 import { loginCommand } from './hints.js';
@@ -52,7 +52,12 @@ export async function refreshStoredToken(http: HttpClient, provider: BrokerProvi
   const oauth2 = provider.resolved.oauth2;
   if (!oauth2) throw configError(`${provider.resolved.id} describes no OAuth 2 token endpoint`, 'fix its provider file');
   const client = await clientOf(provider);
-  const result = await refreshAccessToken(http, oauth2, client, refreshToken);
+  const result = await refreshAccessToken(http, oauth2, client, refreshToken).catch((error: unknown) => {
+    // RFC 9449 §5, RFC 8705 §3: a grant bound at login (its token says DPoP, or a certificate was
+    // shown) is refused when the refresh lacks that key or certificate; the hint says so.
+    const binding = stored.token.token_type.toLowerCase() === 'dpop' ? 'dpop' : stored.clientCertificate !== undefined ? 'certificate' : undefined;
+    throw error instanceof ProviderError && binding !== undefined ? withBinding(error, binding) : error;
+  });
   const obtainedAt = now();
   const verified = result.token.id_token !== undefined && (await verifyRefreshedIdToken(provider, stored, result.token, obtainedAt));
   return { ...mergeRefreshed(stored, result.token, obtainedAt, verified), deviations: result.deviations };
@@ -113,6 +118,7 @@ export function mergeRefreshed(previous: StoredToken, fresh: TokenSet, obtainedA
   // The refreshed token is bound to the same DPoP key (RFC 9449 §5: the proof of the refresh was made with it).
   if (previous.dpopKey !== undefined) stored.dpopKey = previous.dpopKey;
   if (previous.authMethod !== undefined) stored.authMethod = previous.authMethod;
+  if (previous.clientCertificate !== undefined) stored.clientCertificate = previous.clientCertificate;
   const verifiedAt = fresh.id_token !== undefined ? (idTokenVerified ? at : undefined) : idTokenVerifiedAt(previous);
   if (verifiedAt !== undefined) stored.idTokenVerifiedAt = verifiedAt;
   return { stored, rotation };
@@ -213,9 +219,17 @@ export async function refreshAndSave(http: HttpClient, located: LocatedToken, pr
 /** The one line for a refresh token the provider refused, and how to log in again. */
 export function refusedRefresh(stored: StoredToken, refusal: NeedsLogin): CliError {
   const why = refusal.description !== undefined ? `: ${refusal.description}` : '';
+  const login = loginCommand(stored.provider, stored.profile);
+  // A sender-constrained grant (RFC 9449 §5, RFC 8705 §3) is refused too when the refresh lacks the key or certificate it is bound to.
+  const bound =
+    stored.token.token_type.toLowerCase() === 'dpop'
+      ? `the grant is bound to a DPoP key (RFC 9449): a refresh needs a proof made with the key kept beside the token${stored.dpopKey === undefined ? ', and this entry has none' : ''}; log in again: ${login}`
+      : stored.clientCertificate !== undefined
+        ? `the grant is bound to the client certificate (RFC 8705 §3): a refresh must show the certificate it was issued to; log in again: ${login}`
+        : undefined;
   return flowError(
-    `${stored.provider} refused the refresh token of the profile ${stored.profile} (${refusal.error}${why}); it was revoked, expired or already used, so the token is marked as needing a login`,
-    `log in again: ${loginCommand(stored.provider, stored.profile)}`,
+    `${stored.provider} refused the refresh token of the profile ${stored.profile} (${refusal.error}${why}); it was revoked, expired or already used${bound !== undefined ? ', or not presented with what it is bound to' : ''}, so the token is marked as needing a login`,
+    bound ?? `log in again: ${login}`,
     'login_required',
   );
 }

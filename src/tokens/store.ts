@@ -34,6 +34,13 @@ export interface StoredToken {
    * request, token refresh); never printed.
    */
   dpopKey?: JWK;
+  /**
+   * RFC 8705: the client certificate the login showed (its x5t#S256), and where it and its key are
+   * when they came from login's --cert/--key (file: references; a keyset's clientCert is found in
+   * the keyset again). A certificate-bound token works only over connections that show it, so me,
+   * request, token refresh, introspect and revoke show it too. Never the key itself.
+   */
+  clientCertificate?: { 'x5t#S256': string; cert?: string; key?: string };
   /** How the client authenticated at login, when `login --auth-method` chose other than the keyset: refreshes do the same. */
   authMethod?: ClientAuthMethod;
   /**

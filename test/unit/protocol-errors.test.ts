@@ -99,7 +99,7 @@ describe('the CLI edge: message, hint, exit code', () => {
       code: 1,
       stderr:
         'error: the token endpoint refused: invalid_client [HTTP 400]\n' +
-        'hint: the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)\n',
+        'hint: the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), the client certificate is not the one registered or not from a CA the provider trusts (--cert), or the provider wants another client authentication (--auth-method, clientAuth)\n',
     });
     const github = await catalogProvider('github');
     const unusable = await caught(() => resolveProvider(github.spec, { clientId: 'c', params: { region: 'eu' } }, 'catalog'));

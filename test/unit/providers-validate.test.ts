@@ -121,7 +121,7 @@ describe('validateProvider', () => {
     const spec = await catalogJson('microsoft');
     spec.oauth2.clientAuth = 'client_secret_jws';
     expect(validateProvider(spec, 'microsoft')).toEqual([
-      { path: '/oauth2/clientAuth', message: 'must be one of "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"' },
+      { path: '/oauth2/clientAuth', message: 'must be one of "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"' },
     ]);
     delete spec.oauth2;
     const problems = validateProvider(spec, 'microsoft');

@@ -248,7 +248,7 @@ describe('error responses and unreadable bodies: one line, with a hint', () => {
     expect(client.code).toBe('invalid_client');
     expect(client.message).toBe('the token endpoint refused: invalid_client [HTTP 401]');
     expect(client.hint).toBe(
-      'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), or the provider wants another client authentication (--auth-method, clientAuth)',
+      'the client id or secret is wrong, the client assertion was refused (key, kid or aud: --verbose shows it), the client certificate is not the one registered or not from a CA the provider trusts (--cert), or the provider wants another client authentication (--auth-method, clientAuth)',
     );
   });
 

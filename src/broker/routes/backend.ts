@@ -8,6 +8,8 @@
  * refresh token is sent to the provider once however many callers present it at the same time, on
  * however many brokers share the store (../refresh-flight.ts).
  */
+import { dpopKeyFor, keepDpopKey, NO_DPOP_KEY } from '../dpop-keys.js';
+import { DpopProver } from '../../oauth/dpop.js';
 import { clientOf } from '../../registry/client.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -73,6 +75,8 @@ export function backendRoutes(deps: BrokerDeps) {
       if (!pending || pending.appKey !== brokerApp.key) {
         return fail(reply, 400, 'invalid or expired code (codes are single-use and live a short time)');
       }
+      // RFC 9449: the grant's DPoP key, kept for the calls the back end makes with these tokens through the broker.
+      if (pending.dpopKey !== undefined) await keepDpopKey(deps.store, await DpopProver.fromJwk(pending.dpopKey), pending.token);
       // The back end gets everything the provider sent, and the state it must compare (the seed).
       return reply.send({
         ...tokenToJson(pending.token),
@@ -101,9 +105,19 @@ export function backendRoutes(deps: BrokerDeps) {
           try {
             // The keyset's client authentication, a private key included (RFC 7523).
             const client = await clientOf(provider);
+            // RFC 9449 §5: a refresh of a DPoP-bound grant carries a proof with the grant's key.
+            if (oauth2.dpop && client.dpop === undefined) {
+              const kept = await dpopKeyFor(deps.store, token);
+              if (kept === undefined) return { status: 400, body: { status: 'fail', message: NO_DPOP_KEY } };
+              client.dpop = kept;
+            }
             const refresh = () => refreshAccessToken(upstream.http, oauth2, client, token);
             const result = await (inspected ? inspected.run(refresh) : refresh());
             inspected?.finishCall({ ok: true, token: result.token, deviations: result.deviations });
+            if (client.dpop !== undefined && result.token.token_type.toLowerCase() === 'dpop') {
+              // The new tokens are bound to the same key; a refresh response without a refresh token keeps the old one.
+              await keepDpopKey(deps.store, client.dpop, { ...result.token, ...(result.token.refresh_token === undefined ? { refresh_token: token } : {}) });
+            }
             // RFC 6749 §6: a new refresh token replaces the old one; without one the old one stays valid
             // (the Node SDK merges the answer into its credentials, so an absent field keeps the old).
             return { status: 200, body: { ...tokenToJson(result.token), provider: provider.resolved.id } };

@@ -17,7 +17,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { findMatchingRule } from '../../config/domains.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
 import { fetchProfile } from '../../oauth/profile.js';
-import type { HttpRequest } from '../../oauth/http.js';
+import { certificateHttp } from '../../oauth/mtls.js';
+import type { HttpClient, HttpRequest } from '../../oauth/http.js';
+import { dpopHttp } from '../../oauth/dpop.js';
+import { dpopKeyFor, NO_DPOP_KEY } from '../dpop-keys.js';
 import { OAUTH1_TOKEN_TYPE, type TokenSet } from '../../oauth/token-response.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { isFlowError } from '../../oauth/outcome.js';
@@ -148,6 +151,21 @@ export function proxyRoutes(deps: BrokerDeps) {
       return { app: brokerApp, provider, token: { access_token: accessToken, token_type: 'Bearer', extra } };
     }
 
+    /**
+     * RFC 9449 §7: a DPoP-bound token goes with a proof made with its grant's key, which the broker
+     * kept when its server flow issued the token (dpop-keys.ts); without one the call is refused
+     * here (400), before the provider refuses it less clearly.
+     */
+    async function boundHttp(http: HttpClient, caller: Caller, reply: FastifyReply): Promise<HttpClient | undefined> {
+      if (!caller.provider.resolved.oauth2?.dpop) return http;
+      const prover = await dpopKeyFor(deps.store, caller.token.access_token);
+      if (prover === undefined) {
+        fail(reply, 400, NO_DPOP_KEY);
+        return undefined;
+      }
+      return dpopHttp(http, prover, caller.token.access_token);
+    }
+
     app.get<{ Params: Static<typeof ProviderParams>; Querystring: Static<typeof MeQuery> }>(
       '/auth/:provider/me',
       { schema: { params: ProviderParams, querystring: MeQuery } },
@@ -158,7 +176,11 @@ export function proxyRoutes(deps: BrokerDeps) {
         const inspected = inspectedCall(deps, caller);
         try {
           const sign = await oauth1Signer(caller.provider, caller.token);
-          const profile = await within(inspected, () => fetchProfile(upstream.http, caller.provider.resolved, caller.token, sign));
+          // RFC 8705 §3: a keyset with a client certificate gets certificate-bound tokens; they go out over connections that show it.
+          const certificate = await caller.provider.clientCertificate?.();
+          const http = await boundHttp(certificate !== undefined ? certificateHttp(upstream.http, certificate) : upstream.http, caller, reply);
+          if (!http) return reply;
+          const profile = await within(inspected, () => fetchProfile(http, caller.provider.resolved, caller.token, sign));
           inspected?.finishCall({ ok: true });
           const filter = request.query.filter?.split(',').filter(Boolean);
           const data = filter ? Object.fromEntries(Object.entries(profile).filter(([field]) => filter.includes(field))) : profile;
@@ -211,17 +233,22 @@ export function proxyRoutes(deps: BrokerDeps) {
           if (isFlowError(error)) return fail(reply, 400, error.message);
           throw error;
         }
+        const certificate = await caller.provider.clientCertificate?.();
         const outgoing: HttpRequest = {
           method: request.method as HttpRequest['method'],
           url: signed.url,
           headers: signed.headers,
           purpose: `API request (${resolved.id})`,
+          // RFC 8705 §3: the certificate a bound token needs.
+          ...(certificate !== undefined ? { tls: certificate } : {}),
           ...(typeof request.body === 'string' && request.body !== '' ? { body: request.body } : {}),
         };
+        const send = await boundHttp(deps.http, caller, reply);
+        if (!send) return reply;
         let response;
         const inspected = inspectedCall(deps, caller);
         try {
-          response = await within(inspected, () => deps.http(outgoing));
+          response = await within(inspected, () => send(outgoing));
           inspected?.finishCall({ ok: true });
         } catch (error) {
           inspected?.fail(error);

@@ -2,8 +2,8 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { collect, examples, parsePort, parseProfileName, parseSeconds, STORES, type FlagsOf } from '../flags.js';
 
-/** The client authentication methods --auth-method offers (RFC 6749 §2.3, RFC 7523). */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] as const;
+/** The client authentication methods --auth-method offers (RFC 6749 §2.3, RFC 7523, RFC 8705). */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'] as const;
 const RESPONSE_MODES = ['query', 'jwt'] as const;
 
 export function declare(program: CommandUnknownOpts) {
@@ -37,9 +37,10 @@ export function declare(program: CommandUnknownOpts) {
     // Modern OAuth (docs/modern-oauth.md).
     .option('--par', 'push the authorization request first (RFC 9126); the browser carries only client_id and request_uri')
     .addOption(
-      new Option('--auth-method <method>', 'how the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523)').choices(CLIENT_AUTH_METHODS),
+      new Option('--auth-method <method>', 'how the client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7523, RFC 8705)').choices(CLIENT_AUTH_METHODS),
     )
-    .option('--key <file>', "the client's private key (PEM or JWK) for private_key_jwt")
+    .option('--key <file>', "the client's private key (PEM or JWK) for private_key_jwt, or the private key of --cert")
+    .option('--cert <file>', 'the client certificate (PEM) shown in the TLS handshake: tls_client_auth, self_signed_tls_client_auth, certificate-bound tokens (RFC 8705); its key is --key')
     .option('--dpop', 'bind the tokens to a fresh DPoP key (RFC 9449), kept beside the token for later calls')
     .option('--resource <uri>', 'the resource the token is for (RFC 8707); repeat for several', collect)
     .option('--authorization-details <json|@file>', 'RFC 9396 rich authorization request: a JSON array of objects with a "type"')
@@ -55,6 +56,7 @@ export function declare(program: CommandUnknownOpts) {
         'npx oauthd-cli login sandbox',
         'oauthd-cli login sandbox --par --dpop --auth-method private_key_jwt --auto-approve',
         'oauthd-cli login myidp --auth-method private_key_jwt --key client.pem --verbose',
+        'oauthd-cli login myidp --auth-method tls_client_auth --cert client.crt --key client.key',
         'oauthd-cli login myidp --resource https://api.example.com/ --authorization-details @details.json',
         'oauthd-cli login sandbox --request-object --response-mode jwt --auto-approve --verbose',
         'oauthd-cli login github --scope "read:user repo"',

@@ -9,7 +9,7 @@
  * Then: the token response's deviations on stderr, the flow's checks (--verbose, --trace), the token
  * on stdout (readable, or --json), and kept in the vault unless --no-save.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import type { LoginFlags } from './login.flags.js';
 import { Ui } from '../ui.js';
@@ -97,6 +97,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         http,
         vault,
         catalogDirs: dirs,
+        configDir: dirname(target.path),
         port: options.port ?? (direct ? 0 : (config?.broker.port ?? DEFAULT_BROKER_PORT)),
         sandbox: isSandbox,
         flowTtlMs: options.timeout * 1000 + 60_000,
@@ -113,7 +114,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
         ui.info(`inspector  ${inspectorUrl.url}`);
       }
     }
-    const providers = broker?.providers ?? (await providerRegistry(ctx, config, http, vault, dirs));
+    const providers = broker?.providers ?? (await providerRegistry(ctx, config, http, vault, dirs, dirname(target.path)));
     const found = await providers.get(providerId);
     if (!found) throw usageError(`unknown provider "${providerId}"`);
     // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
@@ -180,6 +181,12 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
       // RFC 9449: the key the token is bound to rests beside it; the client authentication chosen too.
       if (provider.dpop && result.token.token_type.toLowerCase() === 'dpop') stored.dpopKey = await provider.dpop.privateJwk();
       if (options.authMethod !== undefined) stored.authMethod = options.authMethod;
+      // RFC 8705 §3: a token bound to the certificate works only over connections that show it;
+      // where the certificate is (never the key itself) rests beside the token for later calls.
+      const certificate = await provider.clientCertificate?.();
+      if (certificate !== undefined) {
+        stored.clientCertificate = { 'x5t#S256': certificate.thumbprint, ...(clientOptions.certificateRefs ?? {}) };
+      }
       await saveToken(backend, stored);
       savedTo = `${describeBackend(backend)}, profile "${profile}"`;
     }
@@ -236,9 +243,9 @@ function cibaScopes(scopes: readonly string[]): string[] {
 }
 
 /** Without the broker (device, client credentials), the same registry from the config. */
-async function providerRegistry(ctx: Context, config: Config | undefined, http: HttpClient, vault: () => Promise<SecretBackend>, dirs: string[]) {
+async function providerRegistry(ctx: Context, config: Config | undefined, http: HttpClient, vault: () => Promise<SecretBackend>, dirs: string[], configDir: string) {
   const { configRegistry } = await import('../../registry/registry.js');
-  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogEntry(id, dirs) });
+  return configRegistry({ keysets: config?.providers ?? {}, env: ctx.env, http, vault, catalog: (id) => findCatalogEntry(id, dirs), configDir });
 }
 
 /**

@@ -6,11 +6,10 @@
 import type { Context } from '../context.js';
 import type { MeFlags } from './me.flags.js';
 import { Ui } from '../ui.js';
-import { issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
+import { boundTokenHttp, issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
 import { rows } from '../render/stored-token.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { fetchProfile, type Profile } from '../../oauth/profile.js';
-import { dpopHttp } from '../../oauth/dpop.js';
 import { findStoredToken } from '../../tokens/find.js';
 
 /** What `me` parses (./me.flags.ts). */
@@ -25,8 +24,7 @@ export async function run(ctx: Context, provider: string, options: MeOptions): P
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
   const stored = await usableToken(ctx, ui, http, located, issuer);
   const sign = await oauth1Signer(issuer, stored.token);
-  // RFC 9449 §7: a DPoP-bound token goes with a proof made with the key kept beside it.
-  const profile = await fetchProfile(issuer.dpop ? dpopHttp(http, issuer.dpop, stored.token.access_token) : http, issuer.resolved, stored.token, sign);
+  const profile = await fetchProfile(await boundTokenHttp(http, issuer, stored.token.access_token), issuer.resolved, stored.token, sign);
   if (options.json) {
     ui.json(profile);
     return;

@@ -12,7 +12,7 @@ import { vaultAccountForSecret } from '../../config/secrets.js';
 import { discover, type ServerMetadata } from '../../oauth/oidc/discovery.js';
 import { catalogDirs, catalogIds, findCatalogProvider, unknownNameHint } from '../../providers/catalog.js';
 import { resolveProvider } from '../../providers/resolve.js';
-import { specFromMetadata } from '../../providers/discovered.js';
+import { mtlsAliasesFrom, specFromMetadata } from '../../providers/discovered.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openUserVault } from '../vault.js';
 import { describeBackend } from '../../vault/backend.js';
@@ -129,9 +129,13 @@ export function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndp
     'pushed_authorization_request_endpoint', 'require_pushed_authorization_requests', 'dpop_signing_alg_values_supported',
     'authorization_details_types_supported', 'request_object_signing_alg_values_supported', 'token_endpoint_auth_signing_alg_values_supported',
     'backchannel_authentication_endpoint', 'backchannel_token_delivery_modes_supported', 'registration_endpoint',
+    'tls_client_certificate_bound_access_tokens',
   ] as const;
   const cached: Record<string, unknown> = { fetchedAt: new Date(now).toISOString() };
   for (const field of keep) if (metadata[field] !== undefined) cached[field] = metadata[field];
+  // RFC 8705 §5: only the https URLs of the endpoints this client calls.
+  const aliases = mtlsAliasesFrom(metadata.mtls_endpoint_aliases);
+  if (aliases !== undefined) cached.mtls_endpoint_aliases = aliases;
   return cached as unknown as DiscoveredEndpoints;
 }
 

@@ -16,7 +16,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
 import { catalogDirs, isProblem, readProviderFile } from '../../providers/catalog.js';
-import { checkConfigText, DEFAULT_CONFIG_FILE, formatProblem } from '../../config/load.js';
+import { checkConfigText, DEFAULT_CONFIG_FILE, formatProblem, serveProblems } from '../../config/load.js';
 import type { ProviderProblem } from '../../providers/validate.js';
 import { configError, usageError } from '../../util/errors.js';
 
@@ -115,7 +115,10 @@ async function checkAppConfig(ctx: Context, ui: Ui, shown: (file: string) => str
   } catch (error) {
     throw configError(`cannot read ${shown(file)}: ${(error as Error).message}`);
   }
-  const checked = checkConfigText(text);
+  const parsed = checkConfigText(text);
+  // What serve cannot do with it (a DPoP keyset with the client flow) is a problem of the app config too.
+  const unservable = parsed.ok ? serveProblems(parsed.config) : [];
+  const checked: typeof parsed = unservable.length > 0 ? { ok: false, problems: unservable } : parsed;
   if (checked.ok) {
     ui.success(`${shown(file)}: valid app config`);
     return 0;

@@ -15,10 +15,9 @@ import type { Context } from '../context.js';
 import type { RequestFlags } from './request.flags.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
-import { issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
+import { boundTokenHttp, issuingProvider, tokenHttp, usableToken } from '../stored-token.js';
 import { oauth1Signer } from '../../oauth/oauth1-signer.js';
 import { apiRequestTarget, authorizeApiRequest } from '../../oauth/api.js';
-import { dpopHttp } from '../../oauth/dpop.js';
 import { header as responseHeader, type HttpRequest, type HttpResponse } from '../../oauth/http.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { flowError, usageError } from '../../util/errors.js';
@@ -53,8 +52,7 @@ export async function run(ctx: Context, provider: string, pathOrUrl: string, opt
   const signed = authorizeApiRequest(resolved, stored.token, headers, target);
   const sign = await oauth1Signer(issuer, stored.token);
   if (sign) signed.headers.authorization = sign({ method, url: signed.url, headers: signed.headers, ...(body !== undefined ? { body } : {}) });
-  // RFC 9449 §7: a DPoP-bound token goes with a proof made with the key kept beside it.
-  const send = issuer.dpop ? dpopHttp(http, issuer.dpop, stored.token.access_token) : http;
+  const send = await boundTokenHttp(http, issuer, stored.token.access_token);
   const response = await send({
     method,
     url: signed.url,

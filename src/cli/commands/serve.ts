@@ -2,9 +2,11 @@
  * `oauthd-cli serve`: the broker for an app, on 127.0.0.1:6284 unless told otherwise, until
  * SIGINT/SIGTERM. It starts with what a developer needs to register at each provider.
  */
+import { configError } from '../../util/errors.js';
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { loadConfig } from '../../config/load.js';
+import { formatProblem, loadConfig, serveProblems } from '../../config/load.js';
 import { appFromConfig } from '../../broker/app-config.js';
 import { composeBroker } from '../../compose/broker.js';
 import { listen, loopbackHosts } from '../../compose/listen.js';
@@ -43,6 +45,8 @@ export interface ServeOptions {
 export async function run(ctx: Context, options: ServeOptions): Promise<void> {
   const ui = new Ui(ctx);
   const { path, config } = await loadConfig(ctx);
+  const unservable = serveProblems(config)[0];
+  if (unservable !== undefined) throw configError(`${path}: ${formatProblem(unservable)}`);
   const vault = lazyVault(ctx, ui);
   // --inspect: the inspector records every flow (docs/inspector.md); oauthd.json is read again when
   // its page asks. Off by default: recording runs each flow in an AsyncLocalStorage scope (Node 20's
@@ -82,6 +86,7 @@ export async function run(ctx: Context, options: ServeOptions): Promise<void> {
       // The watcher's last good version of each file: an edit takes effect at the next flow, and a
       // file that stops validating leaves the previous version serving (oauthd issues #108, #156).
       catalog: async (id) => watcher.entry(id),
+      configDir: dirname(path),
     });
   // oauthd.json edited while serving: app and keysets swapped on a valid save, the last good config kept otherwise.
   const live = reloadConfigOnChange({ ui, path, config, app, buildApp: (next) => appFromConfig(next, ctx.env, vault), buildProviders: registryFor });

@@ -4,6 +4,7 @@
  * `--actor-token`) take a token's value, or `@provider[:profile]` for a kept token, which is then
  * refreshed first when it has expired. The issued token is printed, not kept.
  */
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import type { ExchangeFlags } from './token-exchange.flags.js';
 import { Ui } from '../ui.js';
@@ -115,7 +116,7 @@ async function configuredProvider(ctx: Context, ui: Ui, http: HttpClient, id: st
   }
   const { config, path } = await loadConfig(ctx);
   const dirs = catalogDirs(ctx);
-  const registry = configRegistry({ keysets: config.providers, env: ctx.env, http, vault: lazyVault(ctx, ui), catalog: (providerId) => findCatalogEntry(providerId, dirs) });
+  const registry = configRegistry({ keysets: config.providers, env: ctx.env, http, vault: lazyVault(ctx, ui), catalog: (providerId) => findCatalogEntry(providerId, dirs), configDir: dirname(path) });
   const provider = await registry.get(id);
   if (!provider) throw configError(`${id} has no keyset in ${path}`, `add one: oauthd-cli providers add ${id} --client-id …`);
   return provider;

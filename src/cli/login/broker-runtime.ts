@@ -43,6 +43,8 @@ export interface LoginBrokerOptions {
   http: HttpClient;
   vault: () => Promise<SecretBackend>;
   catalogDirs: string[];
+  /** oauthd.json's folder: keysets' file: references are relative to it. */
+  configDir?: string;
   port: number;
   sandbox: boolean;
   flowTtlMs: number;
@@ -74,6 +76,7 @@ export async function startLoginBroker(options: LoginBrokerOptions): Promise<Log
       http: options.http,
       vault: options.vault,
       catalog: (id) => findCatalogEntry(id, options.catalogDirs),
+      ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
     }),
     store,
     http: options.http,

@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { DpopProver } from '../../oauth/dpop.js';
 import { readClientKey } from '../../oauth/keys.js';
+import { certificateCheck, readClientCertificate } from '../../oauth/mtls.js';
+import { ProviderConfigurationError } from '../../providers/errors.js';
 import type { ProtocolCheck } from '../../oauth/outcome.js';
 import type { ClientOptions } from '../../registry/client-options.js';
 import type { BrokerProvider } from '../../registry/types.js';
@@ -19,6 +21,7 @@ export interface ClientFlags {
   par?: boolean;
   authMethod?: ClientAuthMethod;
   key?: string;
+  cert?: string;
   dpop?: boolean;
   resource?: string[];
   authorizationDetails?: string;
@@ -32,6 +35,7 @@ export function anyClientFlag(flags: ClientFlags): boolean {
     flags.par === true ||
     flags.authMethod !== undefined ||
     flags.key !== undefined ||
+    flags.cert !== undefined ||
     flags.dpop === true ||
     flags.resource !== undefined ||
     flags.authorizationDetails !== undefined ||
@@ -45,11 +49,25 @@ export async function readClientFlags(ctx: Context, flags: ClientFlags, report: 
   const options: ClientOptions = { report };
   if (flags.par) options.par = true;
   if (flags.authMethod !== undefined) options.authMethod = flags.authMethod;
-  if (flags.key !== undefined) {
-    const file = resolve(ctx.cwd, flags.key);
-    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw usageError(`--key ${flags.key}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`}`, 'give the PEM or JWK file of the client\'s private key');
-    });
+  if (flags.cert !== undefined) {
+    // RFC 8705: the certificate and its key, read and matched now (a key of another certificate
+    // would fail in the TLS handshake, naming neither file).
+    if (flags.key === undefined) throw usageError(`--cert ${flags.cert} needs --key FILE, the certificate's private key (PEM)`);
+    const certFile = resolve(ctx.cwd, flags.cert);
+    const keyFile = resolve(ctx.cwd, flags.key);
+    const [certText, keyText] = await Promise.all([readFlagFile(certFile, `--cert ${flags.cert}`, 'give the PEM file of the client certificate'), readFlagFile(keyFile, `--key ${flags.key}`, "give the PEM file of the certificate's private key")]);
+    try {
+      options.certificate = readClientCertificate(certText, `--cert ${flags.cert}`, keyText, `--key ${flags.key}`);
+    } catch (error) {
+      if (error instanceof ProviderConfigurationError) throw usageError(error.message, 'give the PEM certificate registered for this client and its own private key');
+      throw error;
+    }
+    options.certificateRefs = { cert: `file:${certFile}`, key: `file:${keyFile}` };
+    report(certificateCheck(options.certificate, flags.authMethod));
+    // The same key signs client assertions and request objects when those are asked too.
+    if (flags.authMethod === 'private_key_jwt' || flags.requestObject === true) options.key = await readClientKey(keyText, `--key ${flags.key}`);
+  } else if (flags.key !== undefined) {
+    const text = await readFlagFile(resolve(ctx.cwd, flags.key), `--key ${flags.key}`, 'give the PEM or JWK file of the client\'s private key');
     options.key = await readClientKey(text, `--key ${flags.key}`);
     report({ ok: true, name: 'client key', detail: `${options.key.alg} from --key ${flags.key}${options.key.kid !== undefined ? `, kid ${options.key.kid}` : ''}`, source: 'RFC 7523 §2.2' });
   }
@@ -58,6 +76,13 @@ export async function readClientFlags(ctx: Context, flags: ClientFlags, report: 
   if (flags.requestObject) options.requestObject = true;
   if (flags.responseMode === 'jwt') options.jarm = true;
   return options;
+}
+
+/** A file a flag names, or one line saying why it cannot be read. */
+function readFlagFile(file: string, flag: string, hint: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw usageError(`${flag}: ${error.code === 'ENOENT' ? 'no such file' : error.code === 'EISDIR' ? 'a folder, not a file' : `cannot read it (${error.code ?? error.message})`}`, hint);
+  });
 }
 
 /** RFC 8707 §2: "an absolute URI ... MUST NOT include a fragment component". */
@@ -105,7 +130,7 @@ export async function checkClientOptions(provider: BrokerProvider, options: Clie
   const oauth2 = provider.resolved.oauth2;
   const id = provider.resolved.id;
   if (!oauth2) {
-    if (anyClientFlag(flags) || options.dpop) throw usageError(`${provider.resolved.name} speaks OAuth 1.0a only; --par, --dpop, --auth-method, --resource and --authorization-details are OAuth 2`);
+    if (anyClientFlag(flags) || options.dpop) throw usageError(`${provider.resolved.name} speaks OAuth 1.0a only; --par, --dpop, --auth-method, --cert, --resource and --authorization-details are OAuth 2`);
     return;
   }
   const metadata = (await provider.openid().catch(() => undefined))?.metadata;
@@ -125,6 +150,21 @@ export async function checkClientOptions(provider: BrokerProvider, options: Clie
   const supported = metadata?.token_endpoint_auth_methods_supported;
   if (flags.authMethod !== undefined && Array.isArray(supported) && !supported.includes(flags.authMethod)) {
     throw configError(`--auth-method ${flags.authMethod}: the server's token_endpoint_auth_methods_supported lists only ${supported.join(', ')}`, 'pick one of those');
+  }
+  if (flags.authMethod !== undefined && provider.clients !== undefined && provider.clients[flags.authMethod] === undefined) {
+    // A provider with one registered client per method (the sandbox) has none for this one.
+    throw configError(`--auth-method ${flags.authMethod}: ${provider.resolved.name} registers no client for it (it has: ${Object.keys(provider.clients).join(', ')})`, 'pick one of those');
+  }
+  if ((method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') && provider.clientCertificate === undefined) {
+    throw usageError(
+      `${flags.authMethod !== undefined ? `--auth-method ${method}` : `${id} authenticates with ${method}, which`} needs the client certificate (RFC 8705 §2)`,
+      `give it: --cert FILE --key FILE (PEM), or set clientCert and clientKey in the ${id} keyset (file:PATH, env:VAR or keychain:NAME)`,
+    );
+  }
+  if (options.certificate === undefined && provider.clientCertificate !== undefined) {
+    // The keyset's certificate, read and matched with its key now: a problem is said before the browser opens.
+    const certificate = await provider.clientCertificate();
+    if (certificate !== undefined) report(certificateCheck(certificate, method));
   }
   const types = oauth2.authorizationDetailsTypes ?? (metadata?.authorization_details_types_supported as string[] | undefined);
   if (oauth2.authorizationDetails !== undefined && Array.isArray(types)) {

@@ -53,6 +53,8 @@ const CLIENT_AUTH: Record<ClientAuthMethod, string> = {
   client_secret_post: 'client_secret_post: client_id and client_secret in the form body (RFC 6749 §2.3.1)',
   client_secret_jwt: 'client_secret_jwt: a JWT assertion signed with the client secret (RFC 7523 §2.2)',
   private_key_jwt: "private_key_jwt: a JWT assertion signed with the client's private key (RFC 7523 §2.2)",
+  tls_client_auth: 'tls_client_auth: a client certificate from a CA the provider trusts, in the TLS handshake (RFC 8705 §2.1)',
+  self_signed_tls_client_auth: 'self_signed_tls_client_auth: a self-signed client certificate registered with the client, in the TLS handshake (RFC 8705 §2.2)',
   none: 'none: a public client, no secret; PKCE carries the proof (RFC 7636)',
 };
 

@@ -9,7 +9,7 @@
  * starts after the save sees the new config, the refusal page names the whitelist now in force.
  */
 import type { Config } from '../../config/schema.js';
-import { formatProblem } from '../../config/load.js';
+import { formatProblem, serveProblems } from '../../config/load.js';
 import { watchConfigFile, type ConfigFileState } from '../../config/watch.js';
 import { appRegistry, type AppRegistry, type BrokerApp } from '../../broker/types.js';
 import type { ProviderRegistry } from '../../registry/types.js';
@@ -60,7 +60,10 @@ export function reloadConfigOnChange(options: ConfigReloadOptions): LiveConfig {
     return true;
   }
 
-  async function onState(state: ConfigFileState): Promise<void> {
+  async function onState(given: ConfigFileState): Promise<void> {
+    // A save serve cannot serve (a DPoP keyset with the client flow) is broken for serve, as at start.
+    const unservable = given.kind === 'valid' ? serveProblems(given.config) : [];
+    const state: ConfigFileState = unservable.length > 0 ? { kind: 'broken', problems: unservable } : given;
     if (state.kind === 'valid') {
       const wasBroken = reported !== undefined;
       reported = undefined;
