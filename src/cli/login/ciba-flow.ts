@@ -6,8 +6,7 @@
  * browser where there is one, or approved by the CLI itself where --auto-approve applies (the flag,
  * or a machine with no display and no $BROWSER, as the device flow does).
  */
-import { checkIdToken } from '../../registry/id-token-check.js';
-import { directGrantFacts, type FlowSuccess, type ProtocolCheck } from '../../oauth/outcome.js';
+import type { FlowSuccess, ProtocolCheck } from '../../oauth/outcome.js';
 import { clientOf } from '../../registry/client.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { POLL_MODE, pollCibaToken, requestBackchannelAuthentication } from '../../oauth/ciba.js';
@@ -17,7 +16,7 @@ import { configError, flowError } from '../../util/errors.js';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
 import type { Ui } from '../ui.js';
-import { abortableSleep } from './device-flow.js';
+import { abortableSleep, polledGrant } from './device-flow.js';
 
 export interface CibaOptions {
   scopes: string[];
@@ -123,24 +122,9 @@ export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider:
         }
       },
     });
-    polling.catch(() => undefined);
-    const result = await (approval ? Promise.race([polling, approval]) : polling);
-    const obtainedAt = ctx.factory.clock.now();
-    const idToken = await checkIdToken(result.token, await provider.openid(), {
-      clientId: resolved.clientId,
-      openidAsked: options.scopes.includes('openid'),
-      now: obtainedAt,
-    });
+    const success = await polledGrant(ctx, provider, 'ciba', options.scopes, polling, approval);
     options.report({ ok: true, name: 'CIBA token', detail: `granted after the user approved (grant_type urn:openid:params:grant-type:ciba)`, source: `${SOURCE} §10.1, §11` });
-    return {
-      ok: true,
-      facts: directGrantFacts(resolved.id, 'ciba', options.scopes),
-      token: result.token,
-      raw: result.raw,
-      deviations: result.deviations,
-      obtainedAt,
-      ...(idToken ? { idToken } : {}),
-    };
+    return success;
   } finally {
     spinner?.stop();
   }

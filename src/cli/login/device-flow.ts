@@ -10,6 +10,7 @@ import { clientOf } from '../../registry/client.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { pollDeviceToken, requestDeviceAuthorization } from '../../oauth/device.js';
 import type { HttpClient } from '../../oauth/http.js';
+import type { ReadTokenResult } from '../../oauth/token-response.js';
 import { autoApproveDevice } from '../../sandbox/auto-approve.js';
 import { flowError, usageError } from '../../util/errors.js';
 import type { Context } from '../context.js';
@@ -69,27 +70,42 @@ export async function deviceFlow(
         if (poll.slowDown) ui.info(`The provider asked to slow down: polling every ${poll.intervalSeconds} s.`);
       },
     });
-    // When the approval fails first, the polling ends at its next wait; its rejection is the approval's.
-    polling.catch(() => undefined);
-    const result = await (approval ? Promise.race([polling, approval]) : polling);
-    const obtainedAt = ctx.factory.clock.now();
-    const idToken = await checkIdToken(result.token, await provider.openid(), {
-      clientId: resolved.clientId,
-      openidAsked: options.scopes.includes('openid'),
-      now: obtainedAt,
-    });
-    return {
-      ok: true,
-      facts: directGrantFacts(resolved.id, 'device_code', options.scopes),
-      token: result.token,
-      raw: result.raw,
-      deviations: result.deviations,
-      obtainedAt,
-      ...(idToken ? { idToken } : {}),
-    };
+    return await polledGrant(ctx, provider, 'device_code', options.scopes, polling, approval);
   } finally {
     spinner?.stop();
   }
+}
+
+/**
+ * The end of a polled grant (the device grant, CIBA): the token the polling gets, unless the CLI's
+ * own approval (the sandbox, auto-approved) fails first; its id_token checked as any flow's.
+ */
+export async function polledGrant(
+  ctx: Context,
+  provider: BrokerProvider,
+  grant: Parameters<typeof directGrantFacts>[1],
+  scopes: string[],
+  polling: Promise<ReadTokenResult>,
+  approval: Promise<never> | undefined,
+): Promise<FlowSuccess> {
+  // When the approval fails first, the polling ends at its next wait; its rejection is the approval's.
+  polling.catch(() => undefined);
+  const result = await (approval ? Promise.race([polling, approval]) : polling);
+  const obtainedAt = ctx.factory.clock.now();
+  const idToken = await checkIdToken(result.token, await provider.openid(), {
+    clientId: provider.resolved.clientId,
+    openidAsked: scopes.includes('openid'),
+    now: obtainedAt,
+  });
+  return {
+    ok: true,
+    facts: directGrantFacts(provider.resolved.id, grant, scopes),
+    token: result.token,
+    raw: result.raw,
+    deviations: result.deviations,
+    obtainedAt,
+    ...(idToken ? { idToken } : {}),
+  };
 }
 
 /** setTimeout as a promise that rejects as soon as `signal` aborts (the CIBA flow's polling too). */
