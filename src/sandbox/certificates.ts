@@ -94,7 +94,8 @@ function parseCertificates(text: string): SandboxCertificates | undefined {
 
 async function makeCertificates(): Promise<SandboxCertificates> {
   const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  // node:crypto's WebCrypto is the Crypto @peculiar/x509 asks for (the DOM type is not in this build's lib).
+  x509.cryptoProvider.set(webcrypto as never);
   const subtle = webcrypto.subtle;
   const keyPair = async () => (await subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const validity = () => ({
