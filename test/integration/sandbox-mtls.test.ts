@@ -1,7 +1,7 @@
 // The sandbox's own mTLS (RFC 8705), offline on a fresh data folder: `login sandbox --auth-method
 // tls_client_auth|self_signed_tls_client_auth` shows the sandbox's client certificate on its https
 // listener, the token is bound to it (introspection's cnf, and the sandbox refuses it over a
-// connection without that certificate), and `me` and `token refresh` work in later
+// connection without that certificate), and `me`, `token refresh` and `request` work in later
 // processes, both when they start the sandbox themselves and when another process runs it.
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -33,7 +33,7 @@ async function freshHome() {
 }
 
 describe('mTLS on the sandbox (RFC 8705), offline with no configuration', () => {
-  it('login sandbox --auth-method tls_client_auth: a certificate-bound token; me and token refresh in later processes', async () => {
+  it('login sandbox --auth-method tls_client_auth: a certificate-bound token; me, token refresh and request in later processes', async () => {
     const { home, env, sandboxDir } = await freshHome();
     const login = await runCli(['login', 'sandbox', '--port', '0', '--auth-method', 'tls_client_auth', '--auto-approve', '--verbose'], { cwd: home, env });
     expect(login.code, login.stderr).toBe(0);
@@ -60,6 +60,10 @@ describe('mTLS on the sandbox (RFC 8705), offline with no configuration', () => 
     expect((JSON.parse(me.stdout) as { id: string }).id).toBe('developer');
     const refresh = await runCli(['token', 'refresh', 'sandbox', '--force'], { cwd: home, env });
     expect(refresh.code, refresh.stderr).toBe(0);
+    // The sandbox's API is itself: a bound token goes to its mTLS listener there too.
+    const request = await runCli(['request', 'sandbox', '/me'], { cwd: home, env });
+    expect(request.code, request.stderr).toBe(0);
+    expect(JSON.parse(request.stdout)).toMatchObject({ sub: 'developer' });
     // The refreshed token is bound to the same certificate.
     const again = await runCli(['token', 'introspect', 'sandbox', '--json'], { cwd: home, env });
     expect(JSON.parse(again.stdout)).toMatchObject({ active: true, cnf: { 'x5t#S256': expected } });
