@@ -30,6 +30,9 @@ export async function composeBroker(options: ComposeOptions): Promise<ComposedBr
   const served = deps.sandbox ? withSandbox(deps.providers, deps.sandbox, () => origin, deps.http) : deps.providers;
   const providers = decorate ? decorate(served) : served;
   const broker = await buildBroker({ ...deps, providers, publicOrigin: () => origin, allowedHosts: () => hosts });
+  // The sandbox's mTLS listener closes with the broker.
+  const sandbox = options.sandbox;
+  if (sandbox) broker.app.addHook('onClose', async () => sandbox.close());
   return {
     ...broker,
     providers,

@@ -44,8 +44,10 @@ export async function issuingSandbox(
 ): Promise<BrokerProvider> {
   const address = sandboxAddress(issuer, loginHint);
   const sandbox = await openSandbox({ dir: sandboxDir(where.env, where.platform) });
-  if (!(await startHere(sandbox, address))) await requireSameSandbox(sandbox, address);
-  return sandboxProvider(sandbox, () => address.origin, http);
+  if (await startHere(sandbox, address)) return sandboxProvider(sandbox, () => address.origin, http);
+  // Another process runs it: its mTLS listener (RFC 8705 §5) is where its discovery document says.
+  const mtlsOrigin = await requireSameSandbox(sandbox, address);
+  return sandboxProvider(sandbox, () => address.origin, http, () => mtlsOrigin);
 }
 
 function sandboxAddress(issuer: string | undefined, loginHint: string): SandboxAddress {
@@ -92,19 +94,19 @@ async function startHere(sandbox: Sandbox, address: SandboxAddress): Promise<boo
   return true;
 }
 
-/** The port is taken: fine when the sandbox of this data folder answers there. */
-async function requireSameSandbox(sandbox: Sandbox, address: SandboxAddress): Promise<void> {
+/** The port is taken: fine when the sandbox of this data folder answers there. Returns its mTLS listener's origin. */
+async function requireSameSandbox(sandbox: Sandbox, address: SandboxAddress): Promise<string | undefined> {
   const issuer = `${address.origin}${SANDBOX_PATH}`;
   const problem = await probe(issuer, sandbox.signingKeyId);
-  if (problem === undefined) return;
+  if (typeof problem !== 'string') return problem.mtlsOrigin;
   throw configError(
     `port ${address.port} is in use by ${problem}, so the sandbox that issued this token cannot start there`,
     `stop what listens on port ${address.port} and run the command again; or log in again on a free port: oauthd-cli login sandbox --port 0`,
   );
 }
 
-/** Undefined when `issuer` is served by our sandbox; otherwise what is there instead. */
-async function probe(issuer: string, signingKeyId: string): Promise<string | undefined> {
+/** Where its mTLS listener is when `issuer` is served by our sandbox; otherwise what is there instead. */
+async function probe(issuer: string, signingKeyId: string): Promise<string | { mtlsOrigin: string | undefined }> {
   const json = async (url: string): Promise<Record<string, unknown> | undefined> => {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'manual' });
@@ -120,5 +122,13 @@ async function probe(issuer: string, signingKeyId: string): Promise<string | und
   const jwks = typeof metadata.jwks_uri === 'string' && metadata.jwks_uri.startsWith(`${issuer}/`) ? await json(metadata.jwks_uri) : undefined;
   const keys = Array.isArray(jwks?.keys) ? (jwks.keys as Array<{ kid?: unknown }>) : [];
   if (!keys.some((key) => key.kid === signingKeyId)) return 'a sandbox that keeps its keys in another data folder (another $HOME, $XDG_DATA_HOME or $OAUTHD_DATA_DIR)';
-  return undefined;
+  const token = (metadata.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.token_endpoint;
+  let mtlsOrigin: string | undefined;
+  try {
+    const url = typeof token === 'string' ? new URL(token) : undefined;
+    mtlsOrigin = url?.protocol === 'https:' && url.hostname === '127.0.0.1' ? url.origin : undefined;
+  } catch {
+    mtlsOrigin = undefined;
+  }
+  return { mtlsOrigin };
 }

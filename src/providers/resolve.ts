@@ -205,9 +205,11 @@ export function withMtlsEndpoints(resolved: ResolvedProvider): ResolvedProvider 
   if (!o2 || aliases === undefined) return resolved;
   const token = aliases.token_endpoint;
   const profile = resolved.spec.profile;
+  const userinfo = aliases.userinfo_endpoint;
+  const api = apiAtAlias(resolved, userinfo);
   return {
     ...resolved,
-    ...(aliases.userinfo_endpoint !== undefined && profile ? { spec: { ...resolved.spec, profile: { ...profile, url: aliases.userinfo_endpoint } } } : {}),
+    ...(userinfo !== undefined && profile ? { spec: { ...resolved.spec, profile: { ...profile, url: userinfo }, ...(api !== undefined ? { api } : {}) } } : {}),
     oauth2: {
       ...o2,
       ...(token !== undefined ? { tokenUrl: token, refreshUrl: o2.refreshUrl === o2.tokenUrl ? token : o2.refreshUrl } : {}),
@@ -219,4 +221,19 @@ export function withMtlsEndpoints(resolved: ResolvedProvider): ResolvedProvider 
         : {}),
     },
   };
+}
+
+/**
+ * An API that is the issuer itself (api.baseUrl = the issuer, whose userinfo endpoint is under it:
+ * the sandbox) is reached where the userinfo endpoint's alias is, so a certificate-bound token goes
+ * to the listener that sees the certificate. Any other API is left where its provider file says.
+ */
+function apiAtAlias(resolved: ResolvedProvider, userinfoAlias: string | undefined): ProviderSpec['api'] | undefined {
+  const api = resolved.spec.api;
+  const issuer = resolved.issuer;
+  const userinfo = resolved.spec.profile?.url;
+  if (api === undefined || issuer === undefined || userinfoAlias === undefined || userinfo === undefined) return undefined;
+  if (api.baseUrl.replace(/\/+$/, '') !== issuer || !userinfo.startsWith(`${issuer}/`)) return undefined;
+  const path = userinfo.slice(issuer.length);
+  return userinfoAlias.endsWith(path) ? { ...api, baseUrl: userinfoAlias.slice(0, -path.length) } : undefined;
 }

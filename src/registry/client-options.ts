@@ -36,8 +36,10 @@ export function withOptions(provider: BrokerProvider, options: ClientOptions): B
   // The sandbox registers a client per method: the login signs in as the one for its method.
   const clientId = options.authMethod !== undefined ? provider.clients?.[options.authMethod] : undefined;
   const certificate = options.certificate;
+  // The provider's own certificate for the method (the sandbox's), when none was given.
+  const methodCertificate = certificate === undefined && options.authMethod !== undefined ? provider.clientCertificates?.[options.authMethod] : undefined;
   // RFC 8705 §5: a client showing a certificate calls the server's mTLS aliases.
-  const resolved = certificate !== undefined ? withMtlsEndpoints(provider.resolved) : provider.resolved;
+  const resolved = certificate !== undefined || methodCertificate !== undefined ? withMtlsEndpoints(provider.resolved) : provider.resolved;
   return {
     ...provider,
     resolved: {
@@ -59,7 +61,7 @@ export function withOptions(provider: BrokerProvider, options: ClientOptions): B
         : {}),
     },
     ...(key ? { clientKey: async () => key } : {}),
-    ...(certificate ? { clientCertificate: async () => certificate } : {}),
+    ...(certificate ? { clientCertificate: async () => certificate } : methodCertificate ? { clientCertificate: methodCertificate } : {}),
     ...(options.dpop ? { dpop: options.dpop } : {}),
     ...(options.report ? { report: options.report } : {}),
   };

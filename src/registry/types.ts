@@ -33,6 +33,12 @@ export interface BrokerProvider {
    * use for each. A provider file's provider has one client, the keyset's.
    */
   clients?: Partial<Record<ClientAuthMethod, string>>;
+  /**
+   * The certificate of the client registered for a method, when the provider has its own (the
+   * sandbox's tls_client_auth and self_signed_tls_client_auth clients): shown when a login picks
+   * that method without --cert.
+   */
+  clientCertificates?: Partial<Record<ClientAuthMethod, () => Promise<ClientCertificate>>>;
   /** login --dpop: the key this login's tokens are bound to (RFC 9449). */
   dpop?: DpopProver;
   /** login --verbose: told of each check a flow makes beyond the standard ones (PAR, assertions, proofs, JARM). */

@@ -8,13 +8,18 @@
  * registered before, and the provider is created by `start(origin)` once the port is bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { JWK } from 'jose';
+import { X509Certificate } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
 import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer } from './spec.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer, sandboxMtlsAliases } from './spec.js';
+import { loadSandboxCertificates, SANDBOX_CLIENT_SUBJECT, x5cOf, type SandboxCertificates } from './certificates.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
 import { approveAuthorizationRequest, autoApproveDevice } from './auto-approve.js';
@@ -103,6 +108,12 @@ export interface Sandbox {
   readonly signingKeyId: string;
   /** The private key of its private_key_jwt client (SANDBOX_CLIENTS.private_key_jwt), kept in the sandbox folder. */
   readonly clientKey: JWK & { kid: string };
+  /** RFC 8705: its CA and certificates (./certificates.ts), kept in the sandbox folder. */
+  readonly certificates: SandboxCertificates;
+  /** Its mTLS listener, https://127.0.0.1:PORT, once started (its mtls_endpoint_aliases, §5). */
+  readonly mtlsOrigin: string | undefined;
+  /** Stops the mTLS listener. */
+  close(): Promise<void>;
 }
 
 const ONE_HOUR = 3600;
@@ -131,6 +142,9 @@ function hijackWithHeaders(request: IncomingMessage, reply: FastifyReply): void 
 export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   const keys = await loadSandboxKeys(options.dir);
   const clientKey = await loadSandboxClientKey(options.dir);
+  const certificates = await loadSandboxCertificates(options.dir);
+  let mtlsServer: HttpsServer | undefined;
+  let mtlsOrigin: string | undefined;
   const mock = options.mock;
   const users = mock?.users ?? anyUser();
   let provider: OidcProvider | undefined;
@@ -173,7 +187,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const restart = async () => {
     if (!issuer || !origin) return;
-    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey, approvals, decideBySelf);
+    provider = await createProvider(issuer, origin, keys, signingKey, options, users, rotateRefresh, clientKey, approvals, decideBySelf, certificates, mtlsOrigin);
     handler = provider.callback();
   };
   mock?.faults.onChange(async ({ fault, on }) => {
@@ -187,7 +201,10 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     return provider;
   };
 
+  /** The mock's way to oidc-provider (faults, look-alikes), set once the routes are registered. */
+  let forwardMock: ((options: MockOptions, raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse) => Promise<void>) | undefined;
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+    forwardMock = mockForward;
     if (mock) await app.register(controlRoutes(mock.faults));
     // The sign-in and consent pages: our own, small and escaped.
     await app.register(async (pages) => {
@@ -609,30 +626,86 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
 
     // Everything else under /sandbox is oidc-provider itself, reading its own request bodies.
+    // (The mTLS listener sends its requests to toProvider too.)
     await app.register(async (passthrough) => {
       passthrough.removeAllContentTypeParsers();
       passthrough.addContentTypeParser('*', (_request, _payload, done) => done(null));
       const forward = async (request: { raw: IncomingMessage }, reply: FastifyReply) => {
         if (!handler) throw new Error('the sandbox is not started yet');
         hijackWithHeaders(request.raw, reply);
-        // oidc-provider derives its mount path from originalUrl (the issuer's /sandbox prefix).
-        const raw = request.raw as IncomingMessage & { originalUrl?: string };
-        raw.originalUrl = raw.url;
-        raw.url = (raw.url ?? '/').slice(SANDBOX_PATH.length) || '/';
-        if (!mock) {
-          handler(raw, reply.raw);
-          return;
-        }
-        await mockForward(mock, raw, reply.raw);
+        await toProvider(request.raw, reply.raw);
       };
       passthrough.all(`${SANDBOX_PATH}/*`, forward);
       passthrough.all(SANDBOX_PATH, forward);
     });
   };
 
+  /** A request for oidc-provider (from the broker's /sandbox routes, or the mTLS listener). */
+  async function toProvider(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!handler) throw new Error('the sandbox is not started yet');
+    // oidc-provider derives its mount path from originalUrl (the issuer's /sandbox prefix).
+    const raw = request as IncomingMessage & { originalUrl?: string };
+    raw.originalUrl = raw.url;
+    raw.url = (raw.url ?? '/').slice(SANDBOX_PATH.length) || '/';
+    if (!mock) {
+      handler(raw, response);
+      return;
+    }
+    if (!forwardMock) throw new Error('the sandbox is not mounted yet');
+    await forwardMock(mock, raw, response);
+  }
+
+  /**
+   * RFC 8705: the mTLS listener, https on a loopback port of its own (the broker stays plain http):
+   * it asks every client for a certificate (requestCert) and verifies it against the sandbox's CA,
+   * but lets an unverified one through (rejectUnauthorized: false) so that a self-signed certificate
+   * reaches self_signed_tls_client_auth; oidc-provider reads the certificate from the socket. It
+   * serves /sandbox/* only, and never keeps the process alive by itself.
+   */
+  async function startMtls(): Promise<string> {
+    const server = createHttpsServer(
+      { cert: certificates.server.cert, key: certificates.server.key, ca: certificates.ca, requestCert: true, rejectUnauthorized: false },
+      (request, response) => {
+        const path = request.url ?? '/';
+        if (path !== SANDBOX_PATH && !path.startsWith(`${SANDBOX_PATH}/`)) {
+          response.statusCode = 404;
+          response.end();
+          return;
+        }
+        toProvider(request, response).catch(() => {
+          if (!response.headersSent) response.statusCode = 503;
+          response.end();
+        });
+      },
+    );
+    server.on('secureConnection', (socket: Socket) => socket.unref());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.unref();
+    mtlsServer = server;
+    return `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
   return {
     plugin,
     clientId: SANDBOX_CLIENT_ID,
+    certificates,
+    get mtlsOrigin() {
+      return mtlsOrigin;
+    },
+    async close() {
+      const server = mtlsServer;
+      mtlsServer = undefined;
+      mtlsOrigin = undefined;
+      if (!server) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
     clientSecret: keys.clientSecret,
     signingKeyId: keys.signingKey.kid,
     clientKey,
@@ -643,6 +716,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
       issuer = sandboxIssuer(brokerOrigin);
       origin = brokerOrigin;
       if (mock?.faults.has('rotate-keys')) signingKey = await newSigningKey();
+      mtlsOrigin ??= await startMtls();
       await restart();
     },
   };
@@ -703,6 +777,8 @@ async function createProvider(
   clientKey: JWK,
   approvals: BackchannelApprovals,
   decideBySelf: ((pending: PendingBackchannel) => void) | undefined,
+  certificates: SandboxCertificates,
+  mtlsOrigin: string | undefined,
 ): Promise<OidcProvider> {
   const { default: Provider, errors: oidcErrors } = (await import('oidc-provider')) as unknown as {
     default: new (issuer: string, configuration: object) => OidcProvider;
@@ -743,7 +819,16 @@ async function createProvider(
       // A public client has no credentials to prove, so no grant without a user (RFC 6749 §4.4).
       // CIBA Core §7.1: the client MUST authenticate at the backchannel endpoint, so not this one either.
       client('none', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', TOKEN_EXCHANGE_GRANT] }),
+      // RFC 8705 §2.1: a certificate from the sandbox's CA with this subject; §2.2: the registered
+      // self-signed certificate (its x5c key, matched by thumbprint). Their tokens are bound (§3).
+      client('tls_client_auth', { tls_client_auth_subject_dn: SANDBOX_CLIENT_SUBJECT, tls_client_certificate_bound_access_tokens: true }),
+      client('self_signed_tls_client_auth', {
+        jwks: { keys: [clientPublicKey, { ...(await certificateJwk(certificates.selfSigned.cert)), x5c: [x5cOf(certificates.selfSigned.cert)] }] },
+        tls_client_certificate_bound_access_tokens: true,
+      }),
     ],
+    // Every method a client of the sandbox registers (node-oidc-provider's default list has no mTLS).
+    clientAuthMethods: Object.keys(SANDBOX_CLIENTS),
     scopes: [...SANDBOX_SCOPES, ...SANDBOX_RESOURCE_SCOPES],
     // OIDC Core §5.4's claims by scope; the claims of a users file beyond those come with openid.
     claims: { ...SCOPE_CLAIMS, openid: [...(SCOPE_CLAIMS.openid ?? []), ...users.extraClaims] },
@@ -763,6 +848,18 @@ async function createProvider(
       // here), DPoP (RFC 9449: a client that sends a proof gets a bound token).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
+      // RFC 8705 on the mTLS listener (mtlsOrigin): the certificate is the TLS socket's (none on
+      // the plain broker's), verified by the handshake against the sandbox's CA for tls_client_auth.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx: KoaContext) => peerCertificate(ctx.req),
+        certificateAuthorized: (ctx: KoaContext) => (ctx.req.socket as Partial<TLSSocket>).authorized === true,
+        certificateSubjectMatches: (ctx: KoaContext, property: string, expected: string) =>
+          property === 'tls_client_auth_subject_dn' && peerCertificate(ctx.req)?.subject.split('\n').join(',') === expected,
+      },
       // RFC 9101 request objects by value (and pushed), JARM responses (response_mode=jwt).
       requestObjects: { request: true, requireSignedRequestObject: false },
       jwtResponseModes: { enabled: true },
@@ -816,6 +913,8 @@ async function createProvider(
     clientBasedCORS: () => false,
     renderError: async (ctx: KoaContext, out: { error?: string; error_description?: string }) =>
       send(ctx, (nonces) => messagePage('Sandbox error', `${out.error ?? 'error'}: ${out.error_description ?? ''}`, nonces)),
+    // RFC 8705 §5: where a client showing its certificate calls.
+    ...(mtlsOrigin !== undefined ? { discovery: { mtls_endpoint_aliases: sandboxMtlsAliases(mtlsOrigin) } } : {}),
     ttl: {
       AccessToken: options.accessTokenTtlSeconds ?? ONE_HOUR,
       AuthorizationCode: 60,
@@ -852,4 +951,16 @@ async function createProvider(
     };
   }
   return provider;
+}
+
+/** The client certificate of a request over the mTLS listener; undefined on the plain broker. */
+function peerCertificate(request: IncomingMessage): X509Certificate | undefined {
+  const socket = request.socket as Partial<TLSSocket>;
+  return typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+}
+
+/** The public JWK of a PEM certificate's key (the x5c key the self_signed_tls_client_auth client registers). */
+async function certificateJwk(pem: string): Promise<JWK> {
+  const { exportJWK } = await import('jose');
+  return exportJWK(new X509Certificate(pem).publicKey);
 }

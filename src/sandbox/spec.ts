@@ -27,13 +27,33 @@ export const SANDBOX_CLIENTS = {
   client_secret_jwt: `${SANDBOX_CLIENT_ID}-secret-jwt`,
   private_key_jwt: `${SANDBOX_CLIENT_ID}-key-jwt`,
   none: `${SANDBOX_CLIENT_ID}-public`,
+  // RFC 8705 §2: over the sandbox's mTLS listener (./certificates.ts), with its client certificates.
+  tls_client_auth: `${SANDBOX_CLIENT_ID}-tls`,
+  self_signed_tls_client_auth: `${SANDBOX_CLIENT_ID}-self-signed-tls`,
 } as const satisfies Partial<Record<ClientAuthMethod, string>>;
 
 export function sandboxIssuer(brokerOrigin: string): string {
   return `${brokerOrigin}${SANDBOX_PATH}`;
 }
 
-export function sandboxSpec(brokerOrigin: string): ProviderSpec {
+/**
+ * RFC 8705 §5: the endpoints on the sandbox's mTLS listener (https://127.0.0.1:PORT, a port of its
+ * own beside the broker, ./server.ts), under the same /sandbox path.
+ */
+export function sandboxMtlsAliases(mtlsOrigin: string): Record<string, string> {
+  const base = `${mtlsOrigin}${SANDBOX_PATH}`;
+  return {
+    token_endpoint: `${base}/token`,
+    userinfo_endpoint: `${base}/me`,
+    introspection_endpoint: `${base}/token/introspection`,
+    revocation_endpoint: `${base}/token/revocation`,
+    pushed_authorization_request_endpoint: `${base}/request`,
+    device_authorization_endpoint: `${base}/device/auth`,
+  };
+}
+
+/** The sandbox's description; `mtlsOrigin` is its mTLS listener, once started. */
+export function sandboxSpec(brokerOrigin: string, mtlsOrigin?: string): ProviderSpec {
   const issuer = sandboxIssuer(brokerOrigin);
   const spec = specFromMetadata(SANDBOX_ID, 'oauthd-cli sandbox (embedded OpenID provider)', {
     issuer,
@@ -61,6 +81,8 @@ export function sandboxSpec(brokerOrigin: string): ProviderSpec {
     backchannel_token_delivery_modes_supported: ['poll'],
     // RFC 7591: open registration.
     registration_endpoint: `${issuer}/reg`,
+    // RFC 8705: certificate-bound tokens, and where a client showing a certificate calls.
+    ...(mtlsOrigin !== undefined ? { tls_client_certificate_bound_access_tokens: true, mtls_endpoint_aliases: sandboxMtlsAliases(mtlsOrigin) } : {}),
   });
   spec.docs = 'https://github.com/panva/node-oidc-provider';
   spec.notes =

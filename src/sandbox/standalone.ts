@@ -58,6 +58,8 @@ export async function startStandaloneSandbox(options: StandaloneOptions): Promis
     return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', message: status === 500 ? 'internal error' : error.message });
   });
   await app.register(sandbox.plugin);
+  // Its mTLS listener (RFC 8705) closes with it.
+  app.addHook('onClose', async () => sandbox.close());
 
   try {
     await app.listen({ host: HOST, port: options.port, listenTextResolver: () => '' });

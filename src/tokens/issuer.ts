@@ -65,7 +65,9 @@ async function boundCertificate(provider: BrokerProvider, stored: StoredToken, p
     const [cert, key] = await Promise.all([read(kept.cert, 'the certificate this token is bound to'), read(kept.key, "the key of the certificate this token is bound to")]);
     certificate = readClientCertificate(cert, kept.cert.replace(/^file:/, ''), key, kept.key.replace(/^file:/, ''));
   } else {
-    certificate = await provider.clientCertificate?.();
+    // The keyset's certificate, or the provider's own for the login's method (the sandbox's).
+    const own = stored.authMethod !== undefined ? provider.clientCertificates?.[stored.authMethod] : undefined;
+    certificate = await (provider.clientCertificate ?? own)?.();
     if (certificate === undefined) {
       throw configError(`the ${stored.provider} token is bound to a client certificate (RFC 8705), and the keyset has no clientCert any more`, `set clientCert and clientKey again, or log in again: ${login}`);
     }

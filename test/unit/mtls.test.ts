@@ -89,6 +89,15 @@ describe('mtls_endpoint_aliases (RFC 8705 §5)', () => {
     const plain = resolveProvider(specFromMetadata('idp', 'idp', { ...metadata, mtls_endpoint_aliases: undefined }), { clientId: 'c' }, 'issuer');
     expect(withMtlsEndpoints(plain)).toBe(plain);
   });
+
+  it('an API that is the issuer itself moves with the userinfo alias; any other API stays', () => {
+    const spec = specFromMetadata('idp', 'idp', { ...metadata, issuer: 'https://idp.test', userinfo_endpoint: 'https://idp.test/me' });
+    spec.api = { baseUrl: 'https://idp.test' };
+    const mtls = withMtlsEndpoints(resolveProvider(spec, { clientId: 'c' }, 'issuer'));
+    expect(mtls.spec.api!.baseUrl).toBe('https://mtls.idp.test');
+    spec.api = { baseUrl: 'https://api.idp.test' };
+    expect(withMtlsEndpoints(resolveProvider(spec, { clientId: 'c' }, 'issuer')).spec.api!.baseUrl).toBe('https://api.idp.test');
+  });
 });
 
 describe('the certificate on the wire', () => {
