@@ -14,10 +14,9 @@
  * @peculiar/x509 on node:crypto's WebCrypto; it is loaded only the first time, to make the set.
  */
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configError } from '../util/errors.js';
-import { ensurePrivateDir, readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { ensurePrivateDir, publishOnce, readTextIfExists } from '../util/fs.js';
 
 /** A certificate and its private key, PEM (PKCS#8). */
 export interface PemPair {
@@ -51,17 +50,8 @@ export async function loadSandboxCertificates(dir: string): Promise<SandboxCerti
   const existing = await readCertificates(file);
   if (existing) return existing;
   const made = await makeCertificates();
-  const draft = `${file}.${randomBytes(6).toString('hex')}.new`;
-  await writeFileAtomic(draft, `${JSON.stringify(made, null, 2)}\n`, 0o600);
-  try {
-    await link(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // Another process published its set first: everyone uses that one.
-    return (await readCertificates(file)) as SandboxCertificates;
-  } finally {
-    await rm(draft, { force: true });
-  }
+  // Another process published its set first: everyone uses that one.
+  if (!(await publishOnce(file, `${JSON.stringify(made, null, 2)}\n`))) return (await readCertificates(file)) as SandboxCertificates;
   return made;
 }
 

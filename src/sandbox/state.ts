@@ -12,13 +12,11 @@
  * name and published with link(2), which fails when the name exists, so two processes starting
  * at the same moment never end up with two different key sets; the loser reads the winner's.
  */
-import { randomBytes } from 'node:crypto';
-import { link, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { randomToken } from '../util/random.js';
 import { configError } from '../util/errors.js';
-import { ensurePrivateDir, readTextIfExists, writeFileAtomic } from '../util/fs.js';
+import { ensurePrivateDir, publishOnce, readTextIfExists } from '../util/fs.js';
 import { dataDir } from '../vault/paths.js';
 
 export interface SandboxKeys {
@@ -86,17 +84,8 @@ async function createKeys(file: string): Promise<SandboxKeys> {
     cookieKeys: [randomToken(), randomToken()],
     clientSecret: randomToken(),
   };
-  const draft = `${file}.${randomBytes(6).toString('hex')}.new`;
-  await writeFileAtomic(draft, `${JSON.stringify(keys, null, 2)}\n`, 0o600);
-  try {
-    await link(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // Another process published its keys first: everyone uses those.
-    return (await readKeys(file)) as SandboxKeys;
-  } finally {
-    await rm(draft, { force: true });
-  }
+  // Another process published its keys first: everyone uses those.
+  if (!(await publishOnce(file, `${JSON.stringify(keys, null, 2)}\n`))) return (await readKeys(file)) as SandboxKeys;
   return keys;
 }
 
@@ -124,15 +113,6 @@ export async function loadSandboxClientKey(dir: string): Promise<JWK & { kid: st
   if (existing) return existing;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: randomToken(8), alg: 'ES256', use: 'sig' };
-  const draft = `${file}.${randomBytes(6).toString('hex')}.new`;
-  await writeFileAtomic(draft, `${JSON.stringify(jwk, null, 2)}\n`, 0o600);
-  try {
-    await link(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return (await read()) as JWK & { kid: string };
-  } finally {
-    await rm(draft, { force: true });
-  }
+  if (!(await publishOnce(file, `${JSON.stringify(jwk, null, 2)}\n`))) return (await read()) as JWK & { kid: string };
   return jwk;
 }

@@ -3,7 +3,7 @@
  * the final mode, then rename over it (rename is atomic within a folder on POSIX).
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { configError } from './errors.js';
 
@@ -24,6 +24,26 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Publishes `text` at `path` (0600) unless another process already has: written whole beside it,
+ * then link(2)ed into place, which fails when the file exists, so processes starting at the same
+ * moment never end up with two different files. True when ours is the one published; false when
+ * another's was there first (the caller then reads that one).
+ */
+export async function publishOnce(path: string, text: string): Promise<boolean> {
+  const draft = `${path}.${randomBytes(6).toString('hex')}.new`;
+  await writeFileAtomic(draft, text, 0o600);
+  try {
+    await link(draft, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    await rm(draft, { force: true });
   }
 }
 
