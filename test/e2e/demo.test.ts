@@ -112,17 +112,14 @@ describe.skipIf(!available)('serve --sandbox: the demo page at /demo, in a real 
       await page.click('#signin');
       const popup = await popupOpened;
       const demo = watchDemo(page, popup);
-      await popup.waitForSelector('input[name=login]');
-      await popup.fill('input[name=login]', 'alice');
-      await popup.click('button[type=submit]');
-      await popup.waitForSelector('[data-sandbox-step=consent]');
-      await page.evaluate(() => {
-        setTimeout(() => {
-          const end = Date.now() + 2500;
-          while (Date.now() < end);
-        }, 300);
-      });
-      await popup.click('form[action$="/confirm"] button[type=submit]');
+      await signIn(popup, 'alice', () =>
+        page.evaluate(() => {
+          setTimeout(() => {
+            const end = Date.now() + 2500;
+            while (Date.now() < end);
+          }, 300);
+        }),
+      );
       await demo.succeeded(() => broker!.stderr());
     }
   });

@@ -9,12 +9,13 @@ export const CHROMIUM: LaunchOptions = {
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 };
 
-/** Signs in as `user` on the sandbox's sign-in page, then consents. */
-export async function signIn(page: Page, user = 'alice'): Promise<void> {
+/** Signs in as `user` on the sandbox's sign-in page, then consents (after `beforeConsent`, when given). */
+export async function signIn(page: Page, user = 'alice', beforeConsent?: () => Promise<void>): Promise<void> {
   await page.waitForSelector('input[name=login]');
   await page.fill('input[name=login]', user);
   await page.click('button[type=submit]');
   await page.waitForSelector('[data-sandbox-step=consent]');
+  await beforeConsent?.();
   await page.click('form[action$="/confirm"] button[type=submit]');
 }
 
