@@ -127,12 +127,17 @@ describe('token exchange against node-oidc-provider (RFC 8693)', () => {
   });
 
   it('without --save the token is printed, not kept; --save naming the subject token\'s own profile is refused before anything is sent', async () => {
+    const kept = async () => {
+      const list = await cli(['token', 'list', '--json']);
+      expect(list.code, list.stderr).toBe(0);
+      return (JSON.parse(list.stdout) as Array<{ provider: string; profile: string }>).map((entry) => `${entry.provider}:${entry.profile}`);
+    };
+    const keptBefore = await kept();
+    expect(keptBefore).toContain('exidp:default');
     const printedOnly = await cli(['token', 'exchange', 'exidp', '--subject-token', '@exidp', '--audience', 'billing']);
     expect(printedOnly.code, printedOnly.stderr).toBe(0);
     expect(printedOnly.stdout).toContain('not kept');
-    const list = await cli(['token', 'list', '--json']);
-    expect(list.code, list.stderr).toBe(0);
-    expect(JSON.stringify(json(list))).not.toContain('"printed"');
+    expect(await kept()).toEqual(keptBefore);
 
     const before = (await received(server)).length;
     const own = await cli(['token', 'exchange', 'exidp', '--subject-token', '@exidp:default', '--save', 'default']);
@@ -187,5 +192,24 @@ describe('token exchange against node-oidc-provider (RFC 8693)', () => {
     expect(badProfile.code).toBe(2);
     expect(badProfile.stderr).toContain('--save');
     expect((await received(server)).length).toBe(before);
+  });
+});
+
+describe('token exchange on the sandbox: repeated audience and resource, --save', () => {
+  it('the sandbox takes two of each, and the kept token works for me --profile', async () => {
+    const project = await newProject();
+    const cli = (args: string[]) => runCli(args, { cwd: project.dir, env: project.env });
+    const login = await cli(['login', 'sandbox', '--port', '0', '--auto-approve']);
+    expect(login.code, login.stderr).toBe(0);
+    const exchanged = await cli([
+      'token', 'exchange', 'sandbox', '--subject-token', '@sandbox',
+      '--audience', 'billing', '--audience', 'ledger', '--resource', 'https://billing.example.test/', '--resource', 'https://ledger.example.test/',
+      '--scope', 'openid profile', '--save', 'narrow',
+    ]);
+    expect(exchanged.code, exchanged.stderr).toBe(0);
+    expect(exchanged.stdout).toContain('profile "narrow"');
+    const me = await cli(['me', 'sandbox', '--profile', 'narrow', '--json']);
+    expect(me.code, me.stderr).toBe(0);
+    expect(json(me)).toMatchObject({ id: 'developer' });
   });
 });
