@@ -12,20 +12,23 @@ import { loadToken, saveToken, type StoredToken } from './store.js';
 /** §3: the issued types a kept token can be used as, at an API or the userinfo endpoint. */
 const USABLE_AS_ACCESS_TOKEN = new Set(['urn:ietf:params:oauth:token-type:access_token', 'urn:ietf:params:oauth:token-type:jwt']);
 
-/** A kept token an exchange used (its subject or actor), by provider and profile. */
-export interface KeptSource {
-  provider: string;
-  profile: string;
+/** A token the exchange sends (its subject or actor): its value, and where it is kept when it was named `@provider[:profile]`. */
+export interface ExchangeInput {
   /** `--subject-token` or `--actor-token`. */
   flag: string;
+  value: string;
+  kept?: { provider: string; profile: string };
 }
 
 /**
- * Refused before anything is sent: `--save` naming the entry of a token the exchange uses would
- * replace it with a narrower one (§5: exchanges narrow), and the subject's refresh token would be lost.
+ * Refused before anything is sent: `--save` naming the entry of a token the exchange sends would
+ * replace it with a narrower one (§5: exchanges narrow), and the subject's refresh token would be
+ * lost. The entry is the input's when the input named it (`@provider:profile`), or when it holds the
+ * input's value (a kept token pasted by value). `existing` is the entry --save would replace.
  */
-export function checkSaveTarget(provider: string, profile: string, sources: readonly KeptSource[]): void {
-  const own = sources.find((source) => source.provider === provider && source.profile === profile);
+export function checkSaveTarget(provider: string, profile: string, inputs: readonly ExchangeInput[], existing?: StoredToken): void {
+  const held = existing ? [existing.token.access_token, existing.token.refresh_token, existing.token.id_token] : [];
+  const own = inputs.find((input) => (input.kept?.provider === provider && input.kept.profile === profile) || held.includes(input.value));
   if (own) {
     throw usageError(
       `--save ${profile} would replace the token ${own.flag} names (${provider}, profile ${profile})`,

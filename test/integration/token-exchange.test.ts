@@ -143,6 +143,10 @@ describe('token exchange against node-oidc-provider (RFC 8693)', () => {
     const own = await cli(['token', 'exchange', 'exidp', '--subject-token', '@exidp:default', '--save', 'default']);
     oneLineError(own, 2);
     expect(own.stderr).toContain('--save default would replace the token --subject-token names (exidp, profile default)');
+    // The same token pasted by value: the entry holds it, so it is refused too.
+    const pasted = await cli(['token', 'exchange', 'exidp', '--subject-token', subjectToken, '--save', 'default']);
+    oneLineError(pasted, 2);
+    expect(pasted.stderr).toContain('--save default would replace the token --subject-token names');
     expect((await received(server)).length).toBe(before);
     expect((await cli(['token', 'print', 'exidp'])).stdout.trim()).toBe(subjectToken);
   });

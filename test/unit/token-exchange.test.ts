@@ -78,12 +78,20 @@ describe('exchangeToken: several audiences and resources (RFC 8693 §2.1)', () =
 });
 
 describe('token exchange --save (src/tokens/exchanged.ts)', () => {
-  it('refuses the profile of the subject or actor token it uses, of the same provider only', async () => {
-    const sources = [{ provider: 'myidp', profile: 'default', flag: '--subject-token' }, { provider: 'myidp', profile: 'svc', flag: '--actor-token' }];
-    expect((await caughtCliError(() => checkSaveTarget('myidp', 'default', sources))).message).toContain('--save default would replace the token --subject-token names');
-    expect((await caughtCliError(() => checkSaveTarget('myidp', 'svc', sources))).message).toContain('--actor-token');
-    expect(() => checkSaveTarget('myidp', 'narrow', sources)).not.toThrow();
-    expect(() => checkSaveTarget('other', 'default', sources)).not.toThrow();
+  it('refuses the profile of the subject or actor token it sends, of the same provider only, named or pasted by value', async () => {
+    const inputs = [
+      { flag: '--subject-token', value: 'subject-value', kept: { provider: 'myidp', profile: 'default' } },
+      { flag: '--actor-token', value: 'actor-value', kept: { provider: 'myidp', profile: 'svc' } },
+    ];
+    expect((await caughtCliError(() => checkSaveTarget('myidp', 'default', inputs))).message).toContain('--save default would replace the token --subject-token names');
+    expect((await caughtCliError(() => checkSaveTarget('myidp', 'svc', inputs))).message).toContain('--actor-token');
+    expect(() => checkSaveTarget('myidp', 'narrow', inputs)).not.toThrow();
+    expect(() => checkSaveTarget('other', 'default', inputs)).not.toThrow();
+    // A kept token given by its value: the entry --save would replace holds it.
+    const kept = exchangedToken({ provider: 'myidp', profile: 'work', token: { access_token: 'pasted-value', token_type: 'Bearer', extra: {} }, obtainedAt: 0 });
+    const pasted = [{ flag: '--subject-token', value: 'pasted-value' }];
+    expect((await caughtCliError(() => checkSaveTarget('myidp', 'work', pasted, kept))).message).toContain('--save work would replace the token --subject-token names');
+    expect(() => checkSaveTarget('myidp', 'work', [{ flag: '--subject-token', value: 'another-value' }], kept)).not.toThrow();
   });
 
   it('keeps access tokens (or JWTs, or an unsaid type), never a refresh token or an id_token in the access token\'s place', () => {

@@ -25,9 +25,9 @@ import { configRegistry } from '../../registry/registry.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
 import { openTraceSession } from '../../trace/session.js';
-import { checkSaveTarget, exchangedToken, keepExchanged, unkeepableType, type KeptSource } from '../../tokens/exchanged.js';
+import { checkSaveTarget, exchangedToken, keepExchanged, unkeepableType, type ExchangeInput } from '../../tokens/exchanged.js';
 import { findStoredToken } from '../../tokens/find.js';
-import type { StoredToken } from '../../tokens/store.js';
+import { loadToken, type StoredToken } from '../../tokens/store.js';
 import { describeBackend } from '../../vault/backend.js';
 import { configError, flowError, usageError } from '../../util/errors.js';
 import type { HttpClient } from '../../oauth/http.js';
@@ -73,8 +73,8 @@ export async function run(ctx: Context, providerId: string, options: ExchangeOpt
     // fails now, not after the server issued a token (and maybe spent the subject's).
     const tokenVault = lazyVault(ctx, ui);
     if (save !== undefined) {
-      checkSaveTarget(providerId, save, keptSources(subject, actor));
-      await tokenVault();
+      const existing = await loadToken(await tokenVault(), providerId, save).catch(() => undefined);
+      checkSaveTarget(providerId, save, exchangeInputs(subject, actor), existing);
     }
     // The server: the kept subject token's issuer when it is this provider (the sandbox is found
     // that way, where its token was issued), else the provider of oauthd.json.
@@ -139,12 +139,14 @@ function render(providerName: string, result: Awaited<ReturnType<typeof exchange
   ].join('\n');
 }
 
-/** The kept tokens this exchange reads, which --save must not replace. */
-function keptSources(subject: GivenToken, actor: GivenToken | undefined): KeptSource[] {
-  const sources: KeptSource[] = [];
-  if (subject.kept) sources.push({ provider: subject.kept.provider, profile: subject.kept.profile, flag: '--subject-token' });
-  if (actor?.kept) sources.push({ provider: actor.kept.provider, profile: actor.kept.profile, flag: '--actor-token' });
-  return sources;
+/** The tokens this exchange sends, which --save must not replace. */
+function exchangeInputs(subject: GivenToken, actor: GivenToken | undefined): ExchangeInput[] {
+  const input = (flag: string, given: GivenToken): ExchangeInput => ({
+    flag,
+    value: given.value,
+    ...(given.kept ? { kept: { provider: given.kept.provider, profile: given.kept.profile } } : {}),
+  });
+  return [input('--subject-token', subject), ...(actor ? [input('--actor-token', actor)] : [])];
 }
 
 /**
