@@ -44,7 +44,7 @@ export function checkSaveTarget(provider: string, profile: string, inputs: reado
  */
 export function unkeepableType(issuedTokenType: string | undefined): string | undefined {
   if (issuedTokenType === undefined || USABLE_AS_ACCESS_TOKEN.has(issuedTokenType)) return undefined;
-  return `the issued token is a ${issuedTokenType.split(':').at(-1) ?? issuedTokenType}, not an access token`;
+  return `issued_token_type is ${issuedTokenType.split(':').at(-1) ?? issuedTokenType}, not an access token`;
 }
 
 export interface ExchangedEntry {
