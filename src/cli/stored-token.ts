@@ -7,7 +7,7 @@ import type { Context } from './context.js';
 import type { Ui } from './ui.js';
 import { lazyVault } from './vault.js';
 import { describeLeft, describeRotation } from './render/stored-token.js';
-import { HttpError, type HttpClient } from '../oauth/http.js';
+import { HttpError, type FetchClientOptions, type HttpClient } from '../oauth/http.js';
 import type { Deviation } from '../oauth/token-response.js';
 import type { BrokerProvider } from '../registry/types.js';
 import type { LocatedToken, TokenSelector } from '../tokens/find.js';
@@ -26,8 +26,8 @@ export type TokenCommandOptions = TokenSelector;
  * The HTTP client of the token commands: the factory's, with an unreachable server reported as a
  * failure a user can act on (exit 1), not as a bug.
  */
-export function tokenHttp(ctx: Context): HttpClient {
-  const http = ctx.factory.http();
+export function tokenHttp(ctx: Context, options: FetchClientOptions = {}): HttpClient {
+  const http = ctx.factory.http(options);
   return async (request) => {
     try {
       return await http(request);

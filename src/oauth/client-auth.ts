@@ -18,6 +18,12 @@ import { ProviderConfigurationError } from './errors.js';
 import type { ClientCredentials } from './oauth2.js';
 import type { ProtocolCheck } from './outcome.js';
 
+/**
+ * A request's parameters. An array repeats its name on the wire, once per value: RFC 8693 §2.1
+ * (several `audience` and `resource`), RFC 8707 §2 (one `resource` per target).
+ */
+export type RequestFields = Record<string, string | readonly string[]>;
+
 /** RFC 7523 §2.2: the client_assertion_type of a JWT assertion. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -40,7 +46,7 @@ export async function authenticateClient(
   method: ClientAuthMethod,
   client: ClientCredentials,
   headers: Record<string, string>,
-  fields: Record<string, string>,
+  fields: RequestFields,
   audience: string,
 ): Promise<void> {
   switch (method) {
@@ -117,14 +123,21 @@ function assertionCheck(method: string, alg: string, claims: { iss: string; aud:
 
 /** The body of a request to an OAuth endpoint: form-encoded (the RFCs' default) or JSON. */
 export function encodeFields(
-  fields: Record<string, string>,
+  fields: RequestFields,
   encoding: 'form' | 'json',
   headers: Record<string, string>,
 ): string {
   if (encoding === 'json') {
+    // A repeated parameter is a JSON array.
     headers['content-type'] = 'application/json';
     return JSON.stringify(fields);
   }
   headers['content-type'] = 'application/x-www-form-urlencoded';
-  return new URLSearchParams(fields).toString();
+  const form = new URLSearchParams();
+  for (const name in fields) {
+    const value = fields[name] as string | readonly string[];
+    if (typeof value === 'string') form.append(name, value);
+    else for (const each of value) form.append(name, each);
+  }
+  return form.toString();
 }

@@ -7,7 +7,7 @@ import { ProviderError, withBinding } from './errors.js';
 import { formEncode } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient, HttpResponse } from './http.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, encodeFields, type RequestFields } from './client-auth.js';
 import type { DpopProver } from './dpop.js';
 import type { ClientKey } from './keys.js';
 import type { ClientCertificate } from './mtls.js';
@@ -119,30 +119,23 @@ export function withQuery(base: string, query: string): string {
   return url.toString();
 }
 
-export { basicAuthorization } from './client-auth.js';
+export { basicAuthorization, type RequestFields } from './client-auth.js';
 
 /** A token request with any grant; the answer is read by the normalizer (token-response.ts). */
 export async function requestToken(
   http: HttpClient,
   endpoint: TokenEndpoint,
   client: ClientCredentials,
-  grant: Record<string, string>,
+  grant: RequestFields,
   purpose: string,
   url = endpoint.tokenUrl,
 ): Promise<ReadTokenResult> {
   // A provider's extra parameters never override the grant's own (grant_type, code, redirect_uri).
-  const fields: Record<string, string> = { ...endpoint.tokenParams, ...grant };
+  const fields: RequestFields = { ...endpoint.tokenParams, ...grant };
   const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(endpoint.tokenHeaders) };
   // §2.3 (and RFC 7523): public clients send client_id alone (§4.1.3).
   await authenticateClient(endpoint.clientAuth, client, headers, fields, url);
-  let body: string;
-  if (endpoint.tokenRequestBody === 'json') {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(fields);
-  } else {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(fields).toString();
-  }
+  const body = encodeFields(fields, endpoint.tokenRequestBody, headers);
   const send = async (): Promise<HttpResponse> => {
     // RFC 9449 §5: a fresh proof on every token request, for this method and URL.
     const proof: Record<string, string> = client.dpop ? { dpop: await client.dpop.proof('POST', url) } : {};

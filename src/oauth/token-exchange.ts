@@ -5,7 +5,7 @@
  * authentication (§2.1); the server answers a token response with `issued_token_type` (§2.2.1).
  */
 import type { HttpClient } from './http.js';
-import { requestToken, type ClientCredentials, type TokenEndpoint } from './oauth2.js';
+import { requestToken, type ClientCredentials, type RequestFields, type TokenEndpoint } from './oauth2.js';
 import type { ProtocolCheck } from './outcome.js';
 import type { ReadTokenResult } from './token-response.js';
 
@@ -32,10 +32,10 @@ export interface TokenExchangeRequest {
   subjectTokenType: string;
   actorToken?: string;
   actorTokenType?: string;
-  /** §2.1: the logical name of the target service. */
-  audience?: string;
-  /** §2.1 (RFC 8707): the target service's URI. */
-  resource?: string;
+  /** §2.1: the logical names of the target services; each is its own `audience` parameter. */
+  audience?: readonly string[];
+  /** §2.1 (RFC 8707 §2): the target services' absolute URIs; each is its own `resource` parameter. */
+  resource?: readonly string[];
   requestedTokenType?: string;
   scope?: string;
 }
@@ -47,7 +47,7 @@ export async function exchangeToken(
   client: ClientCredentials,
   request: TokenExchangeRequest,
 ): Promise<ReadTokenResult & { issuedTokenType: string | undefined; check: ProtocolCheck }> {
-  const grant: Record<string, string> = {
+  const grant: RequestFields = {
     grant_type: TOKEN_EXCHANGE_GRANT,
     subject_token: request.subjectToken,
     subject_token_type: request.subjectTokenType,
@@ -57,8 +57,10 @@ export async function exchangeToken(
     // §2.1: actor_token_type is REQUIRED when actor_token is present.
     grant.actor_token_type = request.actorTokenType ?? TOKEN_TYPES.access_token;
   }
-  if (request.audience !== undefined) grant.audience = request.audience;
-  if (request.resource !== undefined) grant.resource = request.resource;
+  // §2.1: "multiple audience parameter values", and "multiple resource parameters", are the
+  // parameter repeated, never one value joined.
+  if (request.audience !== undefined && request.audience.length > 0) grant.audience = request.audience;
+  if (request.resource !== undefined && request.resource.length > 0) grant.resource = request.resource;
   if (request.requestedTokenType !== undefined) grant.requested_token_type = request.requestedTokenType;
   if (request.scope !== undefined) grant.scope = request.scope;
   const result = await requestToken(http, endpoint, client, grant, 'token request (token exchange)');

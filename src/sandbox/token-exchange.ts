@@ -29,7 +29,7 @@ interface ExchangeContext {
 type ErrorClass = new (description: string) => Error;
 
 export function registerTokenExchange(
-  provider: { registerGrantType(name: string, handler: (ctx: ExchangeContext, next: () => Promise<void>) => Promise<void>, params: string[]): void },
+  provider: { registerGrantType(name: string, handler: (ctx: ExchangeContext, next: () => Promise<void>) => Promise<void>, params: string[], dupes?: string[]): void },
   errors: { InvalidGrant: ErrorClass; InvalidRequest: ErrorClass; InvalidScope: ErrorClass },
 ): void {
   const live = async (ctx: ExchangeContext, value: string | undefined, name: string): Promise<StoredAccessToken> => {
@@ -73,5 +73,7 @@ export function registerTokenExchange(
       await next();
     },
     PARAMETERS,
+    // §2.1: audience and resource may each be sent several times.
+    ['audience', 'resource'],
   );
 }

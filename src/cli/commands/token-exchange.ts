@@ -2,9 +2,11 @@
  * `oauthd-cli token exchange <provider> --subject-token …`: a token for another token at the
  * provider's token endpoint (RFC 8693, src/oauth/token-exchange.ts). `--subject-token` (and
  * `--actor-token`) take a token's value, or `@provider[:profile]` for a kept token, which is then
- * refreshed first when it has expired. The issued token is printed, not kept.
+ * refreshed first when it has expired. `--audience` and `--resource` repeat (§2.1). The issued
+ * token is printed; `--save PROFILE` keeps it as that profile of the provider (src/tokens/exchanged.ts),
+ * never in the place of the token it was exchanged from.
  */
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import type { ExchangeFlags } from './token-exchange.flags.js';
 import { Ui } from '../ui.js';
@@ -12,6 +14,8 @@ import { lazyVault } from '../vault.js';
 import { issuingProvider, tokenHttp, usableToken, warnDeviations } from '../stored-token.js';
 import { formatDuration } from '../render/token.js';
 import { PROFILE_NAME } from '../program.js';
+import { packageVersion } from '../version.js';
+import { checkResource } from '../login/client-options.js';
 import { loadConfig } from '../../config/load.js';
 import { exchangeToken, TOKEN_TYPES, tokenTypeUri, type TokenExchangeRequest } from '../../oauth/token-exchange.js';
 import { tokenToJson } from '../../oauth/token-response.js';
@@ -20,8 +24,12 @@ import { clientOf } from '../../registry/client.js';
 import { configRegistry } from '../../registry/registry.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
+import { openTraceSession } from '../../trace/session.js';
+import { checkSaveTarget, exchangedToken, keepExchanged, unkeepableType, type ExchangeInput } from '../../tokens/exchanged.js';
 import { findStoredToken } from '../../tokens/find.js';
-import { configError, usageError } from '../../util/errors.js';
+import { loadToken, type StoredToken } from '../../tokens/store.js';
+import { describeBackend } from '../../vault/backend.js';
+import { configError, flowError, usageError } from '../../util/errors.js';
 import type { HttpClient } from '../../oauth/http.js';
 
 /** What `token exchange` parses (./token-exchange.flags.ts). */
@@ -30,6 +38,13 @@ export type ExchangeOptions = ExchangeFlags;
 /** `@provider` or `@provider:profile`: a kept token. */
 const KEPT = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
 
+/** A token for the request: its value, and when it is a kept one, where it is kept and who issued it. */
+interface GivenToken {
+  value: string;
+  issuer?: BrokerProvider;
+  kept?: StoredToken;
+}
+
 export async function run(ctx: Context, providerId: string, options: ExchangeOptions): Promise<void> {
   const ui = new Ui(ctx);
   // Every flag first: a wrong token type or a bad reference is said before anything is read or sent.
@@ -37,45 +52,120 @@ export async function run(ctx: Context, providerId: string, options: ExchangeOpt
   const actorTokenType = options.actorTokenType !== undefined ? typeFlag('--actor-token-type', options.actorTokenType) : undefined;
   const requestedTokenType = options.requestedTokenType !== undefined ? typeFlag('--requested-token-type', options.requestedTokenType) : undefined;
   if (options.actorTokenType !== undefined && options.actorToken === undefined) throw usageError('--actor-token-type needs --actor-token');
-  if (options.resource !== undefined && !/^[a-z][a-z0-9+.-]*:[^#]*$/i.test(options.resource)) {
-    throw usageError(`--resource ${options.resource}: an absolute URI without a fragment (RFC 8693 §2.1, RFC 8707 §2)`);
+  // §2.1: audience and resource may each be given several times; RFC 8707 §2: each resource an absolute URI, no fragment.
+  const resources = (options.resource ?? []).map(checkResource);
+  const audiences = options.audience ?? [];
+  if (audiences.some((audience) => audience.trim() === '')) throw usageError('--audience is empty', 'name the service the token is for, e.g. --audience billing-api');
+  const save = options.save;
+  if (save !== undefined && requestedTokenType !== undefined && unkeepableType(requestedTokenType) !== undefined) {
+    throw usageError(`--save keeps access tokens, and --requested-token-type asks for ${requestedTokenType}`, 'drop --save, and take the token from --json');
   }
 
-  const http = tokenHttp(ctx);
-  const subject = await tokenValue(ctx, ui, http, options.subjectToken, '--subject-token', subjectTokenType);
-  const actor = options.actorToken !== undefined ? await tokenValue(ctx, ui, http, options.actorToken, '--actor-token', actorTokenType ?? TOKEN_TYPES.access_token) : undefined;
-  // The server: the kept subject token's issuer when it is this provider (the sandbox is found
-  // that way, where its token was issued), else the provider of oauthd.json.
-  const provider = subject.issuer?.resolved.id === providerId ? subject.issuer : await configuredProvider(ctx, ui, http, providerId);
-  const oauth2 = provider.resolved.oauth2;
-  if (!oauth2) throw usageError(`${provider.resolved.name} speaks OAuth 1.0a only; it has no token exchange`);
+  const session = openTraceSession(
+    { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
+    { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli token exchange ${providerId}` },
+  );
+  try {
+    const http = tokenHttp(ctx, session ? { observe: session.transcript.observer } : {});
+    const subject = await tokenValue(ctx, ui, http, options.subjectToken, '--subject-token', subjectTokenType);
+    const actor = options.actorToken !== undefined ? await tokenValue(ctx, ui, http, options.actorToken, '--actor-token', actorTokenType ?? TOKEN_TYPES.access_token) : undefined;
+    // The vault the token goes to is opened before the request: a keychain that does not answer
+    // fails now, not after the server issued a token (and maybe spent the subject's).
+    const tokenVault = lazyVault(ctx, ui);
+    if (save !== undefined) {
+      const existing = await loadToken(await tokenVault(), providerId, save).catch(() => undefined);
+      checkSaveTarget(providerId, save, exchangeInputs(subject, actor), existing);
+    }
+    // The server: the kept subject token's issuer when it is this provider (the sandbox is found
+    // that way, where its token was issued), else the provider of oauthd.json.
+    const provider = subject.issuer?.resolved.id === providerId ? subject.issuer : await configuredProvider(ctx, ui, http, providerId);
+    const oauth2 = provider.resolved.oauth2;
+    if (!oauth2) throw usageError(`${provider.resolved.name} speaks OAuth 1.0a only; it has no token exchange`);
+    const client = await clientOf(provider);
+    if (client.clientSecret !== undefined) session?.transcript.redactor.add(client.clientSecret, 'client_secret');
+    session?.transcript.redactor.add(subject.value, 'subject_token');
+    if (actor) session?.transcript.redactor.add(actor.value, 'actor_token');
 
-  const request: TokenExchangeRequest = { subjectToken: subject.value, subjectTokenType };
-  if (actor) {
-    request.actorToken = actor.value;
-    request.actorTokenType = actorTokenType ?? TOKEN_TYPES.access_token;
+    const request: TokenExchangeRequest = { subjectToken: subject.value, subjectTokenType };
+    if (actor) {
+      request.actorToken = actor.value;
+      request.actorTokenType = actorTokenType ?? TOKEN_TYPES.access_token;
+    }
+    if (audiences.length > 0) request.audience = audiences;
+    if (resources.length > 0) request.resource = resources;
+    if (requestedTokenType !== undefined) request.requestedTokenType = requestedTokenType;
+    if (options.scope !== undefined) request.scope = options.scope;
+    const result = await exchangeToken(http, oauth2, client, request);
+    const obtainedAt = ctx.factory.clock.now();
+    session?.transcript.checks([result.check]);
+    warnDeviations(ui, result.deviations);
+    if (options.verbose && !options.trace) ui.info(`  ${result.check.ok ? ui.err.green('pass') : ui.err.red('FAIL')}  ${result.check.name}: ${result.check.detail} (${result.check.source ?? ''})`);
+
+    let keptAs: string | undefined;
+    const refused = save !== undefined ? unkeepableType(result.issuedTokenType) : undefined;
+    if (save !== undefined && refused === undefined) {
+      const stored = exchangedToken({
+        provider: providerId,
+        profile: save,
+        token: result.token,
+        obtainedAt,
+        ...(provider.resolved.issuer !== undefined ? { issuer: provider.resolved.issuer } : {}),
+        ...(options.scope !== undefined ? { scope: options.scope } : {}),
+      });
+      await bindAsIssued(stored, provider, subject);
+      const vault = await tokenVault();
+      const { replaced } = await keepExchanged(vault, stored);
+      keptAs = `${describeBackend(vault)}, profile "${save}"`;
+      ui.info(`Kept the exchanged token in ${keptAs}${replaced ? ` (it replaced the ${providerId} token kept there before)` : ''}; use it with --profile ${save}, e.g. oauthd-cli me ${providerId} --profile ${save}`);
+    }
+
+    if (options.json) ui.json(tokenToJson(result.token));
+    else ui.result(render(provider.resolved.name, result, keptAs));
+    if (refused !== undefined) throw flowError(`not kept: ${refused}`, 'it is printed above; --save keeps access tokens only (RFC 8693 §2.2.1 issued_token_type)');
+  } finally {
+    await session?.finish();
   }
-  if (options.audience !== undefined) request.audience = options.audience;
-  if (options.resource !== undefined) request.resource = options.resource;
-  if (requestedTokenType !== undefined) request.requestedTokenType = requestedTokenType;
-  if (options.scope !== undefined) request.scope = options.scope;
-  const result = await exchangeToken(http, oauth2, await clientOf(provider), request);
-  warnDeviations(ui, result.deviations);
-  if (options.verbose) ui.info(`  ${result.check.ok ? ui.err.green('pass') : ui.err.red('FAIL')}  ${result.check.name}: ${result.check.detail} (${result.check.source ?? ''})`);
-  if (options.json) {
-    ui.json(tokenToJson(result.token));
-    return;
-  }
+}
+
+function render(providerName: string, result: Awaited<ReturnType<typeof exchangeToken>>, keptAs: string | undefined): string {
   const token = result.token.access_token;
-  const rows = [
-    `✓ Exchanged at ${provider.resolved.name} (RFC 8693)`,
+  return [
+    `✓ Exchanged at ${providerName} (RFC 8693)`,
     `  issued type    ${result.issuedTokenType ?? '(not said)'}`,
     `  token type     ${result.token.token_type}`,
     ...(result.token.scope !== undefined ? [`  scope          ${result.token.scope || '(none)'}`] : []),
     ...(result.token.expires_in !== undefined ? [`  expires        in ${formatDuration(result.token.expires_in)}`] : []),
-    `  token          ${token.length > 12 ? `${token.slice(0, 6)}…${token.slice(-4)}` : '…'}  (${token.length} characters; --json prints it whole; not kept)`,
-  ];
-  ui.result(rows.join('\n'));
+    `  token          ${token.length > 12 ? `${token.slice(0, 6)}…${token.slice(-4)}` : '…'}  (${token.length} characters; --json prints it whole; ${keptAs !== undefined ? `kept in ${keptAs}` : 'not kept'})`,
+  ].join('\n');
+}
+
+/** The tokens this exchange sends, which --save must not replace. */
+function exchangeInputs(subject: GivenToken, actor: GivenToken | undefined): ExchangeInput[] {
+  const input = (flag: string, given: GivenToken): ExchangeInput => ({
+    flag,
+    value: given.value,
+    ...(given.kept ? { kept: { provider: given.kept.provider, profile: given.kept.profile } } : {}),
+  });
+  return [input('--subject-token', subject), ...(actor ? [input('--actor-token', actor)] : [])];
+}
+
+/**
+ * The new token is used later as the exchange got it: with the DPoP key its proof carried (RFC 9449:
+ * a DPoP token_type means bound to it), the client certificate the request showed (RFC 8705 §3),
+ * and the subject login's client authentication when the exchange went to the subject's issuer.
+ */
+async function bindAsIssued(stored: StoredToken, provider: BrokerProvider, subject: GivenToken): Promise<void> {
+  if (provider.dpop && stored.token.token_type.toLowerCase() === 'dpop') stored.dpopKey = await provider.dpop.privateJwk();
+  const fromSubject = provider === subject.issuer ? subject.kept : undefined;
+  if (fromSubject?.authMethod !== undefined) stored.authMethod = fromSubject.authMethod;
+  const certificate = await provider.clientCertificate?.();
+  if (certificate !== undefined) {
+    const files = fromSubject?.clientCertificate?.['x5t#S256'] === certificate.thumbprint ? fromSubject.clientCertificate : undefined;
+    stored.clientCertificate = {
+      'x5t#S256': certificate.thumbprint,
+      ...(files?.cert !== undefined && files.key !== undefined ? { cert: files.cert, key: files.key } : {}),
+    };
+  }
 }
 
 function typeFlag(flag: string, value: string): string {
@@ -87,14 +177,7 @@ function typeFlag(flag: string, value: string): string {
 }
 
 /** A token given by value, or `@provider[:profile]` for a kept one (its access token, or its id_token / refresh token by type). */
-async function tokenValue(
-  ctx: Context,
-  ui: Ui,
-  http: HttpClient,
-  given: string,
-  flag: string,
-  type: string,
-): Promise<{ value: string; issuer?: BrokerProvider }> {
+async function tokenValue(ctx: Context, ui: Ui, http: HttpClient, given: string, flag: string, type: string): Promise<GivenToken> {
   const kept = KEPT.exec(given);
   if (!kept) {
     if (given.trim() === '') throw usageError(`${flag} is empty`);
@@ -107,7 +190,7 @@ async function tokenValue(
   const stored = await usableToken(ctx, ui, http, located, issuer);
   const value = type === TOKEN_TYPES.id_token ? stored.token.id_token : type === TOKEN_TYPES.refresh_token ? stored.token.refresh_token : stored.token.access_token;
   if (value === undefined) throw usageError(`${flag} ${given}: the kept token has no ${type.split(':').at(-1) ?? type}`);
-  return { value, issuer };
+  return { value, issuer, kept: stored };
 }
 
 async function configuredProvider(ctx: Context, ui: Ui, http: HttpClient, id: string): Promise<BrokerProvider> {

@@ -86,7 +86,7 @@ function readFlagFile(file: string, flag: string, hint: string): Promise<string>
 }
 
 /** RFC 8707 §2: "an absolute URI ... MUST NOT include a fragment component". */
-function checkResource(value: string): string {
+export function checkResource(value: string): string {
   let url: URL;
   try {
     url = new URL(value);
