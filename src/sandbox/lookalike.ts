@@ -236,7 +236,10 @@ export class Lookalike {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return { body, headers };
     const fields = new URLSearchParams();
     for (const [name, field] of Object.entries(value)) {
-      if (typeof field === 'string' || typeof field === 'number' || typeof field === 'boolean') fields.set(name, String(field));
+      // A JSON array is a repeated parameter (RFC 8693 §2.1's audience and resource): one field each.
+      for (const each of Array.isArray(field) ? field : [field]) {
+        if (typeof each === 'string' || typeof each === 'number' || typeof each === 'boolean') fields.append(name, String(each));
+      }
     }
     return { body: Buffer.from(fields.toString()), headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } };
   }
