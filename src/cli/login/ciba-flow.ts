@@ -1,5 +1,5 @@
 /**
- * `login --ciba --login-hint USER`: OpenID Client-Initiated Backchannel Authentication, poll mode
+ * `login --ciba --login-hint USER` (or --id-token-hint, --login-hint-token): OpenID Client-Initiated Backchannel Authentication, poll mode
  * (CIBA Core 1.0). No browser and no callback here: the provider asks the user on their own
  * authentication device, and the CLI polls the token endpoint until they decide. For the sandbox,
  * the authentication device is a page of the sandbox (its `approval_uri`): printed, opened in a
@@ -9,10 +9,13 @@
 import type { FlowSuccess, ProtocolCheck } from '../../oauth/outcome.js';
 import { clientOf } from '../../registry/client.js';
 import type { BrokerProvider } from '../../registry/types.js';
-import { POLL_MODE, pollCibaToken, requestBackchannelAuthentication } from '../../oauth/ciba.js';
+import { decodeJwt } from 'jose';
+import { POLL_MODE, pollCibaToken, requestBackchannelAuthentication, type BackchannelHint } from '../../oauth/ciba.js';
 import type { HttpClient } from '../../oauth/http.js';
 import { autoApproveBackchannel } from '../../sandbox/auto-approve.js';
-import { configError, flowError } from '../../util/errors.js';
+import { findStoredToken } from '../../tokens/find.js';
+import { configError, flowError, usageError } from '../../util/errors.js';
+import { PROFILE_NAME } from '../flags.js';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
 import type { Ui } from '../ui.js';
@@ -20,8 +23,9 @@ import { abortableSleep, polledGrant } from './device-flow.js';
 
 export interface CibaOptions {
   scopes: string[];
-  loginHint: string;
+  hint: CibaHint;
   bindingMessage?: string;
+  userCode?: string;
   browser: boolean;
   autoApprove: boolean;
   timeoutSeconds: number;
@@ -31,6 +35,66 @@ export interface CibaOptions {
 }
 
 const SOURCE = 'OpenID CIBA Core';
+
+/** §7.1's hint, and how the CLI names the user it points at (a hint that is a token is never printed). */
+export interface CibaHint extends BackchannelHint {
+  describe: string;
+}
+
+/** The hint flags of `login --ciba`, as given (their values unread). */
+export interface CibaHintFlags {
+  loginHint?: string;
+  idTokenHint?: string;
+  loginHintToken?: string;
+}
+
+const HINT_FLAGS = { loginHint: '--login-hint', idTokenHint: '--id-token-hint', loginHintToken: '--login-hint-token' } as const;
+
+/** `@provider` or `@provider:profile`: a kept token (its id_token). */
+const KEPT = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
+
+/** The hint flags given, by their names; §7.1 wants exactly one. */
+export function givenHintFlags(flags: CibaHintFlags): string[] {
+  return (Object.keys(HINT_FLAGS) as Array<keyof typeof HINT_FLAGS>).filter((key) => flags[key] !== undefined).map((key) => HINT_FLAGS[key]);
+}
+
+/**
+ * §7.1: the one hint, read before anything is sent. --id-token-hint takes a JWT, or
+ * `@provider[:profile]` for the id_token of a kept token (§7.1: "an ID Token previously issued to
+ * the Client by the OpenID Provider"; an expired one still names the user, so it is not refreshed).
+ */
+export async function readCibaHint(ctx: Context, flags: CibaHintFlags): Promise<CibaHint> {
+  if (flags.loginHint !== undefined) {
+    if (flags.loginHint.trim() === '') throw usageError('--login-hint is empty', 'e.g. oauthd-cli login sandbox --ciba --login-hint alice');
+    return { parameter: 'login_hint', value: flags.loginHint, describe: `"${flags.loginHint}"` };
+  }
+  if (flags.loginHintToken !== undefined) {
+    if (flags.loginHintToken.trim() === '') throw usageError('--login-hint-token is empty', 'give the token your provider issued to name the user');
+    return { parameter: 'login_hint_token', value: flags.loginHintToken.trim(), describe: 'the user the login_hint_token names' };
+  }
+  const given = flags.idTokenHint ?? '';
+  const kept = KEPT.exec(given);
+  let value = given.trim();
+  let from = 'the given one';
+  if (kept) {
+    const [, id, profile] = kept as unknown as [string, string, string | undefined];
+    if (profile !== undefined && !PROFILE_NAME.test(profile)) throw usageError(`--id-token-hint ${given}: "${profile}" is not a profile name`);
+    const located = await findStoredToken(ctx, id, profile !== undefined ? { profile } : {});
+    const idToken = located.stored.token.id_token;
+    if (idToken === undefined) {
+      throw usageError(`--id-token-hint ${given}: the kept ${id} token (profile ${located.stored.profile}) has no id_token`, `log in with the openid scope first (oauthd-cli login ${id}), or give --login-hint`);
+    }
+    value = idToken;
+    from = `the kept ${id} token's (profile ${located.stored.profile})`;
+  }
+  let subject: unknown;
+  try {
+    subject = decodeJwt(value).sub;
+  } catch {
+    throw usageError(`--id-token-hint${kept ? ` ${given}: the kept token's id_token` : ''} is not an ID Token (a JWT)`, 'give the ID Token itself, or @provider[:profile] for a kept token\'s');
+  }
+  return { parameter: 'id_token_hint', value, describe: `the user of an id_token, ${from}${typeof subject === 'string' ? `: sub ${subject}` : ''}` };
+}
 
 /**
  * What the provider must offer for --ciba, checked before anything is sent: a backchannel
@@ -67,12 +131,18 @@ export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider:
     http,
     { backchannelAuthenticationUrl: endpoint, clientAuth: oauth2.clientAuth, scopeSeparator: oauth2.scopeSeparator, tokenHeaders: oauth2.tokenHeaders },
     client,
-    { scopes: options.scopes, loginHint: options.loginHint, ...(options.bindingMessage !== undefined ? { bindingMessage: options.bindingMessage } : {}) },
+    {
+      scopes: options.scopes,
+      hint: { parameter: options.hint.parameter, value: options.hint.value },
+      ...(options.bindingMessage !== undefined ? { bindingMessage: options.bindingMessage } : {}),
+      ...(options.userCode !== undefined ? { userCode: options.userCode } : {}),
+    },
   );
+  const named = options.hint.parameter === 'login_hint' ? `login_hint ${options.hint.value}` : `${options.hint.parameter}: ${options.hint.describe}`;
   options.report({
     ok: true,
     name: 'CIBA request',
-    detail: `login_hint ${options.loginHint}${options.bindingMessage !== undefined ? `, binding_message "${options.bindingMessage}"` : ''}, client authenticated (${oauth2.clientAuth}) at ${endpoint}`,
+    detail: `${named}${options.bindingMessage !== undefined ? `, binding_message "${options.bindingMessage}"` : ''}${options.userCode !== undefined ? ', user_code' : ''}, client authenticated (${oauth2.clientAuth}) at ${endpoint}`,
     source: `${SOURCE} §7.1`,
   });
   options.report({
@@ -84,7 +154,7 @@ export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider:
 
   const approvalUri = resolved.origin === 'sandbox' && typeof authentication.extra.approval_uri === 'string' ? authentication.extra.approval_uri : undefined;
   ui.info(
-    `Asked ${resolved.name} to authenticate "${options.loginHint}" on their own device${options.bindingMessage !== undefined ? `; it shows ${ui.err.bold(options.bindingMessage)}` : ''}.`,
+    `Asked ${resolved.name} to authenticate ${options.hint.describe} on their own device${options.bindingMessage !== undefined ? `; it shows ${ui.err.bold(options.bindingMessage)}` : ''}.`,
   );
   // Ends the polling when the approval in the CLI fails: nobody else is going to approve.
   const stop = new AbortController();
@@ -93,8 +163,8 @@ export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider:
   if (approvalUri !== undefined && (options.autoApprove || (headless && options.browser))) {
     ui.info(
       options.autoApprove
-        ? `Approving on the sandbox's approval page in the CLI (--auto-approve), as "${options.loginHint}".`
-        : `No display and no $BROWSER: approving on the sandbox's approval page in the CLI, as "${options.loginHint}" (a real provider would ask them).`,
+        ? `Approving on the sandbox's approval page in the CLI (--auto-approve), as ${options.hint.describe}.`
+        : `No display and no $BROWSER: approving on the sandbox's approval page in the CLI, as ${options.hint.describe} (a real provider would ask them).`,
     );
     approval = autoApproveBackchannel(approvalUri).then(
       () => new Promise<never>(() => undefined),
