@@ -39,6 +39,8 @@ const SOURCE = 'OpenID CIBA Core';
 /** §7.1's hint, and how the CLI names the user it points at (a hint that is a token is never printed). */
 export interface CibaHint extends BackchannelHint {
   describe: string;
+  /** id_token_hint: where it came from, and its iss and aud, checked against the provider before it is sent. */
+  idToken?: { from: string; iss: unknown; aud: unknown };
 }
 
 /** The hint flags of `login --ciba`, as given (their values unread). */
@@ -87,13 +89,35 @@ export async function readCibaHint(ctx: Context, flags: CibaHintFlags): Promise<
     value = idToken;
     from = `the kept ${id} token's (profile ${located.stored.profile})`;
   }
-  let subject: unknown;
+  let claims: ReturnType<typeof decodeJwt>;
   try {
-    subject = decodeJwt(value).sub;
+    claims = decodeJwt(value);
   } catch {
     throw usageError(`--id-token-hint${kept ? ` ${given}: the kept token's id_token` : ''} is not an ID Token (a JWT)`, 'give the ID Token itself, or @provider[:profile] for a kept token\'s');
   }
-  return { parameter: 'id_token_hint', value, describe: `the user of an id_token, ${from}${typeof subject === 'string' ? `: sub ${subject}` : ''}` };
+  return {
+    parameter: 'id_token_hint',
+    value,
+    describe: `the user of an id_token, ${from}${typeof claims.sub === 'string' ? `: sub ${claims.sub}` : ''}`,
+    idToken: { from: kept ? `--id-token-hint ${given}` : '--id-token-hint', iss: claims.iss, aud: claims.aud },
+  };
+}
+
+/**
+ * §7.1: the id_token_hint is "an ID Token previously issued to the Client by the OpenID Provider":
+ * one of another issuer (another provider, or a sandbox on another port) or another client is
+ * refused here, naming both, rather than by the server with a bare invalid_request.
+ */
+function checkIdTokenHint(hint: CibaHint, issuer: string, clientId: string, providerName: string): void {
+  if (hint.idToken === undefined) return;
+  const { from, iss, aud } = hint.idToken;
+  if (iss !== issuer) {
+    throw configError(`${from}: the id_token was issued by ${typeof iss === 'string' ? iss : 'no issuer'}, not by ${providerName} (${issuer})`, 'give an id_token this provider issued (log in to it first), or --login-hint');
+  }
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.includes(clientId)) {
+    throw configError(`${from}: the id_token was issued to ${audiences.filter((entry) => typeof entry === 'string').join(', ') || 'no client'}, not to this client (${clientId})`, 'give an id_token issued to this client, or --login-hint');
+  }
 }
 
 /**
@@ -125,6 +149,7 @@ export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider:
   checkCibaSupport(provider);
   const resolved = provider.resolved;
   const oauth2 = resolved.oauth2!;
+  checkIdTokenHint(options.hint, resolved.issuer!, resolved.clientId, resolved.name);
   const client = await clientOf(provider);
   const endpoint = oauth2.backchannelAuthenticationUrl!;
   const authentication = await requestBackchannelAuthentication(
