@@ -14,7 +14,7 @@ import { POLL_MODE, pollCibaToken, requestBackchannelAuthentication, type Backch
 import type { HttpClient } from '../../oauth/http.js';
 import { autoApproveBackchannel } from '../../sandbox/auto-approve.js';
 import { findStoredToken } from '../../tokens/find.js';
-import { configError, flowError, usageError } from '../../util/errors.js';
+import { CliError, configError, flowError, isCliError, usageError } from '../../util/errors.js';
 import { PROFILE_NAME } from '../flags.js';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
@@ -81,7 +81,11 @@ export async function readCibaHint(ctx: Context, flags: CibaHintFlags): Promise<
   if (kept) {
     const [, id, profile] = kept as unknown as [string, string, string | undefined];
     if (profile !== undefined && !PROFILE_NAME.test(profile)) throw usageError(`--id-token-hint ${given}: "${profile}" is not a profile name`);
-    const located = await findStoredToken(ctx, id, profile !== undefined ? { profile } : {});
+    const located = await findStoredToken(ctx, id, profile !== undefined ? { profile } : {}).catch((error: unknown) => {
+      // Named by the flag: "no token for bank" alone would not say which flag wanted one.
+      if (isCliError(error)) throw new CliError(error.kind, `--id-token-hint ${given}: ${error.message}`, error.hint, { code: error.code });
+      throw error;
+    });
     const idToken = located.stored.token.id_token;
     if (idToken === undefined) {
       throw usageError(`--id-token-hint ${given}: the kept ${id} token (profile ${located.stored.profile}) has no id_token`, `log in with the openid scope first (oauthd-cli login ${id}), or give --login-hint`);
