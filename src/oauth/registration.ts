@@ -35,6 +35,8 @@ export interface ClientMetadata {
   jwks?: { keys: Array<Record<string, unknown>> };
   /** OIDC Registration §2: the JWS algorithm of the client's assertions (RFC 7523). */
   token_endpoint_auth_signing_alg?: string;
+  /** RFC 8705 §2.1.2: the subject DN of the certificate a tls_client_auth client shows. */
+  tls_client_auth_subject_dn?: string;
 }
 
 /** RFC 7591 §3.2.1 and RFC 7592 §3: what the server registered. */
