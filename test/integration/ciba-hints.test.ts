@@ -3,6 +3,8 @@
 // node-oidc-provider in its own process (test/fixtures/oidc-server.mjs), which validates an
 // id_token_hint itself (signature, issuer, audience) and names the user by its `sub`; the test is
 // the user's authentication device.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, type RunCliResult } from '../helpers/run-cli.js';
@@ -15,6 +17,7 @@ interface CibaRequest {
   uid: string;
   accountId: string;
   clientId: string;
+  userCode?: string;
   polls: number[];
 }
 
@@ -134,6 +137,31 @@ describe('login --ciba hints against node-oidc-provider (OpenID CIBA Core §7.1)
     expect(decodeJwt(json(result).id_token as string).sub).toBe('frank');
   });
 
+  it('--user-code: sent as user_code where the metadata says backchannel_user_code_parameter_supported, refused before sending where it does not', async () => {
+    const project = await newProject();
+    await addProvider(project, server, 'bank');
+    const { request, result } = await approvedLogin(server, project, ['bank', '--ciba', '--login-hint', 'gina', '--user-code', '7391', '--json', '--no-save', '--trace']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(request).toMatchObject({ accountId: 'gina', userCode: '7391' });
+    // A secret the user knows: redacted in the trace.
+    expect(result.stderr).toContain('user_code');
+    expect(result.stderr).not.toContain('7391');
+
+    // The cached discovery document without the field (§4: then false).
+    const configPath = join(project.dir, 'oauthd.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8')) as { providers: Record<string, { discovered: Record<string, unknown> }> };
+    expect(config.providers.bank!.discovered.backchannel_user_code_parameter_supported).toBe(true);
+    delete config.providers.bank!.discovered.backchannel_user_code_parameter_supported;
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+    const known = (await requests(server)).length;
+    const refused = await runCli(['login', 'bank', '--ciba', '--login-hint', 'gina', '--user-code', '7391'], { cwd: project.dir, env: project.env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--user-code: ');
+    expect(refused.stderr).toContain('takes no user code (its metadata has no backchannel_user_code_parameter_supported: true)');
+    oneLineError(refused);
+    expect(await requests(server)).toHaveLength(known);
+  });
+
   it('exactly one hint, each mistake one line and exit 2 before anything is sent', async () => {
     const project = await newProject();
     await addProvider(project, server, 'bank');
@@ -144,6 +172,7 @@ describe('login --ciba hints against node-oidc-provider (OpenID CIBA Core §7.1)
       [['--ciba', '--login-hint', 'a', '--login-hint-token', 'lht-a'], '--ciba takes one hint, not --login-hint and --login-hint-token'],
       [['--id-token-hint', '@bank'], '--id-token-hint goes with --ciba'],
       [['--login-hint-token', 'lht-a'], '--login-hint-token goes with --ciba'],
+      [['--user-code', '1'], '--user-code goes with --ciba'],
       [['--ciba', '--id-token-hint', 'not-a-jwt'], '--id-token-hint is not an ID Token (a JWT)'],
       [['--ciba', '--id-token-hint', '@bank'], '--id-token-hint @bank: no token for bank (profile default)'],
     ];

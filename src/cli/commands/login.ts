@@ -121,7 +121,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
     // algorithms). The broker's providers carry the options already; the others get them here.
     await checkClientOptions(broker ? found : withOptions(found, clientOptions), clientOptions, options, (check) => protocolChecks.push(check));
-    if (options.ciba) checkCibaSupport(found);
+    if (options.ciba) checkCibaSupport(found, options.userCode !== undefined);
     const provider = broker ? ((await providers.get(providerId)) ?? found) : withOptions(found, clientOptions);
     // Resolved now: a missing secret is reported before any browser opens, and a trace hides it.
     const clientSecret = await provider.clientSecret();

@@ -130,7 +130,7 @@ function checkIdTokenHint(hint: CibaHint, issuer: string, clientId: string, prov
  * (§4 backchannel_token_delivery_modes_supported), and an issuer (CIBA is OpenID: its token
  * carries an id_token, checked with the issuer's keys).
  */
-export function checkCibaSupport(provider: BrokerProvider): void {
+export function checkCibaSupport(provider: BrokerProvider, userCode = false): void {
   const resolved = provider.resolved;
   const oauth2 = resolved.oauth2;
   const refresh = resolved.origin === 'issuer' ? `, or read its discovery document again: oauthd-cli providers add ${resolved.id} --issuer ${resolved.issuer ?? '<issuer>'}` : '';
@@ -147,10 +147,14 @@ export function checkCibaSupport(provider: BrokerProvider): void {
       'login --ciba polls; ping and push need an endpoint of the client\'s, which a CLI does not have',
     );
   }
+  // §4: "If omitted, the default value is false."
+  if (userCode && oauth2.backchannelUserCode !== true) {
+    throw configError(`--user-code: ${resolved.name} takes no user code (its metadata has no backchannel_user_code_parameter_supported: true)`, `drop --user-code${refresh}`);
+  }
 }
 
 export async function cibaFlow(ctx: Context, ui: Ui, http: HttpClient, provider: BrokerProvider, options: CibaOptions): Promise<FlowSuccess> {
-  checkCibaSupport(provider);
+  checkCibaSupport(provider, options.userCode !== undefined);
   const resolved = provider.resolved;
   const oauth2 = resolved.oauth2!;
   checkIdTokenHint(options.hint, resolved.issuer!, resolved.clientId, resolved.name);
