@@ -46,8 +46,10 @@ export async function run(ctx: Context, id: string, options: ProvidersRegistrati
   }
   // The keyset follows what the server now holds: where the references moved, and the scope login asks.
   let keysetChanged = rotated.size > 0;
-  if (changes?.scope !== undefined) {
-    const scope = String(client.metadata.scope ?? changes.scope).split(' ').filter(Boolean);
+  if (changes !== undefined && 'scope' in changes) {
+    // What the server registered; what was asked where it does not say.
+    const registered = typeof client.metadata.scope === 'string' ? client.metadata.scope : typeof changes.scope === 'string' ? changes.scope : '';
+    const scope = registered.split(' ').filter(Boolean);
     if (scope.length > 0) keyset.scope = scope;
     else delete keyset.scope;
     keysetChanged = true;
@@ -91,7 +93,11 @@ function requestedChanges(options: ProvidersRegistrationFlags): Record<string, u
     for (const uri of options.redirectUri) checkRedirectUri(uri);
     changes.redirect_uris = options.redirectUri;
   }
-  if (options.scope !== undefined) changes.scope = options.scope.split(/\s+/).filter(Boolean).join(' ');
+  if (options.scope !== undefined) {
+    // An empty --scope deletes the field (§2.2: a field left out of the update is deleted); undefined is left out of the JSON.
+    const scope = options.scope.split(/\s+/).filter(Boolean).join(' ');
+    changes.scope = scope === '' ? undefined : scope;
+  }
   if (options.clientName !== undefined) {
     if (options.clientName.trim() === '') throw usageError('--client-name is empty', 'give the name the provider shows users');
     changes.client_name = options.clientName;

@@ -1,6 +1,6 @@
 /**
- * `login --ciba --login-hint USER` (or --id-token-hint, --login-hint-token): OpenID Client-Initiated Backchannel Authentication, poll mode
- * (CIBA Core 1.0). No browser and no callback here: the provider asks the user on their own
+ * `login --ciba --login-hint USER` (or --id-token-hint, --login-hint-token): OpenID
+ * Client-Initiated Backchannel Authentication, poll mode (CIBA Core 1.0). No browser and no callback here: the provider asks the user on their own
  * authentication device, and the CLI polls the token endpoint until they decide. For the sandbox,
  * the authentication device is a page of the sandbox (its `approval_uri`): printed, opened in a
  * browser where there is one, or approved by the CLI itself where --auto-approve applies (the flag,
