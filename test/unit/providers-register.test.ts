@@ -210,5 +210,14 @@ describe('providers registration (RFC 7592 §2.1, §2.2)', () => {
     expect(await update.cli(['providers', 'registration', 'myidp', '--client-name', 'two']), update.stderr()).toBe(0);
     expect(vaults.keychain!.entries.get('ref:myidp.registration')).toBe('rotated-registration-token-0123456789');
     expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.registration.accessToken).toBe('keychain:myidp.registration');
+
+    // --scope "": the field is left out of the update, so the server deletes it; the keyset asks the provider's defaults again.
+    const scoped = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await scoped.cli(['providers', 'registration', 'myidp', '--scope', 'openid email']), scoped.stderr()).toBe(0);
+    expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.scope).toEqual(['openid', 'email']);
+    const cleared = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await cleared.cli(['providers', 'registration', 'myidp', '--scope', '']), cleared.stderr()).toBe(0);
+    expect(JSON.parse(server.requests.filter((request) => request.method === 'PUT').at(-1)!.body as string)).not.toHaveProperty('scope');
+    expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.scope).toBeUndefined();
   });
 });
