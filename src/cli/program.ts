@@ -15,6 +15,7 @@ import * as providersValidate from './commands/providers-validate.flags.js';
 import * as providersDiscover from './commands/providers-discover.flags.js';
 import * as providersRegister from './commands/providers-register.flags.js';
 import * as providersUnregister from './commands/providers-unregister.flags.js';
+import * as providersRegistration from './commands/providers-registration.flags.js';
 import * as serve from './commands/serve.flags.js';
 import * as sandbox from './commands/sandbox.flags.js';
 import * as doctor from './commands/doctor.flags.js';
@@ -114,6 +115,7 @@ export function buildProgram(
   wire(providersDiscover.declare(providers), () => import('./commands/providers-discover.js'));
   wire(providersRegister.declare(providers), () => import('./commands/providers-register.js'));
   wire(providersUnregister.declare(providers), () => import('./commands/providers-unregister.js'));
+  wire(providersRegistration.declare(providers), () => import('./commands/providers-registration.js'));
   wire(serve.declare(program), () => import('./commands/serve.js'));
   wire(sandbox.declare(program), () => import('./commands/sandbox.js'));
   wire(login.declare(program), () => import('./commands/login.js'));

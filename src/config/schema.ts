@@ -126,6 +126,7 @@ export const DiscoveredEndpoints = Type.Object(
     token_endpoint_auth_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
     backchannel_authentication_endpoint: Type.Optional(Type.String()),
     backchannel_token_delivery_modes_supported: Type.Optional(Type.Array(Type.String())),
+    backchannel_user_code_parameter_supported: Type.Optional(Type.Boolean()),
     registration_endpoint: Type.Optional(Type.String()),
     // RFC 8705 §3.3, §5.
     tls_client_certificate_bound_access_tokens: Type.Optional(Type.Boolean()),

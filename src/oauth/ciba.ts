@@ -1,6 +1,6 @@
 /**
  * OpenID Client-Initiated Backchannel Authentication (CIBA Core 1.0), poll mode: the client names
- * the user (login_hint), the server asks that user on their own authentication device (a phone,
+ * the user (login_hint, id_token_hint or login_hint_token), the server asks that user on their own authentication device (a phone,
  * here the sandbox's approval page), and the client polls the token endpoint with the auth_req_id
  * until the user has decided. No browser, no redirect: the consumption device and the
  * authentication device are two.
@@ -37,13 +37,26 @@ export interface BackchannelEndpoint {
   tokenHeaders?: Record<string, string>;
 }
 
+/** §7.1: the parameters that name the user; a request carries exactly one of them. */
+export const HINT_PARAMETERS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const;
+export type HintParameter = (typeof HINT_PARAMETERS)[number];
+
+/** §7.1: who is to authenticate. */
+export interface BackchannelHint {
+  /** login_hint: what the server knows the user by (a name, e-mail, phone); id_token_hint: an ID Token it issued to this client; login_hint_token: a token naming the user. */
+  parameter: HintParameter;
+  value: string;
+}
+
 export interface BackchannelRequest {
   /** §7.1: REQUIRED, and an OpenID request: it includes "openid". */
   scopes: readonly string[];
-  /** §7.1: one of login_hint_token, id_token_hint, login_hint identifies the user; this client sends login_hint. */
-  loginHint: string;
+  /** §7.1: "it is REQUIRED that Clients provide one (and only one) of the hints". */
+  hint: BackchannelHint;
   /** §7.1: a short text shown on both devices, so the user knows which request they approve. */
   bindingMessage?: string;
+  /** §7.1: a secret code the user knows, where the server supports it (§4 backchannel_user_code_parameter_supported). */
+  userCode?: string;
 }
 
 /** §7.3: the successful authentication request acknowledgement. */
@@ -57,7 +70,7 @@ export interface BackchannelAuthentication {
   extra: Record<string, unknown>;
 }
 
-/** §7.1: ask the server to authenticate the user named by `request.loginHint`. */
+/** §7.1: ask the server to authenticate the user named by `request.hint`. */
 export async function requestBackchannelAuthentication(
   http: HttpClient,
   endpoint: BackchannelEndpoint,
@@ -69,8 +82,9 @@ export async function requestBackchannelAuthentication(
   // §7.1: the assertion's audience is the issuer or this endpoint; RFC 7523 lets us name the endpoint.
   await authenticateClient(endpoint.clientAuth, client, headers, fields, endpoint.backchannelAuthenticationUrl);
   fields.scope = request.scopes.join(endpoint.scopeSeparator ?? ' ');
-  fields.login_hint = request.loginHint;
+  fields[request.hint.parameter] = request.hint.value;
   if (request.bindingMessage !== undefined) fields.binding_message = request.bindingMessage;
+  if (request.userCode !== undefined) fields.user_code = request.userCode;
   const body = encodeFields(fields, 'form', headers);
   const response = await http({ method: 'POST', url: endpoint.backchannelAuthenticationUrl, headers, body, purpose: 'backchannel authentication request', ...withCertificate(client) });
   const parsed = parseBody(response);

@@ -8,11 +8,16 @@
  *                  bearer token where the server asks for one
  *   RFC 7591 §3.2.1 the answer: client_id (REQUIRED), client_secret, the metadata registered
  *   RFC 7591 §3.2.2 its errors: invalid_redirect_uri, invalid_client_metadata, ...
+ *   RFC 7592 §2.1  GET the client's configuration; the answer is §3's, and may carry a new
+ *                  client_secret or registration access token (the old one then no longer works)
+ *   RFC 7592 §2.2  PUT the client's whole metadata (client_id included; never the
+ *                  registration_access_token, registration_client_uri, client_secret_expires_at
+ *                  or client_id_issued_at) to replace what is registered
  *   RFC 7592 §2.3  DELETE the client: 204 No Content
  */
 import { parseBody, readObject, refusal, reportsFailure } from './endpoint-response.js';
 import { InvalidResponseError } from './errors.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, HttpResponse } from './http.js';
 
 /** RFC 7591 §2 (and OpenID Connect Registration §2's application_type): what is asked for. */
 export interface ClientMetadata {
@@ -26,6 +31,12 @@ export interface ClientMetadata {
   application_type?: 'native' | 'web';
   /** OpenID CIBA Core §4: the delivery mode of a client that uses the CIBA grant. */
   backchannel_token_delivery_mode?: string;
+  /** RFC 7591 §2: the client's public keys by value (private_key_jwt, RFC 7523; public parts only). */
+  jwks?: { keys: Array<Record<string, unknown>> };
+  /** OIDC Registration §2: the JWS algorithm of the client's assertions (RFC 7523). */
+  token_endpoint_auth_signing_alg?: string;
+  /** RFC 8705 §2.1.2: the subject DN of the certificate a tls_client_auth client shows. */
+  tls_client_auth_subject_dn?: string;
 }
 
 /** RFC 7591 §3.2.1 and RFC 7592 §3: what the server registered. */
@@ -86,4 +97,53 @@ export async function deleteClient(http: HttpClient, registrationClientUri: stri
   });
   if (response.status === 204 || response.status === 200) return;
   throw refusal(response, parseBody(response), 'registration', 'client configuration endpoint', 'http_error');
+}
+
+const CONFIGURATION_ENDPOINT_NAME = 'client configuration endpoint';
+
+/** RFC 7592 §2.1: read the client's configuration with its registration access token. */
+export async function readClient(http: HttpClient, registrationClientUri: string, registrationAccessToken: string): Promise<RegisteredClient> {
+  const response = await http({
+    method: 'GET',
+    url: registrationClientUri,
+    headers: { accept: 'application/json', authorization: `Bearer ${registrationAccessToken}` },
+    purpose: 'client read request',
+  });
+  return readConfigurationAnswer(response);
+}
+
+/** RFC 7592 §2.2: the fields a client MUST NOT send in an update (the server's to issue). */
+const SERVER_ISSUED = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'] as const;
+
+/**
+ * RFC 7592 §2.2: replace the client's metadata. `metadata` is the whole of it (what a read
+ * answered, changed): fields left out are deleted at the server. The client_secret is not sent
+ * (§2.2: it MAY be, and then only to prove the same value), so it never travels but to log in.
+ */
+export async function updateClient(
+  http: HttpClient,
+  registrationClientUri: string,
+  registrationAccessToken: string,
+  clientId: string,
+  metadata: Record<string, unknown>,
+): Promise<RegisteredClient> {
+  const body: Record<string, unknown> = { ...metadata, client_id: clientId };
+  for (const field of [...SERVER_ISSUED, 'client_secret']) delete body[field];
+  const response = await http({
+    method: 'PUT',
+    url: registrationClientUri,
+    headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${registrationAccessToken}` },
+    body: JSON.stringify(body),
+    purpose: 'client update request',
+  });
+  return readConfigurationAnswer(response);
+}
+
+/** §2.1, §2.2: 200 with §3's client information response; anything else is the server's refusal (§2.4 errors, 401 for a token it refuses). */
+function readConfigurationAnswer(response: HttpResponse): RegisteredClient {
+  const parsed = parseBody(response);
+  if (response.status < 200 || response.status >= 300 || reportsFailure(parsed)) {
+    throw refusal(response, parsed, 'registration', CONFIGURATION_ENDPOINT_NAME, 'http_error');
+  }
+  return readRegisteredClient(readObject(response, 'registration', CONFIGURATION_ENDPOINT_NAME));
 }

@@ -48,6 +48,7 @@ export function specFromMetadata(id: string, name: string, metadata: EndpointMet
       // OpenID CIBA Core §4.
       ...(metadata.backchannel_authentication_endpoint ? { backchannelAuthenticationUrl: metadata.backchannel_authentication_endpoint } : {}),
       ...(metadata.backchannel_token_delivery_modes_supported ? { backchannelTokenDeliveryModes: metadata.backchannel_token_delivery_modes_supported } : {}),
+      ...(metadata.backchannel_user_code_parameter_supported === true ? { backchannelUserCode: true } : {}),
       // RFC 8705 §5: where a client showing its certificate sends its calls.
       ...(mtlsAliases !== undefined ? { mtlsEndpointAliases: mtlsAliases } : {}),
     },

@@ -32,6 +32,8 @@ export interface ResolvedOAuth2 extends AuthorizationEndpoint, TokenEndpoint {
   /** OpenID CIBA Core §4: the backchannel authentication endpoint and the delivery modes it offers. */
   backchannelAuthenticationUrl?: string;
   backchannelTokenDeliveryModes?: string[];
+  /** OpenID CIBA Core §4 backchannel_user_code_parameter_supported (false when absent). */
+  backchannelUserCode?: boolean;
   /** RFC 8707 §2: the resources every authorization and token request names. */
   resource: string[];
   /** RFC 9396 §2: authorization_details (JSON) sent on every authorization request. */
@@ -110,6 +112,7 @@ export function resolveProvider(spec: ProviderSpec, keyset: Keyset, origin: Prov
       ...(o2.authorizationDetailsTypes ? { authorizationDetailsTypes: o2.authorizationDetailsTypes } : {}),
       ...(o2.backchannelAuthenticationUrl ? { backchannelAuthenticationUrl: fill(o2.backchannelAuthenticationUrl) } : {}),
       ...(o2.backchannelTokenDeliveryModes ? { backchannelTokenDeliveryModes: o2.backchannelTokenDeliveryModes } : {}),
+      ...(o2.backchannelUserCode === true ? { backchannelUserCode: true } : {}),
       resource: keyset.resource ?? [],
       requestObject: keyset.requestObject === true,
       jarm: keyset.responseMode === 'jwt',

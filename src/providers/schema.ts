@@ -275,6 +275,9 @@ export const OAuth2Spec = Type.Object(
     backchannelTokenDeliveryModes: Optional(
       Type.Array(Type.String({ minLength: 1 }), { description: 'OpenID CIBA Core §4 backchannel_token_delivery_modes_supported: poll, ping, push.' }),
     ),
+    backchannelUserCode: Optional(
+      Type.Boolean({ description: 'OpenID CIBA Core §4 backchannel_user_code_parameter_supported: the provider takes a user_code (login --ciba --user-code).' }),
+    ),
     mtlsEndpointAliases: Optional(
       Type.Object(
         Object.fromEntries(MTLS_ALIASED_ENDPOINTS.map((name) => [name, Optional(Url)])),

@@ -180,7 +180,7 @@ describe('login --ciba against node-oidc-provider (poll mode)', () => {
 
     const noHint = await runCli(['login', 'cibaidp', '--ciba'], { cwd: project.dir, env: project.env });
     expect(noHint.code).toBe(2);
-    expect(noHint.stderr).toContain('--ciba needs --login-hint');
+    expect(noHint.stderr).toContain('--ciba needs one of --login-hint, --id-token-hint or --login-hint-token');
     oneLineError(noHint);
 
     // The cached discovery document says the server delivers by ping only.

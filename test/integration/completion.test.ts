@@ -104,7 +104,7 @@ describe('completion bash (in a real bash, through COMP_WORDS and compgen)', () 
     ]);
     expect(answers).toEqual([
       ['login', 'logout'],
-      ['add', 'discover', 'help', 'list', 'register', 'show', 'unregister', 'validate'],
+      ['add', 'discover', 'help', 'list', 'register', 'registration', 'show', 'unregister', 'validate'],
       ['--scope'],
       ['file', 'keychain'],
       ['env', 'exec-credential', 'header', 'json', 'raw'],

@@ -3,7 +3,7 @@
 // injected clock so slow_down arithmetic and expiry are exact and nothing really waits.
 import { describe, expect, it } from 'vitest';
 import { CIBA_GRANT_TYPE, pollCibaToken, requestBackchannelAuthentication, type BackchannelEndpoint } from '../../src/oauth/ciba.js';
-import { deleteClient, registerClient } from '../../src/oauth/registration.js';
+import { deleteClient, readClient, registerClient, updateClient } from '../../src/oauth/registration.js';
 import { InvalidResponseError, ProviderError } from '../../src/oauth/errors.js';
 import type { TokenEndpoint } from '../../src/oauth/oauth2.js';
 import { basic, fakeHttp, formFields, json } from './fake-http.js';
@@ -25,7 +25,7 @@ function fakeClock(start = 1_000_000) {
 describe('requestBackchannelAuthentication (OpenID CIBA Core §7.1, §7.3)', () => {
   it('authenticates the client, sends scope, login_hint and binding_message, and reads auth_req_id, expires_in and interval', async () => {
     const http = fakeHttp([json(200, { auth_req_id: 'arid-1', expires_in: 120, interval: 2, approval_uri: 'https://as.example/approve/x' })]);
-    const result = await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid', 'email'], loginHint: 'alice', bindingMessage: 'Order 42' });
+    const result = await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid', 'email'], hint: { parameter: 'login_hint', value: 'alice' }, bindingMessage: 'Order 42' });
     expect(result).toEqual({ auth_req_id: 'arid-1', expires_in: 120, interval: 2, extra: { approval_uri: 'https://as.example/approve/x' } });
     const [request] = http.requests;
     expect(request).toMatchObject({ method: 'POST', url: BACKCHANNEL.backchannelAuthenticationUrl });
@@ -33,21 +33,30 @@ describe('requestBackchannelAuthentication (OpenID CIBA Core §7.1, §7.3)', () 
     expect(formFields(request)).toEqual({ scope: 'openid email', login_hint: 'alice', binding_message: 'Order 42' });
   });
 
+  it('sends the one hint it is given by its own name (§7.1): id_token_hint or login_hint_token, never login_hint beside it; user_code when given', async () => {
+    const ack = () => json(200, { auth_req_id: 'arid-1', expires_in: 120 });
+    const http = fakeHttp([ack(), ack()]);
+    await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], hint: { parameter: 'id_token_hint', value: 'eyJ.a.b' }, userCode: '1234' });
+    await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], hint: { parameter: 'login_hint_token', value: 'lht-1' } });
+    expect(formFields(http.requests[0])).toEqual({ scope: 'openid', id_token_hint: 'eyJ.a.b', user_code: '1234' });
+    expect(formFields(http.requests[1])).toEqual({ scope: 'openid', login_hint_token: 'lht-1' });
+  });
+
   it('uses 5 s when the server gives no interval (§7.3)', async () => {
     const http = fakeHttp([json(200, { auth_req_id: 'arid-1', expires_in: 120 })]);
-    expect((await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], loginHint: 'a' })).interval).toBe(5);
+    expect((await requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], hint: { parameter: 'login_hint', value: 'a' } })).interval).toBe(5);
   });
 
   it('an acknowledgement without auth_req_id is named as such', async () => {
     const http = fakeHttp([json(200, { expires_in: 120 })]);
-    const error = await caught(() => requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], loginHint: 'a' }));
+    const error = await caught(() => requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], hint: { parameter: 'login_hint', value: 'a' } }));
     expect(error).toBeInstanceOf(InvalidResponseError);
     expect((error as Error).message).toBe('the backchannel authentication endpoint answered without auth_req_id (OpenID CIBA Core §7.3 requires them)');
   });
 
   it('§13 errors keep the server\'s code, and the CLI explains them', async () => {
     const http = fakeHttp([json(400, { error: 'unknown_user_id', error_description: 'no such user' })]);
-    const error = await caught(() => requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], loginHint: 'zed' }));
+    const error = await caught(() => requestBackchannelAuthentication(http, BACKCHANNEL, CLIENT, { scopes: ['openid'], hint: { parameter: 'login_hint', value: 'zed' } }));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).endpoint).toBe('backchannel_authentication');
     expect((error as ProviderError).code).toBe('unknown_user_id');
@@ -122,5 +131,46 @@ describe('registerClient and deleteClient (RFC 7591 §3, RFC 7592 §2.3)', () =>
     expect(http.requests[0]).toMatchObject({ method: 'DELETE', url: 'https://as.example/reg/c1' });
     expect(http.requests[0]!.headers.authorization).toBe('Bearer rat');
     expect(((await caught(() => deleteClient(http, 'https://as.example/reg/c1', 'rat'))) as ProviderError).code).toBe('invalid_token');
+  });
+});
+
+describe('readClient and updateClient (RFC 7592 §2.1, §2.2)', () => {
+  const CONFIGURATION = {
+    client_id: 'c1',
+    client_secret: 'cs',
+    client_id_issued_at: 1,
+    client_secret_expires_at: 0,
+    registration_access_token: 'rat-2',
+    registration_client_uri: 'https://as.example/reg/c1',
+    redirect_uris: ['http://127.0.0.1:9/auth'],
+    client_name: 'n',
+  };
+
+  it('reads with the registration access token as a bearer token, and separates the (maybe rotated) secrets from the metadata', async () => {
+    const http = fakeHttp([json(200, CONFIGURATION)]);
+    const client = await readClient(http, 'https://as.example/reg/c1', 'rat-1');
+    expect(http.requests[0]).toMatchObject({ method: 'GET', url: 'https://as.example/reg/c1' });
+    expect(http.requests[0]!.headers.authorization).toBe('Bearer rat-1');
+    expect(client).toMatchObject({ client_id: 'c1', client_secret: 'cs', registration_access_token: 'rat-2', metadata: { redirect_uris: ['http://127.0.0.1:9/auth'], client_name: 'n' } });
+  });
+
+  it('updates with PUT: the whole metadata with client_id, never the fields the server issues (§2.2) nor the secret', async () => {
+    const http = fakeHttp([json(200, { ...CONFIGURATION, client_name: 'm' })]);
+    const metadata = { redirect_uris: ['http://127.0.0.1:9/new'], client_name: 'm', grant_types: ['authorization_code'], client_secret: 'cs', registration_access_token: 'x', registration_client_uri: 'y', client_secret_expires_at: 0, client_id_issued_at: 1 };
+    const updated = await updateClient(http, 'https://as.example/reg/c1', 'rat-1', 'c1', metadata);
+    const [request] = http.requests;
+    expect(request).toMatchObject({ method: 'PUT', url: 'https://as.example/reg/c1' });
+    expect(request!.headers.authorization).toBe('Bearer rat-1');
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(request!.body as string)).toEqual({ client_id: 'c1', redirect_uris: ['http://127.0.0.1:9/new'], client_name: 'm', grant_types: ['authorization_code'] });
+    expect(updated.metadata.client_name).toBe('m');
+  });
+
+  it('a refusal keeps the server\'s code (§2.4: invalid_redirect_uri, invalid_client_metadata; 401 for a dead token)', async () => {
+    const refused = await caught(() => updateClient(fakeHttp([json(400, { error: 'invalid_redirect_uri' })]), 'https://as.example/reg/c1', 'rat', 'c1', {}));
+    expect((refused as ProviderError).code).toBe('invalid_redirect_uri');
+    expect((refused as Error).message).toContain('client configuration endpoint refused');
+    const dead = await caught(() => readClient(fakeHttp([json(401, { error: 'invalid_token' })]), 'https://as.example/reg/c1', 'rat'));
+    expect((dead as ProviderError).code).toBe('invalid_token');
   });
 });

@@ -1,7 +1,7 @@
 // `providers register` and `providers unregister` in-process (RFC 7591, RFC 7592): the requests a
 // fake authorization server receives, what rests in the (memory) vault and what oauthd.json holds.
 // The server's host does not resolve: a command that built its own HTTP client would fail here.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HttpClient, HttpRequest } from '../../src/oauth/http.js';
@@ -127,5 +127,97 @@ describe('providers unregister (RFC 7592 §2.3)', () => {
     expect(await t.cli(['providers', 'unregister', 'github'])).toBe(2);
     expect(t.stderr()).toContain('was not registered by oauthd-cli');
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('providers registration (RFC 7592 §2.1, §2.2)', () => {
+  /** A client configuration endpoint that rotates the secret on a read and the token on an update, as §2.1 and §2.2 allow. */
+  function managingServer() {
+    const base = registrationServer();
+    let secret = SECRET;
+    let token = RAT;
+    let metadata: Record<string, unknown> = {};
+    const http: HttpClient = async (request) => {
+      if (request.url !== `${ISSUER}/reg/c-123` || request.method === 'DELETE') {
+        const answer = await base.http(request);
+        if (request.url === `${ISSUER}/reg` && request.method === 'POST') metadata = JSON.parse(request.body as string) as Record<string, unknown>;
+        return answer;
+      }
+      base.requests.push(request);
+      if (request.headers.authorization !== `Bearer ${token}`) return jsonResponse(request, 401, { error: 'invalid_token' });
+      if (request.method === 'GET') secret = 'rotated-secret-0123456789abcdef';
+      if (request.method === 'PUT') {
+        const { client_id: _id, ...sent } = JSON.parse(request.body as string) as Record<string, unknown>;
+        metadata = sent;
+        token = 'rotated-registration-token-0123456789';
+      }
+      return jsonResponse(request, 200, { ...metadata, client_id: 'c-123', client_secret: secret, registration_access_token: token, registration_client_uri: `${ISSUER}/reg/c-123` });
+    };
+    return { http, requests: base.requests };
+  }
+
+  it('a read keeps a rotated secret in the vault; an update sends the whole metadata and keeps the rotated token; nothing secret printed', async () => {
+    const { dir, vaults } = await project();
+    const server = managingServer();
+    const register = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await register.cli(['providers', 'register', ISSUER, '--save', 'myidp', '--client-name', 'one']), register.stderr()).toBe(0);
+
+    const read = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await read.cli(['providers', 'registration', 'myidp', '--json']), read.stderr()).toBe(0);
+    expect(JSON.parse(read.stdout())).toMatchObject({ client_id: 'c-123', client_secret: 'keychain:myidp', registration_access_token: 'keychain:myidp.registration', client_name: 'one' });
+    expect(vaults.keychain!.entries.get('ref:myidp')).toBe('rotated-secret-0123456789abcdef');
+
+    const update = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await update.cli(['providers', 'registration', 'myidp', '--redirect-uri', 'http://127.0.0.1:7000/auth', '--scope', 'openid  email']), update.stderr()).toBe(0);
+    const put = server.requests.find((request) => request.method === 'PUT')!;
+    const body = JSON.parse(put.body as string) as Record<string, unknown>;
+    // §2.2: the whole metadata (what the read answered) with the change and client_id; never the server's fields or the secret.
+    expect(body).toMatchObject({ client_id: 'c-123', client_name: 'one', redirect_uris: ['http://127.0.0.1:7000/auth'], scope: 'openid email', application_type: 'native', grant_types: ['authorization_code', 'refresh_token'] });
+    for (const field of ['client_secret', 'registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at']) expect(body).not.toHaveProperty(field);
+    expect(vaults.keychain!.entries.get('ref:myidp.registration')).toBe('rotated-registration-token-0123456789');
+    expect(update.stdout()).toContain('rotated');
+    const text = await readFile(join(dir, 'oauthd.json'), 'utf8');
+    expect((JSON.parse(text) as { providers: Record<string, any> }).providers.myidp).toMatchObject({ scope: ['openid', 'email'], registration: { accessToken: 'keychain:myidp.registration' } });
+    for (const secret of ['rotated-secret-0123456789abcdef', 'rotated-registration-token-0123456789', SECRET, RAT]) {
+      expect(text).not.toContain(secret);
+      expect(read.stdout() + read.stderr() + update.stdout() + update.stderr()).not.toContain(secret);
+    }
+
+    // A later read uses the rotated token (the old one is refused now).
+    const again = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await again.cli(['providers', 'registration', 'myidp']), again.stderr()).toBe(0);
+    expect(again.stdout()).toMatch(/redirect URIs\s+http:\/\/127\.0\.0\.1:7000\/auth/);
+  });
+
+  it('a token the keyset names by env:VAR moves to the vault when it rotates; bad flags are refused before anything is sent', async () => {
+    const { dir, vaults } = await project();
+    const server = managingServer();
+    const register = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await register.cli(['providers', 'register', ISSUER, '--save', 'myidp']), register.stderr()).toBe(0);
+    const path = join(dir, 'oauthd.json');
+    const config = JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> };
+    config.providers.myidp.registration.accessToken = 'env:MYIDP_RAT';
+    await writeFile(path, JSON.stringify(config, null, 2));
+    vaults.keychain!.entries.delete('ref:myidp.registration');
+
+    const sent = server.requests.length;
+    const badUri = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir, MYIDP_RAT: RAT } });
+    expect(await badUri.cli(['providers', 'registration', 'myidp', '--redirect-uri', 'http://127.0.0.1/auth#x'])).toBe(2);
+    expect(badUri.stderr()).toContain('a redirect URI has no fragment');
+    expect(server.requests).toHaveLength(sent);
+
+    const update = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir, MYIDP_RAT: RAT } });
+    expect(await update.cli(['providers', 'registration', 'myidp', '--client-name', 'two']), update.stderr()).toBe(0);
+    expect(vaults.keychain!.entries.get('ref:myidp.registration')).toBe('rotated-registration-token-0123456789');
+    expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.registration.accessToken).toBe('keychain:myidp.registration');
+
+    // --scope "": the field is left out of the update, so the server deletes it; the keyset asks the provider's defaults again.
+    const scoped = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await scoped.cli(['providers', 'registration', 'myidp', '--scope', 'openid email']), scoped.stderr()).toBe(0);
+    expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.scope).toEqual(['openid', 'email']);
+    const cleared = commandContext({ cwd: dir, vault: vaults.open, http: server.http, env: { HOME: dir } });
+    expect(await cleared.cli(['providers', 'registration', 'myidp', '--scope', '']), cleared.stderr()).toBe(0);
+    expect(JSON.parse(server.requests.filter((request) => request.method === 'PUT').at(-1)!.body as string)).not.toHaveProperty('scope');
+    expect((JSON.parse(await readFile(path, 'utf8')) as { providers: Record<string, any> }).providers.myidp.scope).toBeUndefined();
   });
 });

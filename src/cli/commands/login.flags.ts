@@ -49,7 +49,10 @@ export function declare(program: CommandUnknownOpts) {
     // OpenID CIBA, poll mode (docs/modern-oauth.md).
     .option('--ciba', 'OpenID CIBA (poll mode): the provider asks the user on their own device, the CLI polls; no browser here')
     .option('--login-hint <user>', 'with --ciba: who is to approve (a user name, e-mail or phone, as the provider knows them)')
+    .option('--id-token-hint <jwt|@provider[:profile]>', 'with --ciba, instead of --login-hint: an ID Token the provider issued to this client, or a kept token\'s (OpenID CIBA Core §7.1)')
+    .option('--login-hint-token <token>', 'with --ciba, instead of --login-hint: a token that names the user, as the provider defines it')
     .option('--binding-message <text>', 'with --ciba: a short text shown on both devices, so the user knows which request to approve')
+    .option('--user-code <code>', 'with --ciba: the secret code the user set at the provider (backchannel_user_code_parameter_supported)')
     .addHelpText(
       'after',
       examples([
@@ -66,6 +69,7 @@ export function declare(program: CommandUnknownOpts) {
         'oauthd-cli login myidp --client-credentials --scope api',
         'oauthd-cli login sandbox --ciba --login-hint alice --binding-message "Order 42"',
         'oauthd-cli login mybank --ciba --login-hint alice@example.com --verbose',
+        'oauthd-cli login mybank --ciba --id-token-hint @mybank --binding-message "Pay 42 EUR"   # the user of a kept token',
         'oauthd-cli login github --profile work',
         'oauthd-cli login github --add-scopes "repo workflow"     # re-consent with more scopes',
         'oauthd-cli login myidp --remove-scopes email',

@@ -20,7 +20,7 @@ import { startLoginBroker, type LoginBroker } from '../login/broker-runtime.js';
 import { codeFlow } from '../login/code-flow.js';
 import { deviceFlow } from '../login/device-flow.js';
 import { clientCredentialsFlow } from '../login/client-credentials-flow.js';
-import { checkCibaSupport, cibaFlow } from '../login/ciba-flow.js';
+import { checkCibaSupport, cibaFlow, givenHintFlags, readCibaHint, type CibaHint } from '../login/ciba-flow.js';
 import { DEFAULT_BROKER_PORT, locateConfig, missingConfigError, readConfig, type ConfigTarget } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { FlowSuccess } from '../../oauth/outcome.js';
@@ -61,6 +61,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   // config, the vault or the network is touched.
   const protocolChecks: ProtocolCheck[] = [];
   const clientOptions = await readClientFlags(ctx, options, (check) => protocolChecks.push(check));
+  const cibaHint: CibaHint | undefined = options.ciba ? await readCibaHint(ctx, options) : undefined;
   const target = locateConfig(ctx);
   const config = (await readConfig(target.path))?.config;
   const dirs = catalogDirs(ctx);
@@ -120,11 +121,13 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     // Before any browser opens: what the flags need of the provider (--par's endpoint, a key, DPoP's
     // algorithms). The broker's providers carry the options already; the others get them here.
     await checkClientOptions(broker ? found : withOptions(found, clientOptions), clientOptions, options, (check) => protocolChecks.push(check));
-    if (options.ciba) checkCibaSupport(found);
+    if (options.ciba) checkCibaSupport(found, options.userCode !== undefined);
     const provider = broker ? ((await providers.get(providerId)) ?? found) : withOptions(found, clientOptions);
     // Resolved now: a missing secret is reported before any browser opens, and a trace hides it.
     const clientSecret = await provider.clientSecret();
     if (clientSecret !== undefined) session?.transcript.redactor.add(clientSecret, 'client_secret');
+    // OpenID CIBA Core §7.1: the user code is a secret the user knows, like a PIN.
+    if (options.userCode !== undefined) session?.transcript.redactor.add(options.userCode, 'user_code');
 
     let result: FlowSuccess;
     // The direct grants have no broker flow: recorded here (the code flow is recorded by the broker).
@@ -135,8 +138,9 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
     if (options.ciba) {
       result = await recorded(() => cibaFlow(ctx, ui, http, provider, {
         scopes: cibaScopes(scopes ?? provider.resolved.scopes),
-        loginHint: options.loginHint as string,
+        hint: cibaHint!,
         ...(options.bindingMessage !== undefined ? { bindingMessage: options.bindingMessage } : {}),
+        ...(options.userCode !== undefined ? { userCode: options.userCode } : {}),
         browser: options.browser,
         autoApprove: options.autoApprove === true,
         timeoutSeconds: options.timeout,
@@ -225,13 +229,19 @@ function checkCombination(options: LoginOptions, isSandbox: boolean): void {
   }
   const grants = [options.device && '--device', options.clientCredentials && '--client-credentials', options.ciba && '--ciba'].filter(Boolean);
   if (grants.length > 1) throw usageError(`choose one grant: ${grants.join(' or ')}`);
-  // OpenID CIBA Core §7.1: the request names its user; without one there is nobody to ask.
-  if (options.ciba && (options.loginHint === undefined || options.loginHint.trim() === '')) {
-    throw usageError('--ciba needs --login-hint: the user the provider is to ask', 'e.g. oauthd-cli login sandbox --ciba --login-hint alice');
+  // OpenID CIBA Core §7.1: the request names its user by exactly one hint; without one there is nobody to ask.
+  const hints = givenHintFlags(options);
+  if (options.ciba && hints.length === 0) {
+    throw usageError('--ciba needs one of --login-hint, --id-token-hint or --login-hint-token: the user the provider is to ask', 'e.g. oauthd-cli login sandbox --ciba --login-hint alice');
   }
-  if (!options.ciba && (options.loginHint !== undefined || options.bindingMessage !== undefined)) {
-    throw usageError(`${options.loginHint !== undefined ? '--login-hint' : '--binding-message'} goes with --ciba`, 'add --ciba, or drop it');
+  if (options.ciba && hints.length > 1) {
+    throw usageError(`--ciba takes one hint, not ${hints.join(' and ')} (OpenID CIBA Core §7.1: one and only one)`, `keep one of ${hints.join(', ')}`);
   }
+  const cibaOnly = [...hints, ...(options.bindingMessage !== undefined ? ['--binding-message'] : []), ...(options.userCode !== undefined ? ['--user-code'] : [])];
+  if (!options.ciba && cibaOnly.length > 0) {
+    throw usageError(`${cibaOnly[0]} goes with --ciba`, 'add --ciba, or drop it');
+  }
+  if (options.userCode !== undefined && options.userCode === '') throw usageError('--user-code is empty');
   if (options.ciba && anyClientFlag({ ...options, authMethod: undefined, key: undefined, dpop: undefined })) {
     throw usageError('--ciba takes no --par, --resource, --authorization-details, --request-object or --response-mode', 'drop them: CIBA has no authorization request');
   }

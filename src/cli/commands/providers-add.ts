@@ -129,7 +129,7 @@ export function cacheable(metadata: ServerMetadata, now: number): DiscoveredEndp
     'pushed_authorization_request_endpoint', 'require_pushed_authorization_requests', 'dpop_signing_alg_values_supported',
     'authorization_details_types_supported', 'request_object_signing_alg_values_supported', 'token_endpoint_auth_signing_alg_values_supported',
     'backchannel_authentication_endpoint', 'backchannel_token_delivery_modes_supported', 'registration_endpoint',
-    'tls_client_certificate_bound_access_tokens',
+    'tls_client_certificate_bound_access_tokens', 'backchannel_user_code_parameter_supported',
   ] as const;
   const cached: Record<string, unknown> = { fetchedAt: new Date(now).toISOString() };
   for (const field of keep) if (metadata[field] !== undefined) cached[field] = metadata[field];

@@ -36,8 +36,8 @@ export async function run(ctx: Context, id: string, options: ProvidersUnregister
     ui.warn(`the provider refused the delete (${error.message}); forgetting ${id} here anyway (--forget)`);
   }
   // The vault entries the keyset's references name (keychain: only; env: variables are not ours).
-  for (const reference of [keyset.clientSecret, registration.accessToken]) {
-    if (reference === undefined) continue;
+  for (const reference of [keyset.clientSecret, registration.accessToken, keyset.clientKey]) {
+    if (reference === undefined || reference.startsWith('file:')) continue;
     const ref = parseSecretRef(reference);
     if (ref.kind === 'keychain') await vault.delete(vaultAccountForSecret(ref.name));
   }
