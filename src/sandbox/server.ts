@@ -19,6 +19,7 @@ import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
 import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer, sandboxMtlsAliases } from './spec.js';
+import { readRegisteredCertificates } from './client-certificates.js';
 import { loadSandboxCertificates, SANDBOX_CLIENT_SUBJECT, x5cOf, type SandboxCertificates } from './certificates.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
@@ -822,8 +823,14 @@ async function createProvider(
       // RFC 8705 §2.1: a certificate from the sandbox's CA with this subject; §2.2: the registered
       // self-signed certificate (its x5c key, matched by thumbprint). Their tokens are bound (§3).
       client('tls_client_auth', { tls_client_auth_subject_dn: SANDBOX_CLIENT_SUBJECT, tls_client_certificate_bound_access_tokens: true }),
+      // The user's own certificates registered in the sandbox folder (`sandbox --register-cert`) are keys of it too.
       client('self_signed_tls_client_auth', {
-        jwks: { keys: [clientPublicKey, { ...(await certificateJwk(certificates.selfSigned.cert)), x5c: [x5cOf(certificates.selfSigned.cert)] }] },
+        jwks: {
+          keys: [
+            clientPublicKey,
+            ...(await Promise.all([certificates.selfSigned.cert, ...(await readRegisteredCertificates(options.dir)).map((entry) => entry.cert)].map(async (pem) => ({ ...(await certificateJwk(pem)), x5c: [x5cOf(pem)] })))),
+          ],
+        },
         tls_client_certificate_bound_access_tokens: true,
       }),
     ],
