@@ -415,6 +415,14 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         await oauth1Request(options, lookalike, oauth1, route.endpoint, raw, response, url);
         return;
       }
+      if (route.endpoint === 'par') {
+        // RFC 9126 §2: oidc-provider's PAR endpoint, the client authenticated as at the token endpoint.
+        raw.url = `/request${url.search}`;
+        raw.originalUrl = `${SANDBOX_PATH}${raw.url}`;
+        const normalized = await withClientAuthAsBasic(raw, response, true);
+        if (normalized) await mockForward(options, normalized, response);
+        return;
+      }
       const forwarded = FORWARDED[route.endpoint];
       if (forwarded !== undefined) {
         raw.url = `${forwarded}${url.search}`;
@@ -944,7 +952,8 @@ async function createProvider(
       scopes,
       pkce: { methods: ['S256'], required: () => lookalike.pkceRequired },
       issueRefreshToken: async () => lookalike.issuesRefreshTokens,
-      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' ') })),
+      // RFC 9126 §5: a provider that takes only pushed requests refuses the others here too.
+      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' '), ...(lookalike.requirePar ? { require_pushed_authorization_requests: true } : {}) })),
     });
   }
   const provider = new Provider(lookalike?.issuer ?? issuer, configuration);
