@@ -79,6 +79,14 @@ function parseCertificate(text: string, source: string): X509Certificate {
     throw configError(`${source} is not a readable certificate (${(error as Error).message.split('\n')[0]})`, fix);
   }
   if (Date.parse(certificate.validTo) < Date.now()) throw configError(`${source} expired on ${certificate.validTo}`, 'make a new certificate and register that one');
+  // It becomes a JWK of the client (x5c beside its public key): a key type a JWK cannot carry
+  // would stop every sandbox on this folder from starting.
+  const key = certificate.publicKey;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const usable = key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'ed25519' || (key.asymmetricKeyType === 'ec' && (curve === 'prime256v1' || curve === 'secp384r1' || curve === 'secp521r1'));
+  if (!usable) {
+    throw configError(`the key of ${source} (${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}) is not one the sandbox can register (RSA, EC P-256/P-384/P-521 or Ed25519)`, 'make the certificate with one of those keys (openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 …)');
+  }
   return certificate;
 }
 

@@ -108,6 +108,15 @@ describe('login sandbox --cert/--key with a self-signed certificate of the user\
     const garbage = await runCli(['sandbox', '--register-cert', join(home, 'garbage.crt')], { cwd: home, env });
     expect(garbage.code).toBe(2);
     expect(garbage.stderr).toMatch(/is not a PEM certificate/);
+    // A key a JWK cannot carry would stop every sandbox on the folder from starting: refused here.
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1', '-nodes', '-keyout', join(home, 'k1.key'), '-out', join(home, 'k1.crt'), '-subj', '/CN=k1', '-days', '3']);
+    const k1 = await runCli(['sandbox', '--register-cert', join(home, 'k1.crt')], { cwd: home, env });
+    expect(k1.code).toBe(2);
+    expect(errorLines(k1.stderr)).toEqual([`error: the key of ${join(home, 'k1.crt')} (ec secp256k1) is not one the sandbox can register (RSA, EC P-256/P-384/P-521 or Ed25519)`]);
+    // It registers and exits: a flag of the running sandbox beside it is a usage error.
+    const withPort = await runCli(['sandbox', '--register-cert', mine.cert, '--port', '0'], { cwd: home, env });
+    expect(withPort.code).toBe(2);
+    expect(errorLines(withPort.stderr)).toEqual(['error: --register-cert registers the certificate and exits, so it does not go with --port']);
     await expect(stat(join(sandboxDir, 'client-certificates.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

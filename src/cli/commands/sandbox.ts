@@ -41,7 +41,14 @@ export interface SandboxCommandOptions {
 
 export async function run(ctx: Context, options: SandboxCommandOptions): Promise<void> {
   const ui = new Ui(ctx);
-  if (options.registerCert !== undefined) return registerClientCertificate(ctx, ui, options.registerCert, options.json === true);
+  if (options.registerCert !== undefined) {
+    const serving = (['port', 'fault', 'users', 'as', 'providerFile', 'autoApprove'] as const).filter((name) => options[name] !== undefined);
+    if (serving.length > 0) {
+      const flag = serving[0] === 'autoApprove' && options.autoApprove === false ? 'no-auto-approve' : serving[0]!.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+      throw usageError(`--register-cert registers the certificate and exits, so it does not go with --${flag}`, 'register first (oauthd-cli sandbox --register-cert FILE), then run the sandbox without it');
+    }
+    return registerClientCertificate(ctx, ui, options.registerCert, options.json === true);
+  }
   const faults = new FaultSet(parseFaults(options.fault ?? []));
   const users = options.users !== undefined ? await readUsersFile(options.users) : anyUser();
   // As `login sandbox` decides: with no display and no $BROWSER nobody could click through the pages.
