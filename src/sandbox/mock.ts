@@ -176,7 +176,7 @@ export function clientAuthAsBasic(request: { body: Buffer; headers: IncomingMess
   return { body: Buffer.from(fields.toString()), headers: { ...request.headers, authorization: `Basic ${basic}` } };
 }
 
-/** A back-channel request (introspection, revocation, device authorization) with its client authentication as oidc-provider takes it. */
+/** A back-channel request (introspection, revocation, device authorization, a look-alike's PAR) with its client authentication as oidc-provider takes it. */
 export async function withClientAuthAsBasic(request: IncomingMessage, response: ServerResponse, keepClientId = false): Promise<IncomingMessage | undefined> {
   const read = await readBody(request, TOKEN_BODY_LIMIT);
   if (read === 'too-large') {

@@ -801,6 +801,7 @@ async function createProvider(
   };
 
   const { d: _d, ...clientPublicKey } = clientKey;
+  const selfSignedCertificates = [certificates.selfSigned.cert, ...(await readRegisteredCertificates(options.dir)).map((entry) => entry.cert)];
   const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
     client_id: SANDBOX_CLIENTS[method],
     ...redirectRegistration(brokerOrigin),
@@ -833,12 +834,7 @@ async function createProvider(
       client('tls_client_auth', { tls_client_auth_subject_dn: SANDBOX_CLIENT_SUBJECT, tls_client_certificate_bound_access_tokens: true }),
       // The user's own certificates registered in the sandbox folder (`sandbox --register-cert`) are keys of it too.
       client('self_signed_tls_client_auth', {
-        jwks: {
-          keys: [
-            clientPublicKey,
-            ...(await Promise.all([certificates.selfSigned.cert, ...(await readRegisteredCertificates(options.dir)).map((entry) => entry.cert)].map(async (pem) => ({ ...(await certificateJwk(pem)), x5c: [x5cOf(pem)] })))),
-          ],
-        },
+        jwks: { keys: [clientPublicKey, ...(await Promise.all(selfSignedCertificates.map(async (pem) => ({ ...(await certificateJwk(pem)), x5c: [x5cOf(pem)] }))))] },
         tls_client_certificate_bound_access_tokens: true,
       }),
     ],
