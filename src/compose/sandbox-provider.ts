@@ -30,6 +30,8 @@ export function sandboxProvider(sandbox: SandboxClients, brokerOrigin: () => str
     let read: ClientCertificate | undefined;
     return async () => (read ??= { ...readClientCertificate(pair.cert, `the sandbox's ${name}`, pair.key, `the sandbox's ${name} key`), ca: sandbox.certificates.ca });
   };
+  // The user's own certificate (login sandbox --cert/--key, self_signed_tls_client_auth) meets the same listener.
+  provider.mtlsServerCa = sandbox.certificates.ca;
   provider.clientCertificates = {
     tls_client_auth: shown(sandbox.certificates.client, 'client certificate'),
     self_signed_tls_client_auth: shown(sandbox.certificates.selfSigned, 'self-signed client certificate'),

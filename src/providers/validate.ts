@@ -2,7 +2,8 @@
  * Validation of provider descriptions: the JSON Schema (generated from ./schema.ts) plus the rules a
  * schema cannot say — the id matches the file name, every URL template names a declared parameter,
  * `{token.*}` appears only where a token exists, every token field that decides a URL's origin has
- * valid `tokenOrigins` patterns, and authorizeParams leave the protocol's own parameters alone.
+ * valid `tokenOrigins` patterns, authorizeParams leave the protocol's own parameters alone, and a
+ * provider that requires PAR says where its PAR endpoint is.
  */
 import { ProviderSpec } from './schema.js';
 import { compileValidator, type SchemaProblem } from '../util/json-schema.js';
@@ -31,6 +32,10 @@ export function validateProvider(value: unknown, fileId?: string): ProviderProbl
     for (const name of reservedExtras({ scopeParam: spec.oauth2.scopes.param ?? 'scope' }, spec.oauth2.authorizeParams)) {
       problems.push({ path: `/oauth2/authorizeParams/${name}`, message: `sets ${name}, which the broker sets on every authorization request; remove it` });
     }
+  }
+  // RFC 9126 §5: a provider that takes only pushed requests is useless without the endpoint to push to.
+  if (spec.oauth2?.requirePar === true && spec.oauth2.parUrl === undefined) {
+    problems.push({ path: '/oauth2/requirePar', message: 'is true but no parUrl says where to push (RFC 9126 §5 pushed_authorization_request_endpoint); add parUrl from the provider\'s documentation' });
   }
   const declared = new Set(Object.keys(spec.params ?? {}));
   walkStrings(spec, '', (text, path) => {

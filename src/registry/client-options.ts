@@ -35,7 +35,8 @@ export function withOptions(provider: BrokerProvider, options: ClientOptions): B
   const key = options.key;
   // The sandbox registers a client per method: the login signs in as the one for its method.
   const clientId = options.authMethod !== undefined ? provider.clients?.[options.authMethod] : undefined;
-  const certificate = options.certificate;
+  // A provider whose mTLS endpoints have a certificate of its own CA (the sandbox) is trusted by it with the login's certificate too.
+  const certificate = options.certificate !== undefined && provider.mtlsServerCa !== undefined ? { ...options.certificate, ca: options.certificate.ca ?? provider.mtlsServerCa } : options.certificate;
   // The provider's own certificate for the method (the sandbox's), when none was given.
   const methodCertificate = certificate === undefined && options.authMethod !== undefined ? provider.clientCertificates?.[options.authMethod] : undefined;
   // RFC 8705 §5: a client showing a certificate calls the server's mTLS aliases.

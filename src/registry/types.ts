@@ -39,6 +39,11 @@ export interface BrokerProvider {
    * that method without --cert.
    */
   clientCertificates?: Partial<Record<ClientAuthMethod, () => Promise<ClientCertificate>>>;
+  /**
+   * The CA to trust the provider's mTLS endpoints by instead of the system's, whichever certificate
+   * the client shows (ClientCertificate.ca): the sandbox's own, for a login with --cert/--key there.
+   */
+  mtlsServerCa?: string;
   /** login --dpop: the key this login's tokens are bound to (RFC 9449). */
   dpop?: DpopProver;
   /** login --verbose: told of each check a flow makes beyond the standard ones (PAR, assertions, proofs, JARM). */

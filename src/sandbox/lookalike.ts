@@ -23,6 +23,8 @@
  *                                     as RFC 6749 §5.2 ones               (status, fields, own codes)
  *   oauth1                            signs each request (RFC 5849)       checks each signature
  *                                                                         (./oauth1-server.ts)
+ *   parUrl                            pushes there with --par (RFC 9126)  serves PAR there
+ *   requirePar                        pushes every authorization request  refuses one not pushed
  *
  * Each URL of the description is served under the sandbox at /sandbox/<its host><its path>
  * (https://slack.com/api/oauth.v2.access → {origin}/sandbox/slack.com/api/oauth.v2.access), so an
@@ -46,6 +48,7 @@ export type LookalikeEndpoint =
   | 'revoke'
   | 'introspect'
   | 'device'
+  | 'par'
   | 'profile'
   | 'api'
   | 'discovery'
@@ -92,6 +95,8 @@ export class Lookalike {
   readonly scopes: string[];
   readonly pkceRequired: boolean;
   readonly issuesRefreshTokens: boolean;
+  /** RFC 9126 §5: the provider takes only pushed authorization requests (its description's requirePar). */
+  readonly requirePar: boolean;
   /** The signature method of an OAuth 1.0a provider (the sandbox checks shared-secret ones). */
   readonly oauth1Method: SharedSecretMethod | undefined;
   private readonly params: Record<string, string>;
@@ -113,6 +118,7 @@ export class Lookalike {
     this.scopes = [...new Set([...(scopes?.default ?? []), ...Object.keys(scopes?.values ?? {})])].filter((scope) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
     this.pkceRequired = oauth2?.pkce === 'required';
     this.issuesRefreshTokens = oauth2?.refresh === true;
+    this.requirePar = oauth2?.requirePar === true;
 
     if (oauth2) {
       this.route('authorize', 'GET', oauth2.authorizeUrl);
@@ -121,6 +127,7 @@ export class Lookalike {
       if (oauth2.revoke) this.route('revoke', oauth2.revoke.method ?? 'POST', oauth2.revoke.url);
       if (oauth2.introspectUrl) this.route('introspect', 'POST', oauth2.introspectUrl);
       if (oauth2.deviceAuthorizationUrl) this.route('device', 'POST', oauth2.deviceAuthorizationUrl);
+      if (oauth2.parUrl) this.route('par', 'POST', oauth2.parUrl);
     }
     if (oauth1 && this.oauth1Method) {
       this.route('request-token', 'POST', oauth1.requestTokenUrl);
@@ -184,6 +191,7 @@ export class Lookalike {
       if (oauth2.revoke) oauth2.revoke.url = swap(oauth2.revoke.url);
       if (oauth2.introspectUrl) oauth2.introspectUrl = swap(oauth2.introspectUrl);
       if (oauth2.deviceAuthorizationUrl) oauth2.deviceAuthorizationUrl = swap(oauth2.deviceAuthorizationUrl);
+      if (oauth2.parUrl) oauth2.parUrl = swap(oauth2.parUrl);
     }
     if (oauth1) {
       oauth1.requestTokenUrl = swap(oauth1.requestTokenUrl);

@@ -161,28 +161,29 @@ export async function tokenEndpoint(context: TokenEndpointContext, request: Inco
  * Basic. oidc-provider takes the one method the client registered (basic), so a secret in the
  * body is moved into the header, each half form-encoded first as §2.3.1 says.
  */
-export function clientAuthAsBasic(request: { body: Buffer; headers: IncomingMessage['headers'] }): { body: Buffer; headers: IncomingMessage['headers'] } {
+export function clientAuthAsBasic(request: { body: Buffer; headers: IncomingMessage['headers'] }, keepClientId = false): { body: Buffer; headers: IncomingMessage['headers'] } {
   const contentType = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/x-www-form-urlencoded' || request.headers.authorization !== undefined) return request;
   const fields = new URLSearchParams(request.body.toString('utf8'));
   const id = fields.get('client_id');
   const secret = fields.get('client_secret');
   if (id === null || secret === null) return request;
-  fields.delete('client_id');
+  // A pushed authorization request keeps client_id: it is one of the request's parameters (RFC 9126 §2.1).
+  if (!keepClientId) fields.delete('client_id');
   fields.delete('client_secret');
   const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
   const basic = Buffer.from(`${encode(id)}:${encode(secret)}`).toString('base64');
   return { body: Buffer.from(fields.toString()), headers: { ...request.headers, authorization: `Basic ${basic}` } };
 }
 
-/** A back-channel request (introspection, revocation, device authorization) with its client authentication as oidc-provider takes it. */
-export async function withClientAuthAsBasic(request: IncomingMessage, response: ServerResponse): Promise<IncomingMessage | undefined> {
+/** A back-channel request (introspection, revocation, device authorization, a look-alike's PAR) with its client authentication as oidc-provider takes it. */
+export async function withClientAuthAsBasic(request: IncomingMessage, response: ServerResponse, keepClientId = false): Promise<IncomingMessage | undefined> {
   const read = await readBody(request, TOKEN_BODY_LIMIT);
   if (read === 'too-large') {
     answerOn(response, jsonAnswer(413, { error: 'invalid_request', error_description: `the request body is larger than ${TOKEN_BODY_LIMIT} bytes` }));
     return undefined;
   }
-  const normalized = clientAuthAsBasic({ body: read, headers: request.headers });
+  const normalized = clientAuthAsBasic({ body: read, headers: request.headers }, keepClientId);
   return requestWithBody(request, normalized.body, normalized.headers);
 }
 

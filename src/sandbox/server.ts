@@ -19,6 +19,7 @@ import { pageCsp, sendPage, type Nonces } from '../util/html.js';
 import { fileAdapter } from './adapter.js';
 import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer, sandboxMtlsAliases } from './spec.js';
+import { readRegisteredCertificates } from './client-certificates.js';
 import { loadSandboxCertificates, SANDBOX_CLIENT_SUBJECT, x5cOf, type SandboxCertificates } from './certificates.js';
 import { consentPage, deviceConfirmPage, deviceDonePage, deviceInputPage, errorPage, logoutPage, messagePage, signInPage } from './pages.js';
 import { randomToken } from '../util/random.js';
@@ -414,6 +415,14 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
         await oauth1Request(options, lookalike, oauth1, route.endpoint, raw, response, url);
         return;
       }
+      if (route.endpoint === 'par') {
+        // RFC 9126 §2: oidc-provider's PAR endpoint, the client authenticated as at the token endpoint.
+        raw.url = `/request${url.search}`;
+        raw.originalUrl = `${SANDBOX_PATH}${raw.url}`;
+        const normalized = await withClientAuthAsBasic(raw, response, true);
+        if (normalized) await mockForward(options, normalized, response);
+        return;
+      }
       const forwarded = FORWARDED[route.endpoint];
       if (forwarded !== undefined) {
         raw.url = `${forwarded}${url.search}`;
@@ -792,6 +801,7 @@ async function createProvider(
   };
 
   const { d: _d, ...clientPublicKey } = clientKey;
+  const selfSignedCertificates = [certificates.selfSigned.cert, ...(await readRegisteredCertificates(options.dir)).map((entry) => entry.cert)];
   const client = (method: keyof typeof SANDBOX_CLIENTS, metadata: object) => ({
     client_id: SANDBOX_CLIENTS[method],
     ...redirectRegistration(brokerOrigin),
@@ -822,8 +832,9 @@ async function createProvider(
       // RFC 8705 §2.1: a certificate from the sandbox's CA with this subject; §2.2: the registered
       // self-signed certificate (its x5c key, matched by thumbprint). Their tokens are bound (§3).
       client('tls_client_auth', { tls_client_auth_subject_dn: SANDBOX_CLIENT_SUBJECT, tls_client_certificate_bound_access_tokens: true }),
+      // The user's own certificates registered in the sandbox folder (`sandbox --register-cert`) are keys of it too.
       client('self_signed_tls_client_auth', {
-        jwks: { keys: [clientPublicKey, { ...(await certificateJwk(certificates.selfSigned.cert)), x5c: [x5cOf(certificates.selfSigned.cert)] }] },
+        jwks: { keys: [clientPublicKey, ...(await Promise.all(selfSignedCertificates.map(async (pem) => ({ ...(await certificateJwk(pem)), x5c: [x5cOf(pem)] }))))] },
         tls_client_certificate_bound_access_tokens: true,
       }),
     ],
@@ -937,7 +948,8 @@ async function createProvider(
       scopes,
       pkce: { methods: ['S256'], required: () => lookalike.pkceRequired },
       issueRefreshToken: async () => lookalike.issuesRefreshTokens,
-      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' ') })),
+      // RFC 9126 §5: a provider that takes only pushed requests refuses the others here too.
+      clients: configuration.clients.map((client) => ({ ...client, scope: scopes.join(' '), ...(lookalike.requirePar ? { require_pushed_authorization_requests: true } : {}) })),
     });
   }
   const provider = new Provider(lookalike?.issuer ?? issuer, configuration);

@@ -16,6 +16,7 @@ export function declare(program: CommandUnknownOpts) {
     .option('--auto-approve', 'sign-in and consent happen by themselves (the default with no display and no $BROWSER)')
     .option('--no-auto-approve', 'always show the sign-in and consent pages')
     .option('--json', 'print {"issuer", "discovery", "client_id", "client_secret"} as one JSON line on stdout once it listens')
+    .option('--register-cert <file>', 'register a certificate of yours (PEM, self-signed is fine) with the sandbox\'s self_signed_tls_client_auth client (RFC 8705 §2.2), kept in its folder, and exit; then login sandbox --cert/--key signs in with it')
     .addHelpText(
       'after',
       '\nThe client accepts any loopback redirect URI (any port and path) and client_secret_basic or _post;\n' +
@@ -30,6 +31,7 @@ export function declare(program: CommandUnknownOpts) {
           'oauthd-cli sandbox --users users.json --no-auto-approve',
           'oauthd-cli sandbox --as slack --json   # "origins": {"https://slack.com": "http://127.0.0.1:PORT/sandbox/slack.com"}',
           'oauthd-cli sandbox --as twitter --provider-file oauthd-providers/twitter.json   # then: oauthd-cli login twitter',
+          'oauthd-cli sandbox --register-cert my.crt   # then: oauthd-cli login sandbox --auth-method self_signed_tls_client_auth --cert my.crt --key my.key',
           'curl -X POST http://127.0.0.1:6285/sandbox/_control/faults -H \'content-type: application/json\' -d \'{"fault": "html-502", "count": 1}\'',
           'curl -X DELETE http://127.0.0.1:6285/sandbox/_control/faults',
         ]),

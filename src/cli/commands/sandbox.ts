@@ -4,7 +4,7 @@
  * faults switched at start (--fault) and at run time (the control endpoint), sign-in approved by
  * itself on a headless machine. Runs until Ctrl-C or SIGTERM.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
@@ -13,6 +13,8 @@ import { CONTROL_PATH } from '../../sandbox/control.js';
 import { FaultError, FaultSet, parseFaultArgument, type FaultRequest } from '../../sandbox/faults.js';
 import { startStandaloneSandbox } from '../../sandbox/standalone.js';
 import { sandboxDir } from '../../sandbox/state.js';
+import { registerCertificate } from '../../sandbox/client-certificates.js';
+import { SANDBOX_CLIENTS } from '../../sandbox/spec.js';
 import { anyUser, readUsersFile } from '../../sandbox/users.js';
 import { configError, usageError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -33,10 +35,20 @@ export interface SandboxCommandOptions {
   json?: boolean;
   /** true: --auto-approve; false: --no-auto-approve; undefined: approve by itself when headless. */
   autoApprove?: boolean;
+  /** A certificate file to register with the self_signed_tls_client_auth client (then exit). */
+  registerCert?: string;
 }
 
 export async function run(ctx: Context, options: SandboxCommandOptions): Promise<void> {
   const ui = new Ui(ctx);
+  if (options.registerCert !== undefined) {
+    const serving = (['port', 'fault', 'users', 'as', 'providerFile', 'autoApprove'] as const).filter((name) => options[name] !== undefined);
+    if (serving.length > 0) {
+      const flag = serving[0] === 'autoApprove' && options.autoApprove === false ? 'no-auto-approve' : serving[0]!.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+      throw usageError(`--register-cert registers the certificate and exits, so it does not go with --${flag}`, 'register first (oauthd-cli sandbox --register-cert FILE), then run the sandbox without it');
+    }
+    return registerClientCertificate(ctx, ui, options.registerCert, options.json === true);
+  }
   const faults = new FaultSet(parseFaults(options.fault ?? []));
   const users = options.users !== undefined ? await readUsersFile(options.users) : anyUser();
   // As `login sandbox` decides: with no display and no $BROWSER nobody could click through the pages.
@@ -99,6 +111,33 @@ export async function run(ctx: Context, options: SandboxCommandOptions): Promise
     );
   }
   await stopped;
+}
+
+/**
+ * `--register-cert FILE`: the user's certificate becomes a key of the sandbox's
+ * self_signed_tls_client_auth client (RFC 8705 §2.2; ../../sandbox/client-certificates.ts), for
+ * every sandbox started on this data folder from now on.
+ */
+async function registerClientCertificate(ctx: Context, ui: Ui, file: string, json: boolean): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(resolve(ctx.cwd, file), 'utf8');
+  } catch (error) {
+    throw usageError(`--register-cert: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of your PEM certificate');
+  }
+  const { certificate, added } = await registerCertificate(sandboxDir(ctx.env, ctx.platform), text, file);
+  const clientId = SANDBOX_CLIENTS.self_signed_tls_client_auth;
+  if (json) {
+    ctx.stdout.write(`${JSON.stringify({ client_id: clientId, subject: certificate.subject, 'x5t#S256': certificate['x5t#S256'], added })}\n`);
+    return;
+  }
+  ui.info(
+    [
+      `${added ? 'Registered' : 'Already registered:'} ${certificate.subject} (x5t#S256 ${certificate['x5t#S256']}) with the sandbox's client ${clientId} (self_signed_tls_client_auth, RFC 8705 §2.2).`,
+      `Sign in with it: oauthd-cli login sandbox --auth-method self_signed_tls_client_auth --cert ${file} --key KEYFILE`,
+      'A sandbox already running (oauthd-cli sandbox, serve) sees it once restarted.',
+    ].join('\n'),
+  );
 }
 
 /**
