@@ -8,10 +8,10 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { openUserVault } from '../vault.js';
+import { openRegisteredClient } from '../registered-client.js';
 import { checkRedirectUri, registrationRefs } from './providers-register.js';
 import type { ProvidersRegistrationFlags } from './providers-registration.flags.js';
-import { locateConfig, missingConfigError, readConfig, saveConfig } from '../../config/load.js';
+import { saveConfig } from '../../config/load.js';
 import type { Keyset } from '../../config/schema.js';
 import { parseSecretRef, resolveSecret, vaultAccountForSecret } from '../../config/secrets.js';
 import { readClient, updateClient, type RegisteredClient } from '../../oauth/registration.js';
@@ -21,17 +21,10 @@ import { usageError } from '../../util/errors.js';
 export async function run(ctx: Context, id: string, options: ProvidersRegistrationFlags): Promise<void> {
   const ui = new Ui(ctx);
   const changes = requestedChanges(options);
-  const target = locateConfig(ctx);
-  const loaded = await readConfig(target.path);
-  if (!loaded) throw missingConfigError(target, ctx.cwd);
-  const keyset = loaded.config.providers[id];
-  if (!keyset) throw usageError(`${id} has no keyset in ${loaded.path}`, 'oauthd-cli providers list shows the configured ones');
-  const registration = keyset.registration;
-  if (!registration) {
-    throw usageError(`${id} was not registered by oauthd-cli (its keyset has no registration block), so it has no client configuration endpoint here`, `see or change the client in the provider's console, or register one: oauthd-cli providers register <issuer> --save <id>`);
-  }
-  const vault = await openUserVault(ctx, ui);
-  const token = await resolveSecret(registration.accessToken, `the registration access token of ${id}`, ctx.env, async () => vault);
+  const { loaded, keyset, registration, vault, token } = await openRegisteredClient(ctx, ui, id, {
+    cannot: 'it has no client configuration endpoint here',
+    hint: () => `see or change the client in the provider's console, or register one: oauthd-cli providers register <issuer> --save <id>`,
+  });
   const http = ctx.factory.http();
 
   ui.info(`Reading client ${keyset.clientId} at ${registration.clientUri}…`);

@@ -5,28 +5,20 @@
  */
 import type { Context } from '../context.js';
 import { Ui } from '../ui.js';
-import { openUserVault } from '../vault.js';
+import { openRegisteredClient } from '../registered-client.js';
 import type { ProvidersUnregisterFlags } from './providers-unregister.flags.js';
-import { locateConfig, missingConfigError, readConfig, saveConfig } from '../../config/load.js';
-import { parseSecretRef, resolveSecret, vaultAccountForSecret } from '../../config/secrets.js';
+import { saveConfig } from '../../config/load.js';
+import { parseSecretRef, vaultAccountForSecret } from '../../config/secrets.js';
 import { deleteClient } from '../../oauth/registration.js';
 import { ProviderError } from '../../oauth/errors.js';
 import { describeBackend } from '../../vault/backend.js';
-import { usageError } from '../../util/errors.js';
 
 export async function run(ctx: Context, id: string, options: ProvidersUnregisterFlags): Promise<void> {
   const ui = new Ui(ctx);
-  const target = locateConfig(ctx);
-  const loaded = await readConfig(target.path);
-  if (!loaded) throw missingConfigError(target, ctx.cwd);
-  const keyset = loaded.config.providers[id];
-  if (!keyset) throw usageError(`${id} has no keyset in ${loaded.path}`, 'oauthd-cli providers list shows the configured ones');
-  const registration = keyset.registration;
-  if (!registration) {
-    throw usageError(`${id} was not registered by oauthd-cli (its keyset has no registration block), so there is nothing to delete at the provider`, `delete the client in the provider's console, and the keyset from ${loaded.path} by hand`);
-  }
-  const vault = await openUserVault(ctx, ui);
-  const token = await resolveSecret(registration.accessToken, `the registration access token of ${id}`, ctx.env, async () => vault);
+  const { loaded, keyset, registration, vault, token } = await openRegisteredClient(ctx, ui, id, {
+    cannot: 'there is nothing to delete at the provider',
+    hint: (configPath) => `delete the client in the provider's console, and the keyset from ${configPath} by hand`,
+  });
   try {
     await deleteClient(ctx.factory.http(), registration.clientUri, token);
     ui.info(`Deleted client ${keyset.clientId} at ${registration.clientUri}.`);
