@@ -11,10 +11,13 @@
  *   self_signed_tls_client_auth  a self-signed client certificate registered with the client (RFC 8705 §2.2)
  *   none                  client_id alone: a public client (RFC 6749 §2.1; PKCE carries the proof)
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { ClientAuthMethod } from '../providers/schema.js';
 import { randomToken } from '../util/random.js';
 import { ProviderConfigurationError } from './errors.js';
+import type { ClientKey } from './keys.js';
+import type { ClientCertificate } from './mtls.js';
 import type { ClientCredentials } from './oauth2.js';
 import type { ProtocolCheck } from './outcome.js';
 
@@ -93,13 +96,18 @@ async function clientAssertion(method: 'client_secret_jwt' | 'private_key_jwt', 
   const claims = { iss: client.clientId, sub: client.clientId, aud: audience, jti, iat: now, exp: now + ASSERTION_LIFETIME_SECONDS };
   let jwt: string;
   let alg: string;
+  let headerNamesCertificate = false;
   if (method === 'private_key_jwt') {
     const key = client.key;
     if (!key) {
       throw new ProviderConfigurationError('private_key_jwt needs the client\'s private key, and none was given', { kind: 'client-key-missing' });
     }
     alg = key.alg;
-    jwt = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT', ...(key.kid !== undefined ? { kid: key.kid } : {}) }).sign(key.privateKey);
+    const thumbprints = client.certificate !== undefined ? certificateThumbprints(client.certificate, key) : undefined;
+    headerNamesCertificate = thumbprints !== undefined;
+    jwt = await new SignJWT(claims)
+      .setProtectedHeader({ alg, typ: 'JWT', ...(key.kid !== undefined ? { kid: key.kid } : {}), ...thumbprints })
+      .sign(key.privateKey);
   } else {
     if (client.clientSecret === undefined) {
       throw new ProviderConfigurationError('client_secret_jwt needs the client secret, and this keyset has none', { kind: 'client-secret-missing', grant: 'client_secret_jwt' });
@@ -108,15 +116,30 @@ async function clientAssertion(method: 'client_secret_jwt' | 'private_key_jwt', 
     alg = 'HS256';
     jwt = await new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(client.clientSecret));
   }
-  client.report?.(assertionCheck(method, alg, claims));
+  client.report?.(assertionCheck(method, alg, claims, headerNamesCertificate));
   return jwt;
 }
 
-function assertionCheck(method: string, alg: string, claims: { iss: string; aud: string; jti: string; iat: number; exp: number }): ProtocolCheck {
+/**
+ * RFC 7515 §4.1.7, §4.1.8: when the key signing the assertion is the private key of the client's
+ * certificate, the header names that certificate by its SHA-1 (x5t) and SHA-256 (x5t#S256)
+ * thumbprints. Servers that register certificates rather than JWKs find the key by them: Microsoft's
+ * identity platform reads x5t#S256 (x5t from older clients) and has no kid to go by. A certificate
+ * of another key is left out: its thumbprint would point the server at the wrong key.
+ */
+function certificateThumbprints(certificate: ClientCertificate, key: ClientKey): { x5t: string; 'x5t#S256': string } | undefined {
+  const x509 = new X509Certificate(certificate.certPem);
+  if (!x509.checkPrivateKey(key.privateKey)) return undefined;
+  return { x5t: createHash('sha1').update(x509.raw).digest('base64url'), 'x5t#S256': certificate.thumbprint };
+}
+
+function assertionCheck(method: string, alg: string, claims: { iss: string; aud: string; jti: string; iat: number; exp: number }, headerNamesCertificate: boolean): ProtocolCheck {
   return {
     ok: true,
     name: 'client assertion',
-    detail: `${method} ${alg}: iss = sub = ${claims.iss}, aud ${claims.aud}, jti ${claims.jti.length} characters, expires ${claims.exp - claims.iat} s after iat`,
+    detail:
+      `${method} ${alg}: iss = sub = ${claims.iss}, aud ${claims.aud}, jti ${claims.jti.length} characters, expires ${claims.exp - claims.iat} s after iat` +
+      (headerNamesCertificate ? '; the header names the client certificate (x5t, x5t#S256)' : ''),
     source: 'RFC 7523 §2.2, §3',
   };
 }

@@ -15,6 +15,8 @@ import { isSecretName } from '../../src/trace/redact.js';
 import { ProviderError, ProviderConfigurationError } from '../../src/oauth/errors.js';
 import type { ProtocolCheck } from '../../src/oauth/outcome.js';
 import { catalogProvider, fakeHttp, formFields, json } from './fake-http.js';
+import { readClientCertificate } from '../../src/oauth/mtls.js';
+import { issue } from '../helpers/certificates.js';
 
 const TOKEN_ENDPOINT = {
   tokenUrl: 'https://as.example/token',
@@ -73,6 +75,26 @@ describe('client assertions (RFC 7523)', () => {
     expect(payload.exp! - payload.iat!).toBe(60);
     expect(payload.jti).toMatch(/^[\w-]{43}$/);
     expect(checks[0]?.name).toBe('client assertion');
+  });
+
+  it('private_key_jwt with the key of the client certificate: the header names the certificate by x5t and x5t#S256 (RFC 7515 §4.1.7-8), as Microsoft reads it; a certificate of another key is not named', async () => {
+    const own = await issue('CN=assertion-client');
+    const other = await issue('CN=someone-else');
+    const key = await readClientKey(own.key, 'k.pem');
+    const assertionHeader = async (certificate: ReturnType<typeof readClientCertificate> | undefined) => {
+      const fields: Record<string, string> = {};
+      await authenticateClient('private_key_jwt', { clientId: 'cid', key, ...(certificate ? { certificate } : {}) }, {}, fields, 'https://as.example/token');
+      return decodeProtectedHeader(fields.client_assertion!);
+    };
+    const der = Buffer.from(own.cert.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    expect(await assertionHeader(readClientCertificate(own.cert, 'c.pem', own.key, 'k.pem'))).toMatchObject({
+      'x5t#S256': own.thumbprint,
+      x5t: createHash('sha1').update(der).digest('base64url'),
+    });
+    const foreign = await assertionHeader(readClientCertificate(other.cert, 'o.pem', other.key, 'ok.pem'));
+    expect(foreign).not.toHaveProperty('x5t');
+    expect(foreign).not.toHaveProperty('x5t#S256');
+    expect(await assertionHeader(undefined)).not.toHaveProperty('x5t#S256');
   });
 
   it('client_secret_jwt: HS256 with the secret (OIDC Core §9); private_key_jwt without a key is a configuration error', async () => {
