@@ -7,6 +7,8 @@
 //                          the server and pays for every byte it parses: a baseline with a shorter
 //                          answer would measure autocannon, not the broker.
 //   POST /__location       ?length=N: the baseline's Location becomes N characters long.
+//   POST /exchange         a reference for the exchange: a bare fastify POST route reading a form
+//                          body (@fastify/formbody) and answering a small JSON, doing nothing else.
 //   POST /token            the provider the broker's flows finish at: a token response for any
 //                          code (the benchmark plays the browser and the provider's callback).
 import Fastify from 'fastify';
@@ -22,6 +24,7 @@ app.post('/__location', async (request) => {
   location = `https://auth.bench.example/authorize?${'x'.repeat(Math.max(0, length - 37))}`;
   return { length: location.length };
 });
+app.post('/exchange', async (request) => ({ access_token: `bare-${request.body.code}`, token_type: 'Bearer', expires_in: 3600, scope: 'read', provider: 'bench' }));
 app.post('/token', async () => {
   issued += 1;
   return { access_token: `bench-access-${issued}`, token_type: 'Bearer', expires_in: 3600, scope: 'read' };
