@@ -122,6 +122,8 @@ export class FlowRecorder {
   private readonly listeners = new Set<RecorderListener>();
   private readonly scope = new AsyncLocalStorage<FlowHandle>();
   private bytes = 0;
+  /** Flows started so far: each flow's place in start order (FlowHandle.sequence). */
+  private started = 0;
   readonly now: () => number;
   readonly hintFor: (error: unknown) => string | undefined;
 
@@ -223,6 +225,11 @@ export class FlowRecorder {
     }
   }
 
+  /** The next flow's place in start order. */
+  nextSequence(): number {
+    return this.started++;
+  }
+
   private enforceBounds(keep?: FlowHandle): void {
     while (this.flows.size > this.maxFlows || this.bytes > this.maxBytes) {
       const victim = this.oldest(keep);
@@ -252,6 +259,11 @@ export class FlowRecorder {
 /** One recorded flow: the broker and `login` record through it. */
 export class FlowHandle {
   readonly startedAt: number;
+  /**
+   * Its place among this recorder's flows in start order: flows started in the same millisecond
+   * are still ordered (the shared record drops the oldest by it, as this recorder does).
+   */
+  readonly sequence: number;
   private readonly ledger: Transcript;
   /**
    * The authorization request, recorded as it was sent but redacted only when someone looks or the
@@ -279,6 +291,7 @@ export class FlowHandle {
     readonly meta: FlowMeta,
   ) {
     this.startedAt = recorder.now();
+    this.sequence = recorder.nextSequence();
     this.ledger = new Transcript({ now: () => this.clock ?? recorder.now() });
     this.ledger.listen((event) => this.record(event));
   }

@@ -86,10 +86,20 @@ export interface SharedFlowsOptions {
 }
 
 /**
- * KEYS: order (zset id → startedAt), summaries (hash), views (hash), bytes (counter).
+ * KEYS: order (zset id → startedAt, see orderScore), summaries (hash), views (hash), bytes (counter).
  * ARGV: id, startedAt, summary, view, maxFlows, maxBytes, ttlMs, cutoff (startedAt older goes),
  * channel, announcement. Returns 1 when the flow is kept (and announced), 0 when it was the one to go.
  */
+/**
+ * A flow's score in the shared order: its start time, and within one millisecond its place in its
+ * recorder's start order (a fraction below 1 ms). Without it, flows started in the same millisecond
+ * tie and Redis orders them by id, so the record could keep a flow its broker had already dropped.
+ * 1,000 places per millisecond keep the score exact in a double (about 2^51 today).
+ */
+function orderScore(flow: { startedAt: number; sequence: number }): number {
+  return flow.startedAt + (flow.sequence % 1000) / 1000;
+}
+
 const RECORD_SCRIPT = `
 local order, summaries, views, total = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local function drop(victim)
@@ -261,7 +271,7 @@ export class SharedFlows {
         const summary = JSON.stringify({ instance: this.instance, origin: this.origin, summary: flow.summary() } satisfies Announcement);
         const entry = JSON.stringify({ instance: this.instance, origin: this.origin, view } satisfies StoredFlow);
         const cutoff = this.now() - this.ttlMs;
-        void record(...Object.values(this.keys).slice(0, 4), id, flow.startedAt, summary, entry, this.maxFlows, this.maxBytes, this.ttlMs, cutoff, this.keys.channel, summary);
+        void record(...Object.values(this.keys).slice(0, 4), id, orderScore(flow), summary, entry, this.maxFlows, this.maxBytes, this.ttlMs, cutoff, this.keys.channel, summary);
         queued += 1;
       }
       if (queued === 0) return;

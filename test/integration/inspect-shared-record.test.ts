@@ -159,6 +159,24 @@ describe.skipIf(!available)('the inspector shared record on Redis', () => {
     }
   });
 
+  it('flows started in the same millisecond: Redis drops the same oldest ones the broker drops (start order, not id order)', async () => {
+    const store = await RedisStore.connect(redis.url);
+    cleanup.push(() => store.close());
+    // One clock reading for every flow: all start "at once", as a burst of starts can on a fast machine.
+    const recorder = new FlowRecorder({ maxFlows: 5, now: () => 1_800_000_000_000 });
+    const options = { commandTimeout: 1000, enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+    const shared = new SharedFlows({ recorder, redis: store.duplicate(options), subscriber: store.duplicate(options), prefix: store.prefix, instance: 'same-ms', maxFlows: 5, now: () => 1_800_000_000_000 });
+    await shared.start();
+    cleanup.push(() => shared.close());
+    for (let index = 0; index < 40; index++) {
+      recorder.begin({ kind: 'client', provider: 'acme', app: 'same-ms' });
+      await shared.flush();
+    }
+    const keptHere = recorder.list().map((flow) => flow.id).sort();
+    expect(keptHere).toHaveLength(5);
+    expect((await plain.zrange('oauthd:inspector:order', 0, -1)).sort()).toEqual(keptHere);
+  });
+
   it('a stopped Redis costs the record, not the sign-in: the callback completes before the write gives up, and the inspector answers with a note', async () => {
     const a = await broker('host-a:1111');
     const shared = a.inspector.shared!;
