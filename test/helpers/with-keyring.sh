@@ -55,7 +55,9 @@ WITH_KEYRING_DBUS_DAEMON=$dbus_daemon exec dbus-run-session --dbus-daemon="$self
     mkdir -p "$keyring_home"
   else
     keyring_home=$(mktemp -d "${TMPDIR:-/tmp}/with-keyring.XXXXXX")
-    trap "rm -rf \"\$keyring_home\"" EXIT
+    # The daemon may still be writing its keyring as the session ends ("Directory not empty"):
+    # try again a moment later, and never let the clean-up replace the command'"'"'s exit code.
+    trap "rm -rf \"\$keyring_home\" 2>/dev/null || { sleep 0.3; rm -rf \"\$keyring_home\" 2>/dev/null || true; }" EXIT
   fi
   # --unlock reads the password from stdin and creates/unlocks the "login" keyring, which also
   # becomes the default collection; the daemon forks into the background and lives until the

@@ -172,6 +172,6 @@ describe.skipIf(!requireComponent('secret-service', hasSecretService()))('with-k
 
   it('passes the exit code through', async () => {
     const result = await run(WITH_KEYRING, ['sh', '-c', 'exit 3']);
-    expect(result.code).toBe(3);
+    expect(result.code, result.stderr).toBe(3);
   });
 });
