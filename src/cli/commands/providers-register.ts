@@ -11,11 +11,11 @@
  * self_signed_tls_client_auth the certificate itself (§2.2.2, a JWK with x5c); the keyset names
  * both files (file: references), as `login --cert --key` keeps them.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import type { Context } from '../context.js';
+import { readFlagFile } from '../flag-file.js';
 import { Ui } from '../ui.js';
 import { readAll } from '../stdin.js';
 import { openUserVault } from '../vault.js';
@@ -266,13 +266,6 @@ async function readRegistrationCertificate(ctx: Context, options: ProvidersRegis
 /** RFC 4514 §2.1: the RDNs last to first, joined by commas (Node lists them first to last, a line each). */
 function rfc4514(subject: string): string {
   return subject.split('\n').filter(Boolean).reverse().join(',');
-}
-
-/** A file a flag names, or one line saying why it cannot be read. */
-function readFlagFile(file: string, flag: string, hint: string): Promise<string> {
-  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw usageError(`${flag}: ${error.code === 'ENOENT' ? 'no such file' : error.code === 'EISDIR' ? 'a folder, not a file' : `cannot read it (${error.code ?? error.message})`}`, hint);
-  });
 }
 
 /**

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
+import { readFlagFile } from '../flag-file.js';
 import { DpopProver } from '../../oauth/dpop.js';
 import { readClientKey } from '../../oauth/keys.js';
 import { certificateCheck, readClientCertificate } from '../../oauth/mtls.js';
@@ -76,13 +77,6 @@ export async function readClientFlags(ctx: Context, flags: ClientFlags, report: 
   if (flags.requestObject) options.requestObject = true;
   if (flags.responseMode === 'jwt') options.jarm = true;
   return options;
-}
-
-/** A file a flag names, or one line saying why it cannot be read. */
-function readFlagFile(file: string, flag: string, hint: string): Promise<string> {
-  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw usageError(`${flag}: ${error.code === 'ENOENT' ? 'no such file' : error.code === 'EISDIR' ? 'a folder, not a file' : `cannot read it (${error.code ?? error.message})`}`, hint);
-  });
 }
 
 /** RFC 8707 §2: "an absolute URI ... MUST NOT include a fragment component". */
