@@ -9,11 +9,11 @@
  * Then: the token response's deviations on stderr, the flow's checks (--verbose, --trace), the token
  * on stdout (readable, or --json), and kept in the vault unless --no-save.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import type { LoginFlags } from './login.flags.js';
 import { Ui } from '../ui.js';
-import { packageVersion } from '../version.js';
+import { commandTraceSession } from '../trace-session.js';
 import { lazyVault } from '../vault.js';
 import { renderLoginResult } from '../render/token.js';
 import { startLoginBroker, type LoginBroker } from '../login/broker-runtime.js';
@@ -29,7 +29,6 @@ import { tokenToJson } from '../../oauth/token-response.js';
 import { catalogDirs, findCatalogEntry } from '../../providers/catalog.js';
 import { findProvider, providerIds, unknownProvider } from '../../registry/find.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
-import { openTraceSession } from '../../trace/session.js';
 import { flowChecks, type TraceCheck } from '../../trace/checks.js';
 import { IdTokenRejected } from '../../oauth/oidc/id-token.js';
 import { findStoredToken } from '../../tokens/find.js';
@@ -67,10 +66,7 @@ export async function run(ctx: Context, providerId: string, options: LoginOption
   const dirs = catalogDirs(ctx);
   if (!isSandbox) await requireKeyset(ctx, config, providerId, target, dirs);
 
-  const session = openTraceSession(
-    { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
-    { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli login ${providerId}` },
-  );
+  const session = commandTraceSession(ctx, ui, options, `oauthd-cli login ${providerId}`);
   const inspector = options.inspect ? openInspector({ hintFor, overview: async () => appOverview(config, target.path, 'oauthd-cli login') }) : undefined;
   const observe = observeBoth(session?.transcript.observer, inspector?.recorder.observer);
   const http = ctx.factory.http(observe ? { observe } : {});

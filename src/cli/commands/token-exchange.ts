@@ -6,7 +6,7 @@
  * token is printed; `--save PROFILE` keeps it as that profile of the provider (src/tokens/exchanged.ts),
  * never in the place of the token it was exchanged from.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import type { ExchangeFlags } from './token-exchange.flags.js';
 import { Ui } from '../ui.js';
@@ -14,7 +14,7 @@ import { lazyVault } from '../vault.js';
 import { issuingProvider, tokenHttp, usableToken, warnDeviations } from '../stored-token.js';
 import { formatDuration } from '../render/token.js';
 import { PROFILE_NAME } from '../program.js';
-import { packageVersion } from '../version.js';
+import { commandTraceSession } from '../trace-session.js';
 import { checkResource } from '../login/client-options.js';
 import { loadConfig } from '../../config/load.js';
 import { exchangeToken, TOKEN_TYPES, tokenTypeUri, type TokenExchangeRequest } from '../../oauth/token-exchange.js';
@@ -24,7 +24,6 @@ import { clientOf } from '../../registry/client.js';
 import { configRegistry } from '../../registry/registry.js';
 import type { BrokerProvider } from '../../registry/types.js';
 import { SANDBOX_ID } from '../../sandbox/spec.js';
-import { openTraceSession } from '../../trace/session.js';
 import { checkSaveTarget, exchangedToken, keepExchanged, unkeepableType, type ExchangeInput } from '../../tokens/exchanged.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { loadToken, type StoredToken } from '../../tokens/store.js';
@@ -61,10 +60,7 @@ export async function run(ctx: Context, providerId: string, options: ExchangeOpt
     throw usageError(`--save keeps access tokens, and --requested-token-type asks for ${requestedTokenType}`, 'drop --save, and take the token from --json');
   }
 
-  const session = openTraceSession(
-    { trace: options.trace, traceSecrets: options.traceSecrets, curl: options.curl, ...(options.har ? { har: resolve(ctx.cwd, options.har) } : {}) },
-    { write: (text) => ctx.stderr.write(text), chalk: ui.err, creator: { name: 'oauthd-cli', version: packageVersion() }, title: `oauthd-cli token exchange ${providerId}` },
-  );
+  const session = commandTraceSession(ctx, ui, options, `oauthd-cli token exchange ${providerId}`);
   try {
     const http = tokenHttp(ctx, session ? { observe: session.transcript.observer } : {});
     const subject = await tokenValue(ctx, ui, http, options.subjectToken, '--subject-token', subjectTokenType);
