@@ -15,7 +15,8 @@ import * as issuer from '../tokens/issuer.js';
 import { lockFolder } from '../tokens/lock.js';
 import * as refresh from '../tokens/refresh.js';
 import type { StoredToken } from '../tokens/store.js';
-import { flowError } from '../util/errors.js';
+import { flowError, usageError } from '../util/errors.js';
+import { PROFILE_NAME } from './flags.js';
 
 export { boundTokenHttp } from '../tokens/bound.js';
 
@@ -93,4 +94,20 @@ export async function usableToken(
     ui.info(`The ${id} access token was refreshed by another oauthd-cli process meanwhile; using that one.`);
   }
   return usable.stored;
+}
+
+/** `@provider` or `@provider:profile`: a kept token, where a flag takes a token. */
+const KEPT_TOKEN = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
+
+/**
+ * The kept token `given` names (`@provider[:profile]`), or undefined when it is a token's value. A
+ * profile that is no profile name is refused, naming `flag`.
+ */
+export function keptTokenRef(given: string, flag: string): { provider: string; profile?: string } | undefined {
+  const kept = KEPT_TOKEN.exec(given);
+  if (!kept) return undefined;
+  const [, provider, profile] = kept as unknown as [string, string, string | undefined];
+  if (profile === undefined) return { provider };
+  if (!PROFILE_NAME.test(profile)) throw usageError(`${flag} ${given}: "${profile}" is not a profile name`);
+  return { provider, profile };
 }

@@ -11,9 +11,8 @@ import type { Context } from '../context.js';
 import type { ExchangeFlags } from './token-exchange.flags.js';
 import { Ui } from '../ui.js';
 import { lazyVault } from '../vault.js';
-import { issuingProvider, tokenHttp, usableToken, warnDeviations } from '../stored-token.js';
+import { issuingProvider, keptTokenRef, tokenHttp, usableToken, warnDeviations } from '../stored-token.js';
 import { formatDuration } from '../render/token.js';
-import { PROFILE_NAME } from '../program.js';
 import { commandTraceSession } from '../trace-session.js';
 import { checkResource } from '../login/client-options.js';
 import { loadConfig } from '../../config/load.js';
@@ -35,7 +34,6 @@ import type { HttpClient } from '../../oauth/http.js';
 export type ExchangeOptions = ExchangeFlags;
 
 /** `@provider` or `@provider:profile`: a kept token. */
-const KEPT = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
 
 /** A token for the request: its value, and when it is a kept one, where it is kept and who issued it. */
 interface GivenToken {
@@ -174,14 +172,12 @@ function typeFlag(flag: string, value: string): string {
 
 /** A token given by value, or `@provider[:profile]` for a kept one (its access token, or its id_token / refresh token by type). */
 async function tokenValue(ctx: Context, ui: Ui, http: HttpClient, given: string, flag: string, type: string): Promise<GivenToken> {
-  const kept = KEPT.exec(given);
+  const kept = keptTokenRef(given, flag);
   if (!kept) {
     if (given.trim() === '') throw usageError(`${flag} is empty`);
     return { value: given };
   }
-  const [, id, profile] = kept as unknown as [string, string, string | undefined];
-  if (profile !== undefined && !PROFILE_NAME.test(profile)) throw usageError(`${flag} ${given}: "${profile}" is not a profile name`);
-  const located = await findStoredToken(ctx, id, { ...(profile !== undefined ? { profile } : {}) });
+  const located = await findStoredToken(ctx, kept.provider, { ...(kept.profile !== undefined ? { profile: kept.profile } : {}) });
   const issuer = await issuingProvider(ctx, ui, http, located.stored, 'exchanged');
   const stored = await usableToken(ctx, ui, http, located, issuer);
   const value = type === TOKEN_TYPES.id_token ? stored.token.id_token : type === TOKEN_TYPES.refresh_token ? stored.token.refresh_token : stored.token.access_token;

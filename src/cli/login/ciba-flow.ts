@@ -15,7 +15,7 @@ import type { HttpClient } from '../../oauth/http.js';
 import { autoApproveBackchannel } from '../../sandbox/auto-approve.js';
 import { findStoredToken } from '../../tokens/find.js';
 import { CliError, configError, flowError, isCliError, usageError } from '../../util/errors.js';
-import { PROFILE_NAME } from '../flags.js';
+import { keptTokenRef } from '../stored-token.js';
 import type { Context } from '../context.js';
 import { hasDisplay } from '../environment.js';
 import type { Ui } from '../ui.js';
@@ -52,8 +52,6 @@ export interface CibaHintFlags {
 
 const HINT_FLAGS = { loginHint: '--login-hint', idTokenHint: '--id-token-hint', loginHintToken: '--login-hint-token' } as const;
 
-/** `@provider` or `@provider:profile`: a kept token (its id_token). */
-const KEPT = /^@([a-z0-9][a-z0-9_-]*)(?::(.+))?$/;
 
 /** The hint flags given, by their names; §7.1 wants exactly one. */
 export function givenHintFlags(flags: CibaHintFlags): string[] {
@@ -75,12 +73,11 @@ export async function readCibaHint(ctx: Context, flags: CibaHintFlags): Promise<
     return { parameter: 'login_hint_token', value: flags.loginHintToken.trim(), describe: 'the user the login_hint_token names' };
   }
   const given = flags.idTokenHint ?? '';
-  const kept = KEPT.exec(given);
+  const kept = keptTokenRef(given, '--id-token-hint');
   let value = given.trim();
   let from = 'the given one';
   if (kept) {
-    const [, id, profile] = kept as unknown as [string, string, string | undefined];
-    if (profile !== undefined && !PROFILE_NAME.test(profile)) throw usageError(`--id-token-hint ${given}: "${profile}" is not a profile name`);
+    const { provider: id, profile } = kept;
     const located = await findStoredToken(ctx, id, profile !== undefined ? { profile } : {}).catch((error: unknown) => {
       // Named by the flag: "no token for bank" alone would not say which flag wanted one.
       if (isCliError(error)) throw new CliError(error.kind, `--id-token-hint ${given}: ${error.message}`, error.hint, { code: error.code });
