@@ -41,7 +41,7 @@ afterEach(async () => {
   for (const run of running.splice(0)) {
     await run.broker.close();
     await run.sandbox.close();
-    await rm(run.dir, { recursive: true, force: true });
+    await rm(run.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });
 

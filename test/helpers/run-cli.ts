@@ -56,7 +56,9 @@ export async function makeTempDir(prefix = 'oauthd-cli-test-'): Promise<TempDir>
   const cleanup = async () => {
     if (removed || process.env.KEEP_TEST_TMP === '1') return;
     removed = true;
-    await rm(dir, { recursive: true, force: true });
+    // A process the test started may still be writing there as it exits (a browser's profile, a
+    // keyring daemon): rm's retries cover ENOTEMPTY and EBUSY until it is done.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   };
   const autoCleanup = whenTestFinishes(cleanup);
   return { path: dir, cleanup, autoCleanup };
