@@ -1,7 +1,7 @@
 /** The app of oauthd.json as the broker sees it: parsed domain rules, TTLs, the secret check. */
 import type { AppConfig } from '../config/schema.js';
 import { parseDomainRule } from '../config/domains.js';
-import { loadAppSecret, secretsEqual } from '../config/app-secret.js';
+import { loadAppSecret, secretMatcher } from '../config/app-secret.js';
 import type { SecretBackend } from '../vault/backend.js';
 import type { BrokerApp } from './types.js';
 
@@ -12,7 +12,7 @@ export async function appFromConfig(
   env: Readonly<Record<string, string | undefined>>,
   vault: () => Promise<SecretBackend>,
 ): Promise<BrokerApp> {
-  let secret: Promise<string | undefined> | undefined;
+  let matches: Promise<((candidate: string) => boolean) | undefined> | undefined;
   return {
     key: app.key,
     name: app.name,
@@ -22,12 +22,14 @@ export async function appFromConfig(
     codeTtlMs: (app.codeTtlSeconds ?? DEFAULT_CODE_TTL_SECONDS) * 1000,
     async verifySecret(candidate) {
       // A failed read (a locked keychain) is not kept: the next request tries again.
-      secret ??= loadAppSecret(app.key, env, vault).catch((error: unknown) => {
-        secret = undefined;
-        throw error;
-      });
-      const expected = await secret;
-      return expected !== undefined && secretsEqual(candidate, expected);
+      matches ??= loadAppSecret(app.key, env, vault).then(
+        (secret) => (secret === undefined ? undefined : secretMatcher(secret)),
+        (error: unknown) => {
+          matches = undefined;
+          throw error;
+        },
+      );
+      return (await matches)?.(candidate) ?? false;
     },
   };
 }

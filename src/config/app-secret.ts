@@ -44,7 +44,11 @@ export async function storedAppSecret(vault: SecretBackend, appKey: string): Pro
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
 export function secretsEqual(candidate: string, expected: string): boolean {
-  const a = hash('sha256', candidate, 'buffer');
-  const b = hash('sha256', expected, 'buffer');
-  return timingSafeEqual(a, b);
+  return secretMatcher(expected)(candidate);
+}
+
+/** secretsEqual against one secret, many times: the secret's own hash is computed once. */
+export function secretMatcher(expected: string): (candidate: string) => boolean {
+  const digest = hash('sha256', expected, 'buffer');
+  return (candidate) => timingSafeEqual(hash('sha256', candidate, 'buffer'), digest);
 }
