@@ -20,7 +20,6 @@ import type { Duplex } from 'node:stream';
 import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
 import { RequestBudget } from './request-budget.js';
-import { AnswerBatch } from './answer-batch.js';
 import { SECURITY_HEADERS } from '../util/headers.js';
 
 declare module 'fastify' {
@@ -173,11 +172,6 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     }
     done();
   });
-
-  // Answers leave in batches, written back to back once the requests of one poll are handled
-  // (answer-batch.ts says why: each write wakes the caller, and a wake-up cost more than a flow).
-  const answers = new AnswerBatch();
-  app.addHook('onSend', (_request, _reply, payload, done) => answers.add(() => done(null, payload)));
 
   await app.register(formbody);
 
