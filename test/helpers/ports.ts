@@ -18,13 +18,15 @@ const SLICE = 1_500;
 const SLICES = 8;
 const handedOut = new Set<number>();
 
-function slice(): number {
+/** The ports this process picks from: its worker's slice. */
+export function portSlice(): { first: number; size: number } {
   const pool = Number(process.env.VITEST_POOL_ID ?? 0);
-  return Number.isInteger(pool) && pool > 0 ? pool % SLICES : 0;
+  const slice = Number.isInteger(pool) && pool > 0 ? pool % SLICES : 0;
+  return { first: FIRST_PORT + slice * SLICE, size: SLICE };
 }
 
 export async function freePort(): Promise<number> {
-  const first = FIRST_PORT + slice() * SLICE;
+  const { first } = portSlice();
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = first + Math.floor(Math.random() * SLICE);
     if (handedOut.has(port)) continue;
