@@ -17,6 +17,7 @@ import { isStoreError } from '../../store/store.js';
 import { reservedExtras } from '../../providers/endpoints.js';
 import { isFlowError, type FlowError } from '../../oauth/outcome.js';
 import { startFailureStatus } from '../upstream.js';
+import { answerTurn } from '../answer-turn.js';
 
 const StartQuery = Type.Object({
   k: Type.String({ minLength: 1, maxLength: 128 }),
@@ -99,6 +100,8 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
             clientState: options.state,
             extraAuthorize: options.authorize,
           });
+          // Written with the other starts of this poll (answer-turn.ts says why).
+          await answerTurn();
           return reply.redirect(authorizeUrl, 302);
         } catch (error) {
           // The store (OAuth 1.0a flows wait there) is full or unreachable: the central handler answers 503.

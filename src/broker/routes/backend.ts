@@ -21,6 +21,7 @@ import { refreshFailureStatus, statusRecorder, upstreamFailureAnswer } from '../
 import { flightKey, singleFlightRefresh } from '../refresh-flight.js';
 import { codeKey, type PendingExchange } from '../results.js';
 import type { BrokerApp, BrokerDeps } from '../types.js';
+import { answerTurn } from '../answer-turn.js';
 
 const Credentials = {
   key: Type.String({ minLength: 1, maxLength: 128 }),
@@ -77,7 +78,9 @@ export function backendRoutes(deps: BrokerDeps) {
       }
       // RFC 9449: the grant's DPoP key, kept for the calls the back end makes with these tokens through the broker.
       if (pending.dpopKey !== undefined) await keepDpopKey(deps.store, await DpopProver.fromJwk(pending.dpopKey), pending.token);
-      // The back end gets everything the provider sent, and the state it must compare (the seed).
+      // The back end gets everything the provider sent, and the state it must compare (the seed),
+      // written with the other exchanges of this poll (answer-turn.ts says why).
+      await answerTurn();
       return reply.send({
         ...tokenToJson(pending.token),
         ...(pending.state !== undefined ? { state: pending.state } : {}),
