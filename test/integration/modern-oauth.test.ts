@@ -281,7 +281,8 @@ describe.skipIf(!chromium)('modern OAuth against node-oidc-provider (each featur
         [['--resource', 'https://api.example.test/#x'], /a resource URI has no fragment \(RFC 8707 §2\)/],
         [['--authorization-details', '{not json'], /--authorization-details is not JSON/],
         [['--authorization-details', '[{"actions":["x"]}]'], /element 0 has no string "type"/],
-        [['--authorization-details', '@nowhere.json'], /--authorization-details @nowhere\.json: no such file/],
+        [['--authorization-details', '@nowhere.json'], /--authorization-details @nowhere\.json: no such file\n.*hint: give the JSON file of the authorization details/],
+        [['--authorization-details', '@.'], /--authorization-details @\.: a folder, not a file/],
         [['--authorization-details', '[{"type":"tax_data"}]'], /the type "tax_data" is not in the server's authorization_details_types_supported/],
       ];
       for (const [flags, message] of cases) {

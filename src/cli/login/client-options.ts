@@ -4,7 +4,6 @@
  * --resource (RFC 8707), --authorization-details (RFC 9396). Each problem is one line naming the
  * flag, the file or the metadata field, and exits 2.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { readFlagFile } from '../flag-file.js';
@@ -96,9 +95,7 @@ async function readAuthorizationDetails(ctx: Context, value: string): Promise<st
   let text = value;
   const source = value.startsWith('@') ? value.slice(1) : undefined;
   if (source !== undefined) {
-    text = await readFile(resolve(ctx.cwd, source), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw usageError(`--authorization-details @${source}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`}`);
-    });
+    text = await readFlagFile(resolve(ctx.cwd, source), `--authorization-details @${source}`, 'give the JSON file of the authorization details, e.g. --authorization-details @details.json');
   }
   const where = source !== undefined ? `--authorization-details @${source}` : '--authorization-details';
   let parsed: unknown;
