@@ -11,7 +11,7 @@ import type { SecretBackend } from '../vault/backend.js';
 import type { StoreChoice, VaultOpener } from '../vault/open.js';
 import { configError, type CliError } from '../util/errors.js';
 import { loginCommand } from './hints.js';
-import { resolveProfile } from './profiles.js';
+import { implicitProfile, resolveProfile } from './profiles.js';
 import { listTokens, loadToken, tokenAccount, type StoredToken } from './store.js';
 import { describeStore, openTokenStores } from './stores.js';
 
@@ -33,10 +33,13 @@ export interface TokenSelector {
 export interface LocatedToken {
   stored: StoredToken;
   vault: SecretBackend;
+  /** The profile a command without --profile picks for this provider: suggested commands name the token's when it differs (hints.ts). */
+  implicitProfile: string | undefined;
 }
 
 export async function findStoredToken(place: TokenPlace, provider: string, options: TokenSelector): Promise<LocatedToken> {
   const { profile } = await resolveProfile(place, provider, options.profile);
+  const implicit = options.profile === undefined ? profile : await implicitProfile(place, provider);
   const stores = await openTokenStores(place, options.store);
   for (const vault of stores) {
     let stored: StoredToken | undefined;
@@ -46,15 +49,15 @@ export async function findStoredToken(place: TokenPlace, provider: string, optio
       if (!(error instanceof SyntaxError)) throw error;
       throw configError(
         `the entry ${tokenAccount(provider, profile)} in ${describeStore(vault)} is not a readable token`,
-        `log in again to replace it: ${loginCommand(provider, profile)}`,
+        `log in again to replace it: ${loginCommand(provider, profile, implicit)}`,
       );
     }
-    if (stored) return { stored, vault };
+    if (stored) return { stored, vault, implicitProfile: implicit };
   }
-  throw await missingToken(place, provider, profile, stores);
+  throw await missingToken(place, provider, profile, implicit, stores);
 }
 
-async function missingToken(place: TokenPlace, provider: string, profile: string, stores: SecretBackend[]): Promise<CliError> {
+async function missingToken(place: TokenPlace, provider: string, profile: string, implicit: string | undefined, stores: SecretBackend[]): Promise<CliError> {
   const kept = (await Promise.all(stores.map(listTokens))).flat();
   const profiles = [...new Set(kept.filter((token) => token.provider === provider).map((token) => token.profile))];
   if (profiles.length === 0) {
@@ -66,8 +69,8 @@ async function missingToken(place: TokenPlace, provider: string, profile: string
   const where = stores.map(describeStore).join(' or ');
   const hint =
     profiles.length > 0
-      ? `${provider} has tokens for the profile${profiles.length > 1 ? 's' : ''} ${profiles.join(', ')} (--profile ${profiles[0]}); or run \`${loginCommand(provider, profile)}\``
-      : `run \`${loginCommand(provider, profile)}\``;
+      ? `${provider} has tokens for the profile${profiles.length > 1 ? 's' : ''} ${profiles.join(', ')} (--profile ${profiles[0]}); or run \`${loginCommand(provider, profile, implicit)}\``
+      : `run \`${loginCommand(provider, profile, implicit)}\``;
   return configError(`no token for ${provider} (profile ${profile}) in ${where}`, hint);
 }
 

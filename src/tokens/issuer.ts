@@ -17,6 +17,7 @@ import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
 import type { TokenPlace } from './find.js';
 import { loginCommand } from './hints.js';
+import { implicitProfile } from './profiles.js';
 import type { StoredToken } from './store.js';
 
 /** What finding the issuing provider needs besides the place. */
@@ -33,16 +34,18 @@ export interface IssuerSources {
  * in errors. A sandbox token goes to the sandbox its issuer names (`sources.sandbox`).
  */
 export async function issuingProvider(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
-  return asAtLogin(await issuerOf(place, sources, stored, action), stored, place, sources);
+  // The login command the errors below suggest: with --profile unless a command without it picks this token's profile.
+  const login = loginCommand(stored.provider, stored.profile, await implicitProfile(place, stored.provider));
+  return asAtLogin(await issuerOf(place, sources, stored, action, login), stored, place, sources, login);
 }
 
 /**
  * The provider as the login that got `stored` used it: the same client authentication, and the
  * token's DPoP key (RFC 9449 §7: every request with a bound token carries a proof with that key).
  */
-async function asAtLogin(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources): Promise<BrokerProvider> {
+async function asAtLogin(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources, login: string): Promise<BrokerProvider> {
   if (stored.authMethod === undefined && stored.dpopKey === undefined && stored.clientCertificate === undefined) return provider;
-  const certificate = stored.clientCertificate !== undefined ? await boundCertificate(provider, stored, place, sources) : undefined;
+  const certificate = stored.clientCertificate !== undefined ? await boundCertificate(provider, stored, place, sources, login) : undefined;
   return withOptions(provider, {
     ...(stored.authMethod !== undefined ? { authMethod: stored.authMethod } : {}),
     ...(stored.dpopKey !== undefined ? { dpop: await DpopProver.fromJwk(stored.dpopKey) } : {}),
@@ -56,9 +59,8 @@ async function asAtLogin(provider: BrokerProvider, stored: StoredToken, place: T
  * certificate-bound token presented over a connection with another certificate is refused, and
  * a changed file is better said here than as the server's invalid_token.
  */
-async function boundCertificate(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources): Promise<ClientCertificate> {
+async function boundCertificate(provider: BrokerProvider, stored: StoredToken, place: TokenPlace, sources: IssuerSources, login: string): Promise<ClientCertificate> {
   const kept = stored.clientCertificate!;
-  const login = loginCommand(stored.provider, stored.profile);
   let certificate: ClientCertificate | undefined;
   if (kept.cert !== undefined && kept.key !== undefined) {
     const read = (reference: string, what: string) => resolveKeyReference(reference, what, place.env, sources.vault, place.cwd);
@@ -81,9 +83,9 @@ async function boundCertificate(provider: BrokerProvider, stored: StoredToken, p
   return certificate;
 }
 
-async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
+async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string, login: string): Promise<BrokerProvider> {
   const id = stored.provider;
-  if (id === SANDBOX_ID) return sources.sandbox(stored.issuer, loginCommand(id, stored.profile));
+  if (id === SANDBOX_ID) return sources.sandbox(stored.issuer, login);
   const { config, path } = await loadConfig(place);
   const dirs = catalogDirs(place);
   const registry = configRegistry({
@@ -108,7 +110,7 @@ async function issuerOf(place: TokenPlace, sources: IssuerSources, stored: Store
   if (stored.issuer !== undefined && provider.resolved.issuer !== stored.issuer) {
     throw configError(
       `the ${id} token was issued by ${stored.issuer}, but ${id} in ${path} is ${provider.resolved.issuer ?? 'not that OpenID provider'}; the token is not sent there`,
-      `log in again: ${loginCommand(id, stored.profile)}`,
+      `log in again: ${login}`,
     );
   }
   return provider;

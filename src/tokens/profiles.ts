@@ -47,6 +47,18 @@ export async function resolveProfile(where: Where, provider: string, flag: strin
   return { profile: DEFAULT_PROFILE, source: 'default' };
 }
 
+/**
+ * The profile a command run without --profile picks for `provider` (hints.ts leaves --profile out
+ * of a suggested command only for it); undefined when that cannot be told ($OAUTHD_PROFILE is no
+ * profile name, profiles.json is unreadable), and then hints always name the profile.
+ */
+export async function implicitProfile(where: Where, provider: string): Promise<string | undefined> {
+  return resolveProfile(where, provider, undefined).then(
+    (resolved) => resolved.profile,
+    () => undefined,
+  );
+}
+
 /** `token switch`: `profile` becomes the provider's default; "default" removes the choice. */
 export async function switchProfile(where: Where, provider: string, profile: string): Promise<void> {
   const defaults = await switchedProfiles(where);

@@ -16,19 +16,22 @@ import { loginCommand } from './hints.js';
 import { withLock, tokenLockPath, type LockOptions } from './lock.js';
 import { loadToken, saveToken, type NeedsLogin, type StoredToken } from './store.js';
 
-/** Refused before any request: OAuth 1.0a credentials and tokens without a refresh token. */
-export function requireRefreshable(stored: StoredToken): string {
+/**
+ * Refused before any request: OAuth 1.0a credentials and tokens without a refresh token.
+ * `implicitProfile`: the profile a command without --profile picks (the hint names another).
+ */
+export function requireRefreshable(stored: StoredToken, implicitProfile: string | undefined): string {
   const id = stored.provider;
   if (stored.token.token_secret !== undefined) {
     throw configError(
       `${id} uses OAuth 1.0a: its token credentials do not expire and have no refresh (RFC 5849 §2.3)`,
-      `they stay valid until revoked at ${id}; if they stopped working, log in again: ${loginCommand(id, stored.profile)}`,
+      `they stay valid until revoked at ${id}; if they stopped working, log in again: ${loginCommand(id, stored.profile, implicitProfile)}`,
     );
   }
   if (stored.token.refresh_token === undefined) {
     throw configError(
       `the ${id} token (profile ${stored.profile}) came without a refresh token, so it cannot be refreshed`,
-      `log in again: ${loginCommand(id, stored.profile)} (some providers issue refresh tokens only with a scope such as offline_access, or a parameter such as access_type=offline)`,
+      `log in again: ${loginCommand(id, stored.profile, implicitProfile)} (some providers issue refresh tokens only with a scope such as offline_access, or a parameter such as access_type=offline)`,
     );
   }
   return stored.token.refresh_token;
@@ -47,8 +50,9 @@ export interface Refreshed {
 }
 
 /** RFC 6749 §6: trade the refresh token for a new access token. Nothing is saved here. */
-export async function refreshStoredToken(http: HttpClient, provider: BrokerProvider, stored: StoredToken, now: () => number = Date.now): Promise<Refreshed> {
-  const refreshToken = requireRefreshable(stored);
+export async function refreshStoredToken(http: HttpClient, provider: BrokerProvider, located: LocatedToken, now: () => number = Date.now): Promise<Refreshed> {
+  const { stored } = located;
+  const refreshToken = requireRefreshable(stored, located.implicitProfile);
   const oauth2 = provider.resolved.oauth2;
   if (!oauth2) throw configError(`${provider.resolved.id} describes no OAuth 2 token endpoint`, 'fix its provider file');
   const client = await clientOf(provider);
@@ -172,9 +176,9 @@ export async function usableToken(
     async (): Promise<Usable> => {
       const current = (await loadToken(located.vault, stored.provider, stored.profile)) ?? stored;
       if (current.obtainedAt !== stored.obtainedAt && !needsRefresh(current, minTtl, now())) return { kind: 'refreshed-elsewhere', stored: current };
-      if (current.needsLogin !== undefined) throw refusedRefresh(current, current.needsLogin);
+      if (current.needsLogin !== undefined) throw refusedRefresh(current, current.needsLogin, located.implicitProfile);
       const issuer = typeof provider === 'function' ? await provider() : provider;
-      const refreshed = await refreshAndSave(http, { stored: current, vault: located.vault }, issuer, now);
+      const refreshed = await refreshAndSave(http, { ...located, stored: current }, issuer, now);
       return { kind: 'refreshed', secondsLeft: secondsLeft(current, now()) ?? left, ...refreshed };
     },
     options.lock,
@@ -189,7 +193,7 @@ export async function refreshNow(http: HttpClient, located: LocatedToken, provid
   const { stored, vault } = located;
   return withLock(
     tokenLockPath(options.lockFolder, stored.provider, stored.profile),
-    async () => refreshAndSave(http, { stored: (await loadToken(vault, stored.provider, stored.profile)) ?? stored, vault }, provider, options.now),
+    async () => refreshAndSave(http, { ...located, stored: (await loadToken(vault, stored.provider, stored.profile)) ?? stored }, provider, options.now),
     options.lock,
   );
 }
@@ -202,7 +206,7 @@ export async function refreshNow(http: HttpClient, located: LocatedToken, provid
 export async function refreshAndSave(http: HttpClient, located: LocatedToken, provider: BrokerProvider, now: () => number = Date.now): Promise<Refreshed> {
   let refreshed: Refreshed;
   try {
-    refreshed = await refreshStoredToken(http, provider, located.stored, now);
+    refreshed = await refreshStoredToken(http, provider, located, now);
   } catch (error) {
     if (!(error instanceof ProviderError && error.endpoint === 'token' && error.code === 'invalid_grant')) throw error;
     const needsLogin: NeedsLogin = { since: new Date(now()).toISOString(), error: error.code };
@@ -210,16 +214,16 @@ export async function refreshAndSave(http: HttpClient, located: LocatedToken, pr
     const description = error.error_description?.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 200);
     if (description) needsLogin.description = description;
     await saveToken(located.vault, { ...located.stored, needsLogin });
-    throw refusedRefresh(located.stored, needsLogin);
+    throw refusedRefresh(located.stored, needsLogin, located.implicitProfile);
   }
   await saveToken(located.vault, refreshed.stored);
   return refreshed;
 }
 
 /** The one line for a refresh token the provider refused, and how to log in again. */
-export function refusedRefresh(stored: StoredToken, refusal: NeedsLogin): CliError {
+export function refusedRefresh(stored: StoredToken, refusal: NeedsLogin, implicitProfile: string | undefined): CliError {
   const why = refusal.description !== undefined ? `: ${refusal.description}` : '';
-  const login = loginCommand(stored.provider, stored.profile);
+  const login = loginCommand(stored.provider, stored.profile, implicitProfile);
   // A sender-constrained grant (RFC 9449 §5, RFC 8705 §3) is refused too when the refresh lacks the key or certificate it is bound to.
   const bound =
     stored.token.token_type.toLowerCase() === 'dpop'

@@ -89,7 +89,7 @@ export async function tokenStatus(where: Where, choice: StoreChoice | undefined,
   for (const provider of new Set(found.map(({ stored }) => stored.provider))) {
     inUse.set(provider, (await resolveProfile(where, provider, undefined)).profile);
   }
-  return { stores, tokens: found.map(({ stored, vault }) => statusOf(stored, vault.kind, inUse.get(stored.provider) === stored.profile, now)) };
+  return { stores, tokens: found.map(({ stored, vault }) => statusOf(stored, vault.kind, inUse.get(stored.provider), now)) };
 }
 
 /**
@@ -108,7 +108,8 @@ export function failedStores(report: StatusReport): StoreStatus[] {
   return report.stores.filter((store) => !store.readable && (store.kind === 'file' || report.stores.length === 1));
 }
 
-function statusOf(stored: StoredToken, store: BackendKind, inUse: boolean, now: number): TokenStatus {
+/** `implicitProfile`: the profile a command without --profile picks for the token's provider. */
+function statusOf(stored: StoredToken, store: BackendKind, implicitProfile: string | undefined, now: number): TokenStatus {
   const oauth1 = stored.token.token_secret !== undefined;
   const granted = stored.token.scope !== undefined ? stored.token.scope.split(' ').filter(Boolean) : null;
   const asked = stored.requestedScopes ?? [];
@@ -120,7 +121,7 @@ function statusOf(stored: StoredToken, store: BackendKind, inUse: boolean, now: 
   return {
     provider: stored.provider,
     profile: stored.profile,
-    inUse,
+    inUse: implicitProfile === stored.profile,
     account: stored.subject ?? null,
     store,
     protocol: oauth1 ? 'oauth1' : 'oauth2',
@@ -132,7 +133,7 @@ function statusOf(stored: StoredToken, store: BackendKind, inUse: boolean, now: 
     refreshToken,
     needsLogin,
     state,
-    fix: state === 'login-needed' ? loginCommand(stored.provider, stored.profile) : null,
+    fix: state === 'login-needed' ? loginCommand(stored.provider, stored.profile, implicitProfile) : null,
   };
 }
 

@@ -474,6 +474,30 @@ describe('tokens kept without any server', () => {
     const refresh = await p.run(['token', 'refresh', 'norevoke']);
     usage(refresh.t, refresh.code, 'the norevoke token (profile default) came without a refresh token');
   });
+
+  it('hints name the profile unless a command without --profile picks it: after token switch, "default" is named too', async () => {
+    const p = await offline({
+      default: storedToken('norevoke', { access_token: 'at-1' }),
+      work: storedToken('norevoke', { access_token: 'at-2' }, { profile: 'work' }),
+    });
+    okRun(await p.run(['token', 'switch', 'norevoke', 'work']));
+    // Here `oauthd-cli login norevoke` would sign in to "work": the hint for "default" must say so.
+    const named = await p.run(['token', 'refresh', 'norevoke', '--profile', 'default']);
+    usage(named.t, named.code, 'the norevoke token (profile default) came without a refresh token');
+    expect(named.stderr).toContain('log in again: oauthd-cli login norevoke --profile default ');
+    const missing = await p.run(['token', 'print', 'norevoke', '--profile', 'other']);
+    expect(missing.stderr).toContain('or run `oauthd-cli login norevoke --profile other`');
+    // The switched-to profile is what a bare command picks: no flag needed.
+    const implicit = await p.run(['token', 'refresh', 'norevoke']);
+    usage(implicit.t, implicit.code, 'the norevoke token (profile work) came without a refresh token');
+    expect(implicit.stderr).toContain('log in again: oauthd-cli login norevoke (some providers');
+    // Switched back to "default", its hint leaves the flag out again, and names "work".
+    okRun(await p.run(['token', 'switch', 'norevoke', 'default']));
+    const plain = await p.run(['token', 'refresh', 'norevoke', '--profile', 'default']);
+    expect(plain.stderr).toContain('log in again: oauthd-cli login norevoke (some providers');
+    const named2 = await p.run(['token', 'refresh', 'norevoke', '--profile', 'work']);
+    expect(named2.stderr).toContain('log in again: oauthd-cli login norevoke --profile work ');
+  });
 });
 
 describe('bad input: one clear line, exit 2', () => {

@@ -10,10 +10,10 @@ import type { LogoutFlags } from './logout.flags.js';
 import { Ui } from '../ui.js';
 import { issuingProvider, tokenHttp } from '../stored-token.js';
 import { describeRevoked } from '../render/stored-token.js';
-import { findStoredToken } from '../../tokens/find.js';
+import { findStoredToken, type LocatedToken } from '../../tokens/find.js';
 import { profileFlag } from '../../tokens/hints.js';
 import { revocationEndpoint, revokeAtProvider } from '../../tokens/revoke.js';
-import { deleteToken, type StoredToken } from '../../tokens/store.js';
+import { deleteToken } from '../../tokens/store.js';
 import { describeStore } from '../../tokens/stores.js';
 import { CliError } from '../../util/errors.js';
 import { asCliError } from '../errors.js';
@@ -23,17 +23,18 @@ export type LogoutOptions = LogoutFlags;
 
 export async function run(ctx: Context, provider: string, options: LogoutOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const { stored, vault } = await findStoredToken(ctx, provider, options);
+  const located = await findStoredToken(ctx, provider, options);
+  const { stored, vault } = located;
   if (options.revoke === false) {
     ui.info(`Not revoking (--no-revoke): the token stays valid at ${provider} until it expires.`);
   } else {
-    await revokeWherePossible(ctx, ui, stored);
+    await revokeWherePossible(ctx, ui, located);
   }
   await deleteToken(vault, stored.provider, stored.profile);
   ui.success(`Logged out of ${provider} (profile ${stored.profile}): the token is deleted from ${describeStore(vault)}`);
 }
 
-async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): Promise<void> {
+async function revokeWherePossible(ctx: Context, ui: Ui, { stored, implicitProfile }: LocatedToken): Promise<void> {
   const id = stored.provider;
   const http = tokenHttp(ctx);
   let issuer;
@@ -63,7 +64,7 @@ async function revokeWherePossible(ctx: Context, ui: Ui, stored: StoredToken): P
     throw new CliError(
       explained.kind,
       `${explained.message}; the token is kept`,
-      `${explained.hint ? `${explained.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profileFlag(stored.profile)} --no-revoke`,
+      `${explained.hint ? `${explained.hint}; ` : ''}or delete only the local copy: oauthd-cli logout ${id}${profileFlag(stored.profile, implicitProfile)} --no-revoke`,
       { code: explained.code, cause: explained.cause },
     );
   }

@@ -23,7 +23,7 @@ export async function run(ctx: Context, provider: string, options: RefreshOption
   const ui = new Ui(ctx);
   const located = await findStoredToken(ctx, provider, options);
   const { stored } = located;
-  requireRefreshable(stored);
+  requireRefreshable(stored, located.implicitProfile);
   const now = () => ctx.factory.clock.now();
   if (!options.force && !isExpired(stored, now()) && stored.expiresAt !== undefined) {
     ui.info(`The ${provider} access token is valid for ${formatDuration(secondsLeft(stored, now()) as number)} more; nothing to do (--force refreshes anyway).`);

@@ -21,14 +21,14 @@ export type RevokeOptions = RevokeFlags;
 
 export async function run(ctx: Context, provider: string, options: RevokeOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const { stored, vault } = await findStoredToken(ctx, provider, options);
+  const { stored, vault, implicitProfile } = await findStoredToken(ctx, provider, options);
   const http = tokenHttp(ctx);
   const issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
   const endpoint = revocationEndpoint(issuer);
   if (!endpoint) {
     throw usageError(
       `${issuer.resolved.name} has no revocation endpoint${issuer.resolved.oauth1 && !issuer.resolved.oauth2 ? ' (OAuth 1.0a defines none)' : ' (oauth2.revoke in its provider file)'}`,
-      `\`oauthd-cli logout ${provider}${profileFlag(stored.profile)}\` deletes the local copy; revoke the app's access in your account settings at the provider`,
+      `\`oauthd-cli logout ${provider}${profileFlag(stored.profile, implicitProfile)}\` deletes the local copy; revoke the app's access in your account settings at the provider`,
     );
   }
   const revoked = await revokeAtProvider(http, issuer, endpoint, stored);
