@@ -6,16 +6,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HttpClient } from '../../src/oauth/http.js';
-import { commandContext, jsonResponse, memoryVaults } from '../helpers/fake-factory.js';
+import { commandContext, jsonResponse, MemoryVault, memoryVaults } from '../helpers/fake-factory.js';
 import { CLIENT, FakeProvider, IDP, providerFile } from '../helpers/fake-provider.js';
 import { makeTempDir } from '../helpers/run-cli.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
-async function project(issuedTokenType: string) {
+async function project(issuedTokenType: string, options: { keychain?: boolean } = {}) {
   const dir = (await makeTempDir()).path;
   const provider = new FakeProvider();
-  const vaults = memoryVaults();
+  const vaults = memoryVaults(options.keychain ? { keychain: new MemoryVault('keychain', 'Secret Service (GNOME Keyring / KWallet)') } : {});
   const env = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), IDP_SECRET: CLIENT.secret, OAUTHD_PROVIDERS_DIR: join(dir, 'providers') };
   await mkdir(join(dir, 'providers'));
   await writeFile(join(dir, 'providers', 'myidp.json'), JSON.stringify({ ...providerFile(), oidc: { issuer: IDP } }));
@@ -45,6 +45,28 @@ async function project(issuedTokenType: string) {
 }
 
 describe('token exchange --save, in-process', () => {
+  it('--store chooses where --save keeps the token, as for login; without --save it is refused before anything is sent', async () => {
+    const p = await project('urn:ietf:params:oauth:token-type:access_token', { keychain: true });
+    const subject = p.provider.issue('alice').access_token;
+    const inKeychain = await p.run(['token', 'exchange', 'myidp', '--subject-token', subject, '--save', 'k']);
+    expect(inKeychain.code, inKeychain.stderr).toBe(0);
+    expect(p.vaults.keychain!.entries.has('token:myidp:k')).toBe(true);
+    const inFile = await p.run(['token', 'exchange', 'myidp', '--subject-token', subject, '--save', 'f', '--store', 'file']);
+    expect(inFile.code, inFile.stderr).toBe(0);
+    expect(p.vaults.file.entries.has('token:myidp:f')).toBe(true);
+    expect(p.vaults.keychain!.entries.has('token:myidp:f')).toBe(false);
+    expect(inFile.stderr).toContain('Kept the exchanged token in');
+
+    const sent = p.exchanges.length;
+    const alone = await p.run(['token', 'exchange', 'myidp', '--subject-token', subject, '--store', 'file']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^error: --store says where --save keeps the token, and there is no --save\nhint: add --save PROFILE, or drop --store\n$/);
+    const bad = await p.run(['token', 'exchange', 'myidp', '--subject-token', subject, '--save', 'x', '--store', 'disk']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'disk'");
+    expect(p.exchanges.length).toBe(sent);
+  });
+
   it('keeps the token under the profile (--json stays pure JSON), me --profile uses it, a second --save replaces it and says so', async () => {
     const p = await project('urn:ietf:params:oauth:token-type:access_token');
     const subject = p.provider.issue('alice').access_token;

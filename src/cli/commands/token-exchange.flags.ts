@@ -1,6 +1,6 @@
 /** `token exchange`: its arguments, flags and help (commander only; ./token-exchange.ts runs it). */
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import { collect, examples, parseProfileName, type FlagsOf } from '../flags.js';
+import { collect, examples, parseProfileName, STORES, type FlagsOf } from '../flags.js';
 
 export function declare(token: CommandUnknownOpts) {
   return token
@@ -19,6 +19,7 @@ export function declare(token: CommandUnknownOpts) {
         parseProfileName,
       ),
     )
+    .addOption(new Option('--store <store>', 'where --save keeps the token (default: the OS keychain, else a 0600 file; $OAUTHD_STORE)').choices(STORES))
     .option('--json', 'print the token response as JSON on stdout')
     .option('-v, --verbose', 'print the check of the answer (issued_token_type, RFC 8693 §2.2.1)')
     .option('--trace', 'print each HTTP exchange on stderr (secrets redacted)')
@@ -32,6 +33,7 @@ export function declare(token: CommandUnknownOpts) {
         'oauthd-cli token exchange myidp --subject-token @myidp --audience billing-api --json | jq -r .access_token',
         'oauthd-cli token exchange myidp --subject-token @myidp --audience billing --audience ledger --resource https://billing.example.com/ --resource https://ledger.example.com/',
         'oauthd-cli token exchange myidp --subject-token @myidp --scope openid --save narrow && oauthd-cli me myidp --profile narrow',
+        'oauthd-cli token exchange myidp --subject-token @myidp --audience ci --save ci --store file',
         'oauthd-cli token exchange myidp --subject-token "$TOKEN" --actor-token @myidp:service --resource https://api.example.com/ --curl',
       ]),
     );

@@ -54,6 +54,7 @@ export async function run(ctx: Context, providerId: string, options: ExchangeOpt
   const audiences = options.audience ?? [];
   if (audiences.some((audience) => audience.trim() === '')) throw usageError('--audience is empty', 'name the service the token is for, e.g. --audience billing-api');
   const save = options.save;
+  if (options.store !== undefined && save === undefined) throw usageError('--store says where --save keeps the token, and there is no --save', 'add --save PROFILE, or drop --store');
   if (save !== undefined && requestedTokenType !== undefined && unkeepableType(requestedTokenType) !== undefined) {
     throw usageError(`--save keeps access tokens, and --requested-token-type asks for ${requestedTokenType}`, 'drop --save, and take the token from --json');
   }
@@ -65,7 +66,7 @@ export async function run(ctx: Context, providerId: string, options: ExchangeOpt
     const actor = options.actorToken !== undefined ? await tokenValue(ctx, ui, http, options.actorToken, '--actor-token', actorTokenType ?? TOKEN_TYPES.access_token) : undefined;
     // The vault the token goes to is opened before the request: a keychain that does not answer
     // fails now, not after the server issued a token (and maybe spent the subject's).
-    const tokenVault = lazyVault(ctx, ui);
+    const tokenVault = lazyVault(ctx, ui, options.store);
     if (save !== undefined) {
       const existing = await loadToken(await tokenVault(), providerId, save).catch(() => undefined);
       checkSaveTarget(providerId, save, exchangeInputs(subject, actor), existing);
