@@ -40,11 +40,11 @@ export function tokenHttp(ctx: Context, options: FetchClientOptions = {}): HttpC
 }
 
 /**
- * The provider that issued `stored` (src/tokens/issuer.ts). Secret references are read from the
+ * The provider that issued the located token (src/tokens/issuer.ts). Secret references are read from the
  * vault with its fallback notice; a sandbox token's sandbox is started in this process on the port
  * its issuer names, or reached where it already runs (src/compose/sandbox-runtime.ts).
  */
-export function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, stored: StoredToken, action: string): Promise<BrokerProvider> {
+export function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, located: LocatedToken, action: string): Promise<BrokerProvider> {
   return issuer.issuingProvider(
     ctx,
     {
@@ -52,7 +52,7 @@ export function issuingProvider(ctx: Context, ui: Ui, http: HttpClient, stored: 
       vault: lazyVault(ctx, ui),
       sandbox: async (issuedBy, loginHint) => (await import('../compose/sandbox-runtime.js')).issuingSandbox(ctx, http, issuedBy, loginHint),
     },
-    stored,
+    located,
     action,
   );
 }

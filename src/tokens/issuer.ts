@@ -15,9 +15,8 @@ import { resolveKeyReference } from '../config/secrets.js';
 import { SANDBOX_ID } from '../sandbox/spec.js';
 import type { SecretBackend } from '../vault/backend.js';
 import { configError } from '../util/errors.js';
-import type { TokenPlace } from './find.js';
+import type { LocatedToken, TokenPlace } from './find.js';
 import { loginCommand } from './hints.js';
-import { implicitProfile } from './profiles.js';
 import type { StoredToken } from './store.js';
 
 /** What finding the issuing provider needs besides the place. */
@@ -33,9 +32,9 @@ export interface IssuerSources {
  * The provider that issued `stored`, as `login` built it. `action` ends "the token cannot be …"
  * in errors. A sandbox token goes to the sandbox its issuer names (`sources.sandbox`).
  */
-export async function issuingProvider(place: TokenPlace, sources: IssuerSources, stored: StoredToken, action: string): Promise<BrokerProvider> {
+export async function issuingProvider(place: TokenPlace, sources: IssuerSources, { stored, implicitProfile }: LocatedToken, action: string): Promise<BrokerProvider> {
   // The login command the errors below suggest: with --profile unless a command without it picks this token's profile.
-  const login = loginCommand(stored.provider, stored.profile, await implicitProfile(place, stored.provider));
+  const login = loginCommand(stored.provider, stored.profile, implicitProfile);
   return asAtLogin(await issuerOf(place, sources, stored, action, login), stored, place, sources, login);
 }
 

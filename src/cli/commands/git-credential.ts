@@ -32,6 +32,6 @@ export async function run(ctx: Context, operation: GitCredentialOperation): Prom
     return;
   }
   const http = tokenHttp(ctx);
-  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located.stored, 'refreshed'));
+  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located, 'refreshed'));
   ui.result(credentialAnswer(request, host, stored.token.access_token, stored.expiresAt));
 }

@@ -34,12 +34,13 @@ export async function run(ctx: Context, provider: string, options: LogoutOptions
   ui.success(`Logged out of ${provider} (profile ${stored.profile}): the token is deleted from ${describeStore(vault)}`);
 }
 
-async function revokeWherePossible(ctx: Context, ui: Ui, { stored, implicitProfile }: LocatedToken): Promise<void> {
+async function revokeWherePossible(ctx: Context, ui: Ui, located: LocatedToken): Promise<void> {
+  const { stored, implicitProfile } = located;
   const id = stored.provider;
   const http = tokenHttp(ctx);
   let issuer;
   try {
-    issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
+    issuer = await issuingProvider(ctx, ui, http, located, 'revoked');
   } catch (error) {
     // A provider that cannot be built here (no keyset in this project, a provider file gone) is
     // no reason to keep the token; a failure on the way to the provider is.

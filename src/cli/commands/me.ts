@@ -21,7 +21,7 @@ export async function run(ctx: Context, provider: string, options: MeOptions): P
   const ui = new Ui(ctx);
   const located = await findStoredToken(ctx, provider, options);
   const http = tokenHttp(ctx);
-  const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'used');
   const stored = await usableToken(ctx, ui, http, located, issuer);
   const sign = await oauth1Signer(issuer, stored.token);
   const profile = await fetchProfile(await boundTokenHttp(http, issuer, stored.token.access_token), issuer.resolved, stored.token, sign);

@@ -41,7 +41,7 @@ export async function run(ctx: Context, provider: string, pathOrUrl: string, opt
 
   const located = await findStoredToken(ctx, provider, options);
   const http = tokenHttp(ctx);
-  const issuer = await issuingProvider(ctx, ui, http, located.stored, 'used');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'used');
   const resolved = issuer.resolved;
   const stored = await usableToken(ctx, ui, http, located, issuer);
   // Under the API's base URL only; an origin taken from the token ({token.instance_url}) must be one

@@ -179,7 +179,7 @@ async function tokenValue(ctx: Context, ui: Ui, http: HttpClient, given: string,
     return { value: given };
   }
   const located = await findStoredToken(ctx, kept.provider, { ...(kept.profile !== undefined ? { profile: kept.profile } : {}) });
-  const issuer = await issuingProvider(ctx, ui, http, located.stored, 'exchanged');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'exchanged');
   const stored = await usableToken(ctx, ui, http, located, issuer);
   const value = type === TOKEN_TYPES.id_token ? stored.token.id_token : type === TOKEN_TYPES.refresh_token ? stored.token.refresh_token : stored.token.access_token;
   if (value === undefined) throw usageError(`${flag} ${given}: the kept token has no ${type.split(':').at(-1) ?? type}`);

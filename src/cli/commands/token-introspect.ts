@@ -18,9 +18,10 @@ export type IntrospectOptions = IntrospectFlags;
 
 export async function run(ctx: Context, provider: string, options: IntrospectOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const { stored } = await findStoredToken(ctx, provider, options);
+  const located = await findStoredToken(ctx, provider, options);
+  const { stored } = located;
   const http = tokenHttp(ctx);
-  const issuer = await issuingProvider(ctx, ui, http, stored, 'introspected');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'introspected');
   const oauth2 = issuer.resolved.oauth2;
   if (!oauth2?.introspectUrl) {
     throw usageError(

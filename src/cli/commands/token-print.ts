@@ -34,7 +34,7 @@ export async function run(ctx: Context, provider: string, options: PrintOptions)
   }
   const located = await findStoredToken(ctx, provider, options);
   const http = tokenHttp(ctx);
-  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located.stored, 'refreshed'), options.minTtl);
+  const stored = await usableToken(ctx, ui, http, located, () => issuingProvider(ctx, ui, http, located, 'refreshed'), options.minTtl);
   ui.result(printed(stored, format));
 }
 

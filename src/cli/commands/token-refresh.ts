@@ -31,7 +31,7 @@ export async function run(ctx: Context, provider: string, options: RefreshOption
     return;
   }
   const http = tokenHttp(ctx);
-  const issuer = await issuingProvider(ctx, ui, http, stored, 'refreshed');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'refreshed');
   const refreshed = await refreshNow(http, located, issuer, { lockFolder: lockFolder(ctx), now });
   warnDeviations(ui, refreshed.deviations);
   ui.success(`Refreshed the ${provider} token (profile ${stored.profile}): expires ${describeExpiry(refreshed.stored, now())}`);

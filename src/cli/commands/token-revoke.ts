@@ -21,9 +21,10 @@ export type RevokeOptions = RevokeFlags;
 
 export async function run(ctx: Context, provider: string, options: RevokeOptions): Promise<void> {
   const ui = new Ui(ctx);
-  const { stored, vault, implicitProfile } = await findStoredToken(ctx, provider, options);
+  const located = await findStoredToken(ctx, provider, options);
+  const { stored, vault, implicitProfile } = located;
   const http = tokenHttp(ctx);
-  const issuer = await issuingProvider(ctx, ui, http, stored, 'revoked');
+  const issuer = await issuingProvider(ctx, ui, http, located, 'revoked');
   const endpoint = revocationEndpoint(issuer);
   if (!endpoint) {
     throw usageError(
