@@ -3,8 +3,9 @@
  * `login` call listen). One plugin per route group; one error handler shapes every error: HTML
  * routes answer a page, API routes answer oauthd's JSON envelope, never a stack trace.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
+import { pino, type Logger } from 'pino';
 import { FlowEngine } from './flows.js';
 import { authRoutes } from './routes/auth.js';
 import { backendRoutes } from './routes/backend.js';
@@ -23,11 +24,20 @@ import { RequestBudget } from './request-budget.js';
 import { SECURITY_HEADERS } from '../util/headers.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request reached the broker (for the request log's `ms`). */
+    receivedAt: number;
+  }
   interface FastifyContextConfig {
     /** The route answers browsers with HTML pages (errors too). */
     html?: boolean;
     /** The flow step the route is, for the request log; `{provider}` is filled from the path. */
     step?: string;
+    /**
+     * The route may hand its answer to another HTTP stack (the sandbox's node-oidc-provider, by
+     * reply.hijack()), which fastify's onSend hooks never see: its log line waits for `finish`.
+     */
+    hijacks?: boolean;
   }
 }
 
@@ -57,55 +67,58 @@ function stepOf(url: string, method: string | string[]): string | undefined {
 }
 
 /**
- * Fastify's request logging, one line per request instead of two ("incoming request" with the
- * whole URL, "request completed"): written when the answer has gone, with the method, the path,
- * the status, the time and the flow step. Never the query string, a header or a body.
+ * The request log: one line per request, written as its answer is sent, with the method, the
+ * path, the status, the time and the flow step. Never the query string, a header or a body.
+ *
+ * Not fastify's request logging: given a logger, fastify puts `finish` and `error` listeners on
+ * every response and takes two timestamps, which measured under load cost the broker more than
+ * the line itself (src/broker/app.ts's onSend hook does the same job from one hook it runs anyway).
+ * Fastify gets no logger; this one is the broker's.
  */
-class RequestLine extends LogController {
-  private budget: RequestBudget | undefined;
+class RequestLog {
+  /** A flood is summarized, a line per route and status each second (request-budget.ts). */
+  private readonly budget: RequestBudget;
 
-  override incomingRequest(): void {}
+  constructor(readonly logger: Logger) {
+    this.budget = new RequestBudget((held) => {
+      logger.warn({ held, count: held.reduce((total, entry) => total + entry.count, 0) }, 'requests summarized');
+    });
+  }
 
-  /** The request's line says 404 already; fastify's own would print the URL with its query. */
-  override routeNotFound(): void {}
-
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  answered(request: FastifyRequest, reply: FastifyReply): void {
     const provider = (request.params as { provider?: unknown } | undefined)?.provider;
     const step = request.routeOptions.config.step?.replace('{provider}', typeof provider === 'string' ? provider : '?');
     const line = {
       method: request.method,
       path: pathOf(request.originalUrl),
       status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
+      // A request fastify refused before routing (frameworkErrors) ran no onRequest hook.
+      ms: request.receivedAt > 0 ? Math.round(performance.now() - request.receivedAt) : 0,
       ...(step ? { step } : {}),
     };
-    // A flood is summarized, a line per route and status each second (request-budget.ts).
-    this.budget ??= new RequestBudget((held) => {
-      request.server.log.warn({ held, count: held.reduce((total, entry) => total + entry.count, 0) }, 'requests summarized');
-    });
-    if (!this.budget.admit(line)) return;
-    if (error) reply.log.error({ ...line, err: error }, 'request');
-    else reply.log.info(line, 'request');
+    if (this.budget.admit(line)) this.logger.info(line, 'request');
   }
 }
 
 /**
- * pino's options for the request log. Query strings carry codes, states, `k` and `opts`, the
- * `oauthio` header carries tokens, bodies carry codes and secrets: a request is logged as its
- * method and path only, a response as its status, and nothing else of them ever reaches a line
- * (the serializers hold for fastify's own lines too, such as a 500's).
+ * The broker's logger (pino, JSON lines to `log.stream`). Query strings carry codes, states, `k`
+ * and `opts`, the `oauthio` header carries tokens, bodies carry codes and secrets: a request is
+ * logged as its method and path only, a response as its status, and nothing else of them ever
+ * reaches a line (the serializers hold should anything log a whole request or reply).
  */
-function loggerOptions(log: BrokerLog) {
-  return {
-    level: log.level,
-    stream: log.stream,
-    // No pid and hostname on every line: this is a developer's terminal, not a fleet.
-    base: null,
-    serializers: {
-      req: (request: { method?: string; url?: string }) => ({ method: request.method, path: pathOf(request.url ?? '') }),
-      res: (reply: { statusCode?: number }) => ({ status: reply.statusCode }),
+function brokerLogger(log: BrokerLog): Logger {
+  return pino(
+    {
+      level: log.level,
+      // No pid and hostname on every line: this is a developer's terminal, not a fleet.
+      base: null,
+      serializers: {
+        req: (request: { method?: string; url?: string }) => ({ method: request.method, path: pathOf(request.url ?? '') }),
+        res: (reply: { statusCode?: number }) => ({ status: reply.statusCode }),
+      },
     },
-  };
+    log.stream,
+  );
 }
 
 function pathOf(url: string): string {
@@ -123,16 +136,9 @@ export interface Broker {
 }
 
 export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
+  const requestLog = deps.log ? new RequestLog(brokerLogger(deps.log)) : undefined;
   const app = Fastify({
-    ...(deps.log
-      ? {
-          logger: loggerOptions(deps.log),
-          logController: new RequestLine(),
-          // No child logger per request: a line is one per request already, and pino's child()
-          // on every request cost more than the line (its reqId binding is all it would add).
-          childLoggerFactory: (logger: FastifyBaseLogger) => logger,
-        }
-      : { logger: false }),
+    logger: false,
     // Query strings and bodies are small in OAuth; refuse floods early.
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 200 },
@@ -155,7 +161,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
 
   app.addHook('onRoute', (route) => {
     const step = stepOf(route.url, route.method);
-    if (step !== undefined) route.config = { ...route.config, step };
+    if (step !== undefined) route.config = { ...route.config, step, ...(step === 'sandbox' ? { hijacks: true } : {}) };
   });
 
   // The security headers are constants, set in one hook: @fastify/helmet builds its middleware
@@ -163,7 +169,11 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   // sets its own CSP with fresh nonces (sendPage). The same hook refuses a Host that is not the
   // broker's own: a page on evil.example that resolves to 127.0.0.1 (DNS rebinding) sends
   // Host: evil.example.
+  app.decorateRequest('receivedAt', 0);
   app.addHook('onRequest', (request, reply, done) => {
+    // For the request log (below: one hook per request, not two, on the path every request takes).
+    request.receivedAt = performance.now();
+    if (requestLog && request.routeOptions.config.hijacks) reply.raw.once('finish', () => requestLog.answered(request, reply));
     reply.headers(SECURITY_HEADERS);
     const host = (request.headers.host ?? '').toLowerCase();
     if (!deps.allowedHosts().has(host)) {
@@ -172,6 +182,13 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     }
     done();
   });
+
+  if (requestLog) {
+    app.addHook('onSend', (request, reply, _payload, done) => {
+      if (!request.routeOptions.config.hijacks) requestLog.answered(request, reply);
+      done();
+    });
+  }
 
   await app.register(formbody);
 
@@ -187,7 +204,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     }
     const status = errorStatus(error);
     const message = errorMessage(error, status);
-    if (status === 500) request.log.error(error);
+    if (status === 500) requestLog?.logger.error({ method: request.method, path: pathOf(request.originalUrl), err: error }, 'internal error');
     else keepReadingAfter(error, reply, request);
     if (request.routeOptions.config.html) {
       return sendPage(reply, status, (nonces) => errorPage(status < 500 ? 'Bad request' : status === 500 ? 'Internal error' : 'Sign-in unavailable', message, undefined, nonces));

@@ -35,6 +35,15 @@ function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ status: 'error', message });
 }
 
+/**
+ * RFC 6749 §5.1: a response with tokens carries Pragma: no-cache beside Cache-Control: no-store
+ * (every answer has that one, app.ts). Set by the answers that can carry tokens, not by a hook:
+ * a hook costs every exchange under load more than a header does.
+ */
+function withTokens(reply: FastifyReply): FastifyReply {
+  return reply.header('pragma', 'no-cache');
+}
+
 /** For the central error handler (app.ts): 503, naming the store's complaint when it is a user-facing one. */
 function appSecretUnreadable(error: unknown): Error & { statusCode: number } {
   const why = isCliError(error) ? `: ${error.message}` : '';
@@ -43,12 +52,6 @@ function appSecretUnreadable(error: unknown): Error & { statusCode: number } {
 
 export function backendRoutes(deps: BrokerDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // RFC 6749 §5.1: a response with tokens carries Pragma: no-cache beside Cache-Control: no-store.
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.header('pragma', 'no-cache');
-      done();
-    });
-
     /**
      * The app, when key and secret match; undefined otherwise (one answer for both, no oracle).
      * A secret store that cannot be read is the broker's fault, not the caller's: 503.
@@ -81,7 +84,7 @@ export function backendRoutes(deps: BrokerDeps) {
       // The back end gets everything the provider sent, and the state it must compare (the seed),
       // written with the other exchanges of this poll (answer-turn.ts says why).
       await answerTurn();
-      return reply.send({
+      return withTokens(reply).send({
         ...tokenToJson(pending.token),
         ...(pending.state !== undefined ? { state: pending.state } : {}),
         provider: pending.provider,
@@ -134,7 +137,7 @@ export function backendRoutes(deps: BrokerDeps) {
           }
         });
         if (answer.status === 503) reply.header('retry-after', '1');
-        return reply.code(answer.status).send(answer.body);
+        return withTokens(reply).code(answer.status).send(answer.body);
       },
     );
   };
