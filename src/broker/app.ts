@@ -34,8 +34,9 @@ declare module 'fastify' {
     /** The flow step the route is, for the request log; `{provider}` is filled from the path. */
     step?: string;
     /**
-     * The route may hand its answer to another HTTP stack (the sandbox's node-oidc-provider, by
-     * reply.hijack()), which fastify's onSend hooks never see: its log line waits for `finish`.
+     * The route may answer on the raw response, by reply.hijack() (the sandbox hands it to
+     * node-oidc-provider; the inspector's event stream writes it), which fastify's onSend hooks
+     * never see: its request log line waits for the response's `finish`.
      */
     hijacks?: boolean;
   }

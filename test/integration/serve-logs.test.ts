@@ -1,4 +1,4 @@
-// What `serve` says: one log line per request on stderr (fastify's pino logger), with the flow
+// What `serve` says: one log line per request on stderr (the broker's pino logger), with the flow
 // step and never a secret; the address it is bound to; and `doctor` recognising it on its port.
 // Everything runs against the real `serve --sandbox` process; the sign-in is driven over HTTP on
 // the sandbox's own pages, and the server flow goes to its end (code exchange, refresh, /me, API).
@@ -143,6 +143,22 @@ describe('serve: the request log', () => {
     expect((await fetch(`${serving.origin}/api/providers`)).status).toBe(200);
     expect(await serving.stop()).toBe(0);
     expect(afterBanner(serving.stderr())).toEqual([]);
+  });
+  it('an answer written on the raw response (the inspector\'s event stream) gets its line when it ends', async () => {
+    const p = await project('client');
+    serving = await startServe({ cwd: p.dir, env: p.env, args: ['--inspect', '--port', '0', '--log', 'json'] });
+    const inspectorUrl = /inspector\s+(http:\/\/\S+)/.exec(serving.stderr())?.[1] as string;
+    const entry = await fetch(inspectorUrl, { redirect: 'manual' });
+    const cookie = (entry.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect(cookie).toMatch(/=/);
+    const events = await fetch(`${serving.origin}/inspector/api/events`, { headers: { cookie } });
+    expect(events.status).toBe(200);
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('retry:');
+    // The stream never ends by itself: stopping the broker ends it, and its line is written then.
+    expect(await serving.stop()).toBe(0);
+    const requests = afterBanner(serving.stderr()).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(requests).toContainEqual(expect.objectContaining({ msg: 'request', method: 'GET', path: '/inspector/api/events', status: 200, step: 'inspector' }));
   });
 });
 

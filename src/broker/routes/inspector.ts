@@ -334,7 +334,8 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
     });
 
     // Server-Sent Events (HTML Living Standard §9.2): one `flow` event per new or changed flow.
-    app.get(`${INSPECTOR_PATH}/api/events`, { config }, (request, reply) => {
+    // hijacks: the stream is written on the raw response, so its request log line waits for its end (app.ts).
+    app.get(`${INSPECTOR_PATH}/api/events`, { config: { ...config, hijacks: true } }, (request, reply) => {
       if (!guard(request, reply)) return reply;
       reply.hijack();
       const raw = reply.raw;
