@@ -18,6 +18,7 @@ import { reservedExtras } from '../../providers/endpoints.js';
 import { isFlowError, type FlowError } from '../../oauth/outcome.js';
 import { startFailureStatus } from '../upstream.js';
 import { answerTurn } from '../answer-turn.js';
+import { PopupCallers } from '../popup-callers.js';
 
 const StartQuery = Type.Object({
   k: Type.String({ minLength: 1, maxLength: 128 }),
@@ -54,6 +55,7 @@ interface StartOptions {
 
 export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    const popups = new PopupCallers();
     const htmlError = (reply: FastifyReply, status: number, title: string, message: string, hint?: string) =>
       sendPage(reply, status, (nonces) => errorPage(title, message, hint, nonces));
     const signInFailed = (reply: FastifyReply, status: number, error: FlowError | undefined) =>
@@ -82,7 +84,7 @@ export function authRoutes(deps: BrokerDeps, flows: FlowEngine) {
         if (brokerApp.flow === 'cli') {
           delivery = { mode: 'cli' };
         } else {
-          const decided = decideDelivery(brokerApp, request.headers, request.query, deps.publicOrigin());
+          const decided = decideDelivery(brokerApp, request.headers, request.query, deps.publicOrigin(), popups);
           if ('message' in decided) return htmlError(reply, 403, 'Origin not allowed', decided.message, decided.hint);
           delivery = decided;
           // The seed: in the server flow, the state is mandatory and comes from the back end.
@@ -193,12 +195,22 @@ function decideDelivery(
   headers: { referer?: string | undefined; origin?: string | undefined },
   query: StartQuery,
   brokerOrigin: string,
+  popups: PopupCallers,
 ): Delivery | { message: string; hint: string } {
+  const popupReferer = query.redirect_uri === undefined ? headers.referer : undefined;
+  if (popupReferer !== undefined) {
+    const known = popups.get(app, brokerOrigin, popupReferer);
+    if (known) return known;
+  }
   const caller = findCaller(headers, query, brokerOrigin);
   const check = checkCaller(app.domains, caller, app.name);
   if (!check.ok) return check;
-  const callerOrigin = (caller as NonNullable<typeof caller>).origin;
-  if (query.redirect_uri === undefined) return { mode: 'popup', origin: callerOrigin };
+  const { origin: callerOrigin, source } = caller as NonNullable<typeof caller>;
+  if (query.redirect_uri === undefined) {
+    const delivery = { mode: 'popup', origin: callerOrigin } as const;
+    if (popupReferer !== undefined && source === 'Referer') popups.remember(app, brokerOrigin, popupReferer, delivery);
+    return delivery;
+  }
   const target = parseUrl(query.redirect_uri);
   if (!target || !findMatchingRule(app.domains, target, true)) {
     return {
