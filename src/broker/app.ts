@@ -73,8 +73,8 @@ function stepOf(url: string, method: string | string[]): string | undefined {
  *
  * Not fastify's request logging: given a logger, fastify puts `finish` and `error` listeners on
  * every response and takes two timestamps, which measured under load cost the broker more than
- * the line itself (src/broker/app.ts's onSend hook does the same job from one hook it runs anyway).
- * Fastify gets no logger; this one is the broker's.
+ * the line itself (docs/broker.md "Performance"). Fastify gets no logger; buildBroker's onSend
+ * hook writes the line, one hook call per answer.
  */
 class RequestLog {
   /** A flood is summarized, a line per route and status each second (request-budget.ts). */

@@ -16,10 +16,8 @@ export interface Bound {
 }
 
 export async function listen(app: FastifyInstance, host: string, port: number): Promise<Bound> {
-  // Fastify logs where it listens; the command's banner says so already, so that line is muted.
-  // (Without a logger, app.log is abstract-logging's shared no-op object: it has no level to set.)
-  const level = app.log.level as string | undefined;
-  if (level !== undefined) app.log.level = 'warn';
+  // Fastify has no logger of its own here (the broker's request log is its own, app.ts), so
+  // nothing but the command's banner says where it listens.
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -33,8 +31,6 @@ export async function listen(app: FastifyInstance, host: string, port: number): 
     if (code === 'EACCES') throw configError(`not allowed to listen on ${host}:${port}`, 'use a port above 1023 with --port');
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw configError(`cannot listen on ${host}: no such local address`, 'use --host 127.0.0.1');
     throw error;
-  } finally {
-    if (level !== undefined) app.log.level = level;
   }
   const { address, port: bound } = app.server.address() as AddressInfo;
   const bracket = (name: string) => (name.includes(':') ? `[${name}]` : name);
