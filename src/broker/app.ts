@@ -80,7 +80,7 @@ class RequestLog {
   /** A flood is summarized, a line per route and status each second (request-budget.ts). */
   private readonly budget: RequestBudget;
 
-  constructor(readonly logger: Logger) {
+  constructor(private readonly logger: Logger) {
     this.budget = new RequestBudget((held) => {
       logger.warn({ held, count: held.reduce((total, entry) => total + entry.count, 0) }, 'requests summarized');
     });
@@ -98,6 +98,11 @@ class RequestLog {
       ...(step ? { step } : {}),
     };
     if (this.budget.admit(line)) this.logger.info(line, 'request');
+  }
+
+  /** A bug (a 500): always its own line, with the error, never counted into a summary. */
+  internalError(request: FastifyRequest, error: Error): void {
+    this.logger.error({ method: request.method, path: pathOf(request.originalUrl), err: error }, 'internal error');
   }
 }
 
@@ -205,7 +210,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     }
     const status = errorStatus(error);
     const message = errorMessage(error, status);
-    if (status === 500) requestLog?.logger.error({ method: request.method, path: pathOf(request.originalUrl), err: error }, 'internal error');
+    if (status === 500) requestLog?.internalError(request, error);
     else keepReadingAfter(error, reply, request);
     if (request.routeOptions.config.html) {
       return sendPage(reply, status, (nonces) => errorPage(status < 500 ? 'Bad request' : status === 500 ? 'Internal error' : 'Sign-in unavailable', message, undefined, nonces));
