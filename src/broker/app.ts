@@ -27,6 +27,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** performance.now() when the request reached the broker (for the request log's `ms`). */
     receivedAt: number;
+    /**
+     * The route's config, read once in the onRequest hook: `request.routeOptions` builds a new
+     * object of a dozen fields on every read, and the hooks of every request want the config.
+     * Undefined for a request fastify refused before routing (no onRequest hook ran).
+     */
+    routeConfig: FastifyContextConfig | undefined;
   }
   interface FastifyContextConfig {
     /** The route answers browsers with HTML pages (errors too). */
@@ -88,7 +94,7 @@ class RequestLog {
 
   answered(request: FastifyRequest, reply: FastifyReply): void {
     const provider = (request.params as { provider?: unknown } | undefined)?.provider;
-    const step = request.routeOptions.config.step?.replace('{provider}', typeof provider === 'string' ? provider : '?');
+    const step = request.routeConfig?.step?.replace('{provider}', typeof provider === 'string' ? provider : '?');
     const line = {
       method: request.method,
       path: pathOf(request.originalUrl),
@@ -176,10 +182,12 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   // broker's own: a page on evil.example that resolves to 127.0.0.1 (DNS rebinding) sends
   // Host: evil.example.
   app.decorateRequest('receivedAt', 0);
+  app.decorateRequest('routeConfig', undefined);
   app.addHook('onRequest', (request, reply, done) => {
     // For the request log (below: one hook per request, not two, on the path every request takes).
     request.receivedAt = performance.now();
-    if (requestLog && request.routeOptions.config.hijacks) reply.raw.once('finish', () => requestLog.answered(request, reply));
+    const config = (request.routeConfig = request.routeOptions.config);
+    if (requestLog && config.hijacks) reply.raw.once('finish', () => requestLog.answered(request, reply));
     reply.headers(SECURITY_HEADERS);
     const host = (request.headers.host ?? '').toLowerCase();
     if (!deps.allowedHosts().has(host)) {
@@ -191,7 +199,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
 
   if (requestLog) {
     app.addHook('onSend', (request, reply, _payload, done) => {
-      if (!request.routeOptions.config.hijacks) requestLog.answered(request, reply);
+      if (!request.routeConfig?.hijacks) requestLog.answered(request, reply);
       done();
     });
   }

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { StoreFullError, type FlowStore } from './store.js';
 
 interface Entry {
-  json: string;
+  /** A copy of what was put, made at `put` (a JSON round trip, as Redis would hold it). */
+  value: unknown;
   expiresAt: number;
   /** What the entry is counted as against maxBytes. */
   bytes: number;
@@ -48,26 +49,34 @@ export class MemoryStore implements FlowStore {
     this.timer.unref();
   }
 
+  /**
+   * What goes in is a copy, never a shared object, and as Redis would hold it: through JSON. The
+   * copy is made here rather than in `take` because a value is put once, where the caller is
+   * waiting on something slower anyway (a server-flow code is put after the provider's token
+   * endpoint answered), and taken on the path a back end calls under load.
+   */
   async put(key: string, value: unknown, ttlMs: number): Promise<void> {
-    // JSON, as Redis would hold it: what goes in is a copy, never a shared object.
-    this.set(key, JSON.stringify(value), ttlMs);
+    const json = JSON.stringify(value);
+    this.set(key, JSON.parse(json), json.length, ttlMs);
   }
 
+  /** Hands over the stored copy itself: once taken it is nobody else's. */
   async take<T>(key: string): Promise<T | undefined> {
     const entry = this.live(key);
     if (entry === undefined) return undefined;
     this.remove(key, entry);
-    return JSON.parse(entry.json) as T;
+    return entry.value as T;
   }
 
+  /** A copy of the stored copy: the entry stays, and what the caller does to its answer must not reach it. */
   async peek<T>(key: string): Promise<T | undefined> {
     const entry = this.live(key);
-    return entry === undefined ? undefined : (JSON.parse(entry.json) as T);
+    return entry === undefined ? undefined : structuredClone(entry.value as T);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (this.live(key) !== undefined) return false;
-    this.set(key, '1', ttlMs);
+    this.set(key, true, 1, ttlMs);
     return true;
   }
 
@@ -96,15 +105,16 @@ export class MemoryStore implements FlowStore {
     this.bytes = 0;
   }
 
-  private set(key: string, json: string, ttlMs: number): void {
-    const bytes = key.length + json.length + ENTRY_OVERHEAD_BYTES;
+  /** `jsonLength`: the value's size as JSON, what it is counted as (with its key and the overhead). */
+  private set(key: string, value: unknown, jsonLength: number, ttlMs: number): void {
+    const bytes = key.length + jsonLength + ENTRY_OVERHEAD_BYTES;
     if (!this.fits(key, bytes)) {
       this.sweepAtMostOncePerSecond();
       if (!this.fits(key, bytes)) throw new StoreFullError(`${this.entries.size} entries, ${Math.round(this.bytes / 1024)} KiB`);
     }
     const previous = this.entries.get(key);
     if (previous) this.remove(key, previous);
-    this.entries.set(key, { json, expiresAt: this.now() + ttlMs, bytes });
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs, bytes });
     this.bytes += bytes;
   }
 

@@ -84,11 +84,10 @@ export function backendRoutes(deps: BrokerDeps) {
       // The back end gets everything the provider sent, and the state it must compare (the seed),
       // written with the other exchanges of this poll (answer-turn.ts says why).
       await answerTurn();
-      return withTokens(reply).send({
-        ...tokenToJson(pending.token),
-        ...(pending.state !== undefined ? { state: pending.state } : {}),
-        provider: pending.provider,
-      });
+      const answer = tokenToJson(pending.token);
+      if (pending.state !== undefined) answer.state = pending.state;
+      answer.provider = pending.provider;
+      return withTokens(reply).send(answer);
     });
 
     app.post<{ Params: Static<typeof ProviderParams>; Body: Static<typeof RefreshBody> }>(
