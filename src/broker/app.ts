@@ -22,6 +22,7 @@ import type { BrokerDeps, BrokerLog } from './types.js';
 import { isStoreError } from '../store/store.js';
 import { RequestBudget } from './request-budget.js';
 import { SECURITY_HEADERS } from '../util/headers.js';
+import '../util/route-config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,12 +40,7 @@ declare module 'fastify' {
     html?: boolean;
     /** The flow step the route is, for the request log; `{provider}` is filled from the path. */
     step?: string;
-    /**
-     * The route may answer on the raw response, by reply.hijack() (the sandbox hands it to
-     * node-oidc-provider; the inspector's event stream writes it), which fastify's onSend hooks
-     * never see: its request log line waits for the response's `finish`.
-     */
-    hijacks?: boolean;
+    // `hijacks` (the route may answer on the raw response): src/util/route-config.ts.
   }
 }
 
@@ -173,7 +169,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
 
   app.addHook('onRoute', (route) => {
     const step = stepOf(route.url, route.method);
-    if (step !== undefined) route.config = { ...route.config, step, ...(step === 'sandbox' ? { hijacks: true } : {}) };
+    if (step !== undefined) route.config = { ...route.config, step };
   });
 
   // The security headers are constants, set in one hook: @fastify/helmet builds its middleware

@@ -16,6 +16,7 @@ import type { JWK } from 'jose';
 import { X509Certificate } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import { pageCsp, sendPage, type Nonces } from '../util/html.js';
+import { markHijacking } from '../util/route-config.js';
 import { fileAdapter } from './adapter.js';
 import { loadSandboxClientKey, loadSandboxKeys, recordsDir, type SandboxKeys } from './state.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENTS, SANDBOX_PATH, SANDBOX_RAR_TYPES, SANDBOX_RESOURCE_SCOPES, SANDBOX_SCOPES, sandboxIssuer, sandboxMtlsAliases } from './spec.js';
@@ -205,6 +206,8 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   /** The mock's way to oidc-provider (faults, look-alikes), set once the routes are registered. */
   let forwardMock: ((options: MockOptions, raw: IncomingMessage & { originalUrl?: string }, response: ServerResponse) => Promise<void>) | undefined;
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+    // Most of these routes hand their answer to oidc-provider or write it themselves (hijackWithHeaders).
+    markHijacking(app);
     forwardMock = mockForward;
     if (mock) await app.register(controlRoutes(mock.faults));
     // The sign-in and consent pages: our own, small and escaped.

@@ -27,7 +27,11 @@ export interface MemoryStoreOptions {
 
 export const DEFAULT_MAX_ENTRIES = 200_000;
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
-/** An entry's cost beyond its key and JSON: the Map slot, the entry object, two string headers. */
+/**
+ * An entry's cost beyond its key and its value's JSON: the Map slot, the entry object, a string
+ * header. (A value held parsed takes about what its JSON would: measured 404 vs 462 heap bytes for
+ * a server-flow code's record.)
+ */
 const ENTRY_OVERHEAD_BYTES = 96;
 const MIN_SWEEP_INTERVAL_MS = 1000;
 

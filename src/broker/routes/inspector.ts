@@ -334,7 +334,7 @@ export function inspectorRoutes(deps: BrokerDeps, inspector: BrokerInspector) {
     });
 
     // Server-Sent Events (HTML Living Standard §9.2): one `flow` event per new or changed flow.
-    // hijacks: the stream is written on the raw response, so its request log line waits for its end (app.ts).
+    // hijacks: the stream is written on the raw response (src/util/route-config.ts).
     app.get(`${INSPECTOR_PATH}/api/events`, { config: { ...config, hijacks: true } }, (request, reply) => {
       if (!guard(request, reply)) return reply;
       reply.hijack();
