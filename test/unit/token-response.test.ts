@@ -2,7 +2,7 @@
 // warning, or a one-line explanation.
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../src/oauth/http.js';
-import { readTokenResponse, type Deviation, type TokenResponseRules } from '../../src/oauth/token-response.js';
+import { readTokenResponse, tokenToJson, type Deviation, type TokenResponseRules } from '../../src/oauth/token-response.js';
 import { caughtCliError } from './errors.js';
 
 const TOKEN_URL = 'https://idp.example/oauth/token';
@@ -305,5 +305,28 @@ describe('error responses and unreadable bodies: one line, with a hint', () => {
   it('names the endpoint it read', async () => {
     const error = await caughtCliError(() => readTokenResponse(response('', { status: 500 }), {}, 'refresh endpoint'));
     expect(error.message).toBe('the refresh endpoint answered HTTP 500 with an empty body');
+  });
+});
+
+describe('tokenToJson: the token as the back end and the SDKs receive it', () => {
+  it('the standard fields in order, then the provider\'s extra fields; no `extra` key, nothing undefined', () => {
+    const { token } = read('{"access_token":"at","token_type":"Bearer","expires_in":60,"instance_url":"https://x.my.salesforce.com","team":{"id":"T1"}}');
+    const json = tokenToJson(token);
+    expect(json).toEqual({ access_token: 'at', token_type: 'Bearer', expires_in: 60, instance_url: 'https://x.my.salesforce.com', team: { id: 'T1' } });
+    expect(Object.keys(json)).toEqual(['access_token', 'token_type', 'expires_in', 'instance_url', 'team']);
+    expect(JSON.stringify(json)).toBe('{"access_token":"at","token_type":"Bearer","expires_in":60,"instance_url":"https://x.my.salesforce.com","team":{"id":"T1"}}');
+  });
+
+  it('OAuth 1.0a token credentials under their own names (RFC 5849 §2.3), with the extra fields', () => {
+    const json = tokenToJson({ access_token: 'tok', token_secret: 'sec', token_type: 'OAuth1', extra: { user_id: '42', screen_name: 'dev' } });
+    expect(json).toEqual({ oauth_token: 'tok', oauth_token_secret: 'sec', user_id: '42', screen_name: 'dev' });
+  });
+
+  it('a copy: changing the answer changes nothing in the token', () => {
+    const token = { access_token: 'at', token_type: 'Bearer', extra: { id: 'u' } };
+    const json = tokenToJson(token);
+    json.access_token = 'changed';
+    json.id = 'changed';
+    expect(token).toEqual({ access_token: 'at', token_type: 'Bearer', extra: { id: 'u' } });
   });
 });
