@@ -80,7 +80,8 @@ export class MemoryStore implements FlowStore {
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     if (this.live(key) !== undefined) return false;
-    this.set(key, true, 1, ttlMs);
+    // A marker: 1, as the Redis store's SET NX writes it ('1', read back as 1), counted as its JSON.
+    this.set(key, 1, 1, ttlMs);
     return true;
   }
 

@@ -29,6 +29,17 @@ function contract(name: string, open: () => Promise<FlowStore>, sleepForExpiry: 
       await store.close();
     });
 
+    it('a claimed key reads back as the same marker on every store, and a peeked value is a copy', async () => {
+      const store = await open();
+      expect(await store.claim('used:m', 60_000)).toBe(true);
+      expect(await store.peek('used:m')).toBe(1);
+      await store.put('code:p', { nested: { n: 1 } }, 60_000);
+      const peeked = await store.peek<{ nested: { n: number } }>('code:p');
+      (peeked as { nested: { n: number } }).nested.n = 2;
+      expect(await store.take('code:p')).toEqual({ nested: { n: 1 } });
+      await store.close();
+    });
+
     it('an entry past its TTL is gone', async () => {
       const store = await open();
       await store.put('code:short', { v: 1 }, 50);
