@@ -33,6 +33,7 @@
  */
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 import type { Delivery } from './flows.js';
+import type { Base64Url } from '../util/form-encoding.js';
 
 const VERSION = 3;
 const EPOCH_MS = 3600_000;
@@ -74,8 +75,8 @@ export interface SealedFlow {
 
 /** The secrets a state derives (its code_verifier and nonce, 43 characters of base64url each). */
 export interface FlowSecrets {
-  codeVerifier: string | undefined;
-  nonce: string | undefined;
+  codeVerifier: Base64Url | undefined;
+  nonce: Base64Url | undefined;
 }
 
 export type OpenedState =
@@ -114,9 +115,10 @@ export class FlowSealer {
   ) {}
 
   /** A new state for `flow`: its id (the single-use marker's key: its tag), the text, its secrets. */
-  seal(flow: SealedFlow, now: number): { id: string; state: string; secrets: FlowSecrets } {
+  seal(flow: SealedFlow, now: number): { id: string; state: Base64Url; secrets: FlowSecrets } {
     const epoch = Math.floor(now / EPOCH_MS);
     const keys = this.keys(epoch);
+    const delivery = deliveryFields(flow.delivery);
     const json = JSON.stringify([
       Math.ceil(flow.expiresAt / 1000),
       flow.appKey,
@@ -124,11 +126,16 @@ export class FlowSealer {
       flow.scopes.join(' '),
       (flow.pkce ? 1 : 0) | (flow.openid ? 2 : 0) | (flow.jarm ? 4 : 0),
       flow.clientState ?? null,
-      ...deliveryFields(flow.delivery),
+      delivery[0],
+      delivery[1],
     ] satisfies Payload);
     const length = Buffer.byteLength(json, 'utf8');
     const secretBytes = (flow.pkce ? SECRET_BYTES : 0) + (flow.openid ? SECRET_BYTES : 0);
-    const { stream, keystream, at } = this.take(keys, length + secretBytes);
+    const stream = this.take(keys, length + secretBytes);
+    // This state's keystream bytes: stream.chunk[start..], which begin at stream offset `at`.
+    const keystream = stream.chunk;
+    const start = stream.used - length - secretBytes;
+    const at = stream.offset + start;
     // One buffer: the MAC key, then the body (the MAC's input is their concatenation).
     const sealed = Buffer.allocUnsafe(MAC_KEY_BYTES + HEADER_BYTES + length);
     keys.mac.copy(sealed, 0);
@@ -139,12 +146,13 @@ export class FlowSealer {
     sealed.writeUIntBE(at, cursor + 5 + NONCE_BYTES, OFFSET_BYTES);
     cursor += HEADER_BYTES;
     sealed.write(json, cursor, 'utf8');
-    for (let i = 0; i < length; i++) sealed[cursor + i] = (sealed[cursor + i] as number) ^ (keystream[i] as number);
+    for (let i = 0; i < length; i++) sealed[cursor + i] = (sealed[cursor + i] as number) ^ (keystream[start + i] as number);
     const tag = hash('sha3-256', sealed, 'base64url').slice(0, TAG_CHARS);
     return {
       id: tag,
-      state: sealed.toString('base64url', MAC_KEY_BYTES) + tag,
-      secrets: secretsFrom(keystream.subarray(length), flow.pkce, flow.openid),
+      // Base64url by construction: the encoder's output twice.
+      state: (sealed.toString('base64url', MAC_KEY_BYTES) + tag) as Base64Url,
+      secrets: secretsFrom(keystream, start + length, flow.pkce, flow.openid),
     };
   }
 
@@ -167,16 +175,20 @@ export class FlowSealer {
     // The keystream from `offset` on: the record's bytes, then the secrets'.
     const skipped = offset % 16;
     const decipher = createDecipheriv('aes-256-ctr', keys.encryption, counterBlock(nonce, Math.floor(offset / 16)));
-    const keystream = decipher.update(Buffer.alloc(skipped + ciphertext.length + 2 * SECRET_BYTES)).subarray(skipped);
-    for (let i = 0; i < ciphertext.length; i++) ciphertext[i] = (ciphertext[i] as number) ^ (keystream[i] as number);
+    const keystream = decipher.update(Buffer.alloc(skipped + ciphertext.length + 2 * SECRET_BYTES));
+    for (let i = 0; i < ciphertext.length; i++) ciphertext[i] = (ciphertext[i] as number) ^ (keystream[skipped + i] as number);
     const flow = parsePayload(ciphertext.toString('utf8'));
     if (!flow) return { ok: false, reason: 'forged' };
     if (flow.expiresAt <= now) return { ok: false, reason: 'expired' };
-    return { ok: true, id: tag, flow, secrets: secretsFrom(keystream.subarray(ciphertext.length), flow.pkce, flow.openid) };
+    return { ok: true, id: tag, flow, secrets: secretsFrom(keystream, skipped + ciphertext.length, flow.pkce, flow.openid) };
   }
 
-  /** The next `length` bytes of the epoch's keystream, and where they begin in it. */
-  private take(keys: EpochKeys, length: number): { stream: Keystream; keystream: Buffer; at: number } {
+  /**
+   * Takes the next `length` bytes of the epoch's keystream: on return they are the `length` bytes
+   * of the stream's chunk before `used`. (Read there, not handed out as a view: a start costs one
+   * object less.)
+   */
+  private take(keys: EpochKeys, length: number): Keystream {
     let stream = keys.stream;
     if (stream === undefined || stream.offset + stream.used + length > MAX_STREAM_BYTES) {
       const nonce = randomBytes(NONCE_BYTES);
@@ -190,10 +202,8 @@ export class FlowSealer {
       stream.chunk = Buffer.concat([rest, stream.cipher.update(ZEROS)]);
       stream.used = 0;
     }
-    const at = stream.offset + stream.used;
-    const keystream = stream.chunk.subarray(stream.used, stream.used + length);
     stream.used += length;
-    return { stream, keystream, at };
+    return stream;
   }
 
   /** An epoch's keys, derived once (RFC 5869); those of epochs no live state can use are dropped. */
@@ -210,11 +220,12 @@ export class FlowSealer {
   }
 }
 
-/** The verifier and the nonce from the keystream bytes after a record (32 each, as the flow uses them). */
-function secretsFrom(bytes: Buffer, pkce: boolean, openid: boolean): FlowSecrets {
+/** The verifier and the nonce from the keystream bytes at `from`, after a record's (32 each, as the flow uses them). */
+function secretsFrom(keystream: Buffer, from: number, pkce: boolean, openid: boolean): FlowSecrets {
+  const nonceFrom = pkce ? from + SECRET_BYTES : from;
   return {
-    codeVerifier: pkce ? bytes.toString('base64url', 0, SECRET_BYTES) : undefined,
-    nonce: openid ? bytes.toString('base64url', pkce ? SECRET_BYTES : 0, (pkce ? SECRET_BYTES : 0) + SECRET_BYTES) : undefined,
+    codeVerifier: pkce ? (keystream.toString('base64url', from, from + SECRET_BYTES) as Base64Url) : undefined,
+    nonce: openid ? (keystream.toString('base64url', nonceFrom, nonceFrom + SECRET_BYTES) as Base64Url) : undefined,
   };
 }
 

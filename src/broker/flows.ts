@@ -194,7 +194,7 @@ export class FlowEngine {
         scopes,
         pkce: oauth2.pkce !== 'unsupported',
         openid: scopes.includes('openid'),
-        ...(oauth2.jarm ? { jarm: true } : {}),
+        jarm: oauth2.jarm,
         clientState: options.clientState,
         delivery: options.delivery,
         expiresAt: now + this.ttl(),
@@ -215,8 +215,8 @@ export class FlowEngine {
       nonce: secrets.nonce,
       extra: options.extraAuthorize,
       resource: oauth2.resource,
-      ...(oauth2.authorizationDetails !== undefined ? { authorizationDetails: oauth2.authorizationDetails } : {}),
-      ...(oauth2.jarm ? { responseMode: 'jwt' as const } : {}),
+      authorizationDetails: oauth2.authorizationDetails,
+      responseMode: oauth2.jarm ? 'jwt' : undefined,
     };
     let query = authorizationQuery(oauth2, request);
     if (oauth2.requestObject) {

@@ -4,7 +4,7 @@
  * (RFC 7636 §4.3, §4.5).
  */
 import { ProviderError, withBinding } from './errors.js';
-import { formEncode } from '../util/form-encoding.js';
+import { formEncode, type Base64Url } from '../util/form-encoding.js';
 import { lowerCaseKeys } from '../util/headers.js';
 import type { HttpClient, HttpResponse } from './http.js';
 import { authenticateClient, encodeFields, type RequestFields } from './client-auth.js';
@@ -40,12 +40,13 @@ export interface ClientCredentials {
 export interface AuthorizationRequest {
   clientId: string;
   redirectUri: string;
-  state: string;
+  /** Base64url, like the nonce and the PKCE challenge: sent as they are (the state is long, and on every start). */
+  state: Base64Url;
   scopes: readonly string[];
   /** Absent only for providers known to break on PKCE. */
   pkce?: Pkce;
   /** OpenID Connect Core §3.1.2.1, sent when openid is asked. */
-  nonce?: string;
+  nonce?: Base64Url;
   extra?: Record<string, string>;
   /** OAuth 2.0 Multiple Response Type Encoding Practices §2.1; JARM's "jwt" (its §2.3.4). */
   responseMode?: 'query' | 'form_post' | 'jwt';
@@ -80,9 +81,9 @@ function queryHead(endpoint: AuthorizationEndpoint, clientId: string, redirectUr
 export function authorizationQuery(endpoint: AuthorizationEndpoint, request: AuthorizationRequest): string {
   let query = queryHead(endpoint, request.clientId, request.redirectUri);
   if (request.scopes.length > 0) query += `&${formEncode(endpoint.scopeParam)}=${formEncode(request.scopes.join(endpoint.scopeSeparator))}`;
-  query += `&state=${formEncode(request.state)}`;
+  query += `&state=${request.state}`;
   if (request.pkce) query += `&code_challenge=${request.pkce.challenge}&code_challenge_method=${request.pkce.method}`;
-  if (request.nonce) query += `&nonce=${formEncode(request.nonce)}`;
+  if (request.nonce) query += `&nonce=${request.nonce}`;
   const responseMode = request.responseMode ?? (endpoint.responseMode === 'form_post' ? 'form_post' : undefined);
   if (responseMode !== undefined) query += `&response_mode=${responseMode}`;
   // RFC 8707 §2: one resource parameter per target; RFC 9396 §2: authorization_details as JSON.

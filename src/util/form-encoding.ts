@@ -19,3 +19,18 @@ export function formEncode(value: string): string {
     match === '%20' ? '+' : `%${match.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 }
+
+/**
+ * A string of the base64url alphabet (RFC 4648 §5): ALPHA, DIGIT, `-` and `_`, which the form
+ * serializer leaves as they are, so it goes into a query unencoded. The type says where the value
+ * comes from: an encoder's output (the sealed state, the nonce), or `base64Url()`'s check.
+ */
+export type Base64Url = string & { readonly base64url: unique symbol };
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** `value` as Base64Url, after checking its alphabet: for values that do not come from an encoder. */
+export function base64Url(value: string): Base64Url {
+  if (!BASE64URL.test(value)) throw new TypeError(`not base64url: ${JSON.stringify(value.slice(0, 40))}`);
+  return value as Base64Url;
+}

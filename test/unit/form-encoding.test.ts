@@ -1,7 +1,7 @@
 // src/util/form-encoding.ts: application/x-www-form-urlencoded serialization without building a
 // URLSearchParams; it must give URLSearchParams's bytes for every input.
 import { describe, expect, it } from 'vitest';
-import { formEncode } from '../../src/util/form-encoding.js';
+import { base64Url, formEncode } from '../../src/util/form-encoding.js';
 
 /** What URLSearchParams writes for a value. */
 const reference = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
@@ -25,5 +25,19 @@ describe('formEncode', () => {
     const token = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
     expect(formEncode(token)).toBe(token);
     expect(formEncode('')).toBe('');
+  });
+});
+
+describe('base64Url', () => {
+  it('takes the base64url alphabet, which form-encoding leaves as it is', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    expect(base64Url(alphabet)).toBe(alphabet);
+    expect(formEncode(alphabet)).toBe(alphabet);
+  });
+
+  it('refuses anything a query would have to encode', () => {
+    for (const value of ['a+b', 'a/b', 'ab==', 'a b', 'a&state=x', 'a#b', 'é', 'a.b']) {
+      expect(() => base64Url(value), value).toThrow(/not base64url/);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { authenticateClient, JWT_BEARER_ASSERTION } from '../../src/oauth/client
 import { DpopProver, chooseDpopAlgorithm, dpopHttp } from '../../src/oauth/dpop.js';
 import { readClientKey } from '../../src/oauth/keys.js';
 import { authorizationQuery, exchangeCode } from '../../src/oauth/oauth2.js';
+import { base64Url } from '../../src/util/form-encoding.js';
 import { pushAuthorizationRequest, pushedAuthorizationUrl } from '../../src/oauth/par.js';
 import { requestObject } from '../../src/oauth/jar.js';
 import { JarmRejected, verifyJwtResponse } from '../../src/oauth/jarm.js';
@@ -33,7 +34,7 @@ describe('PAR (RFC 9126)', () => {
     const query = authorizationQuery(provider.oauth2!, {
       clientId: 'cid',
       redirectUri: 'http://127.0.0.1:6284/auth',
-      state: 'st',
+      state: base64Url('st'),
       scopes: ['openid'],
       resource: ['https://api.example/', 'https://other.example/'],
       authorizationDetails: '[{"type":"account_information"}]',
@@ -179,7 +180,7 @@ describe('resource indicators (RFC 8707) and authorization_details (RFC 9396) in
       authorizationQuery(provider.oauth2!, {
         clientId: 'c',
         redirectUri: 'r',
-        state: 's',
+        state: base64Url('s'),
         scopes: [],
         resource: ['https://a.example/', 'https://b.example/'],
         authorizationDetails: '[{"type":"t"}]',

@@ -12,6 +12,7 @@ import {
   type TokenEndpoint,
 } from '../../src/oauth/oauth2.js';
 import { s256 } from '../../src/oauth/pkce.js';
+import { base64Url } from '../../src/util/form-encoding.js';
 import { caughtCliError } from './errors.js';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -21,11 +22,11 @@ function endpoint(overrides: Partial<AuthorizationEndpoint> = {}): Authorization
   return { authorizeUrl: 'https://idp.example/authorize', scopeSeparator: ' ', scopeParam: 'scope', authorizeParams: {}, ...overrides };
 }
 
-const REQUEST = { clientId: 'client 1', redirectUri: 'http://127.0.0.1:6284/auth', state: 'st4te', scopes: ['openid', 'email'] };
+const REQUEST = { clientId: 'client 1', redirectUri: 'http://127.0.0.1:6284/auth', state: base64Url('st4te'), scopes: ['openid', 'email'] };
 
 describe('authorizationUrl (RFC 6749 §4.1.1)', () => {
   it('sends the standard parameters, PKCE (RFC 7636 §4.3) and the nonce', () => {
-    const url = new URL(authorizationUrl(endpoint(), { ...REQUEST, pkce: PKCE, nonce: 'n-0S6_WzA2Mj' }));
+    const url = new URL(authorizationUrl(endpoint(), { ...REQUEST, pkce: PKCE, nonce: base64Url('n-0S6_WzA2Mj') }));
     expect(url.origin + url.pathname).toBe('https://idp.example/authorize');
     expect([...url.searchParams]).toEqual([
       ['response_type', 'code'],
@@ -59,7 +60,7 @@ describe('authorizationUrl (RFC 6749 §4.1.1)', () => {
 
   it('never lets an extra replace a parameter of the request itself', () => {
     const hijack = { state: 'attacker', redirect_uri: 'https://evil.example/cb', client_id: 'other', code_challenge: 'x', nonce: 'n', scope: 'admin', response_type: 'token' };
-    const url = new URL(authorizationUrl(endpoint({ authorizeParams: hijack }), { ...REQUEST, pkce: PKCE, nonce: 'n-0S6_WzA2Mj', extra: { ...hijack, prompt: 'consent' } }));
+    const url = new URL(authorizationUrl(endpoint({ authorizeParams: hijack }), { ...REQUEST, pkce: PKCE, nonce: base64Url('n-0S6_WzA2Mj'), extra: { ...hijack, prompt: 'consent' } }));
     expect(url.searchParams.getAll('state')).toEqual(['st4te']);
     expect(url.searchParams.getAll('redirect_uri')).toEqual(['http://127.0.0.1:6284/auth']);
     expect(url.searchParams.getAll('client_id')).toEqual(['client 1']);

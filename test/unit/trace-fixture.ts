@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fetchClient } from '../../src/oauth/http.js';
 import { authorizationUrl, exchangeCode, refreshAccessToken, type TokenEndpoint } from '../../src/oauth/oauth2.js';
 import { s256 } from '../../src/oauth/pkce.js';
+import { base64Url } from '../../src/util/form-encoding.js';
 import { flowChecks } from '../../src/trace/checks.js';
 import type { Transcript } from '../../src/trace/transcript.js';
 import type { FlowSuccess } from '../../src/oauth/outcome.js';
@@ -33,8 +34,8 @@ export function flowSecrets() {
     // Characters that RFC 6749 §2.3.1 form-encodes before Basic: +, /, =, &, space.
     clientSecret: `s3cr+t/=${randomBytes(8).toString('hex')}& x`,
     code: token('code-'),
-    state: token('state-'),
-    nonce: token('nonce-'),
+    state: base64Url(token('state-')),
+    nonce: base64Url(token('nonce-')),
     verifier: randomBytes(32).toString('base64url'),
     accessToken: token('at-'),
     refreshToken: token('rt-'),
