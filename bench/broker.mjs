@@ -1,26 +1,33 @@
 // Broker benchmark (`npm run bench`): the real `oauthd-cli serve` process, with the config
 // `oauthd-cli init --yes` writes (plus one provider, whose token endpoint is a local stand-in), under
-// autocannon at 50 connections, beside a bare fastify redirect route measured in the same run
-// (bench/servers.mjs). Ratios, never absolute numbers: the machine is shared.
+// autocannon at 50 connections, beside a bare fastify redirect route (bench/servers.mjs) measured in
+// the same run. Ratios, never absolute numbers: the machine is shared.
 //
-//   1. GET /auth/:provider        rounds alternating with the bare route; the median ratio.
-//                                 Target ≥ 0.60×.
+// Several processes of each (BENCH_PROCESSES, 3), started alike and each serving the same kind of
+// rounds: round i of sections 1 and 3 measures bare process i mod 3, then serve process i mod 3,
+// and the median of the rounds' ratios is judged. One process of a JIT-compiled program runs at its
+// own speed for its whole life (two `serve` processes of one build: 1–8% apart, and one process of
+// a run 15% slower than the others: docs/broker.md "Performance"), so one process a side would put
+// that draw in every round.
+//
+//   1. GET /auth/:provider        Target ≥ 0.60×.
 //   2. a flood of unfinished starts: at least 60 s and at least 1,000,000 starts that nobody
-//      finishes, at 50 connections. Targets: no 5xx and no 503, ≥ 0.60× the bare route (its rounds
-//      before the flood and after it, in section 3), the serve
+//      finishes, at 50 connections, at the first serve process of section 1. Targets: no 5xx and
+//      no 503, ≥ 0.60× the bare rounds (before the flood and after it, in section 3), the serve
 //      process's RSS ≤ 300 MiB at the end and bounded throughout; a sign-in started during the
 //      flood and one after it complete.
-//   3. POST /auth/access_token    the server flow's exchange (`init --yes --flow server`), rounds
-//      alternating with the bare route; each round's single-use codes are minted just before it by
-//      real server flows (start, the provider's callback, the broker's exchange at the stand-in).
+//   3. POST /auth/access_token    the server flow's exchange (`init --yes --flow server`); each
+//      round's single-use codes are minted just before it by real server flows (start, the
+//      provider's callback, the broker's exchange at the stand-in).
 //      Target ≥ 0.50×. For reference (no target), the same requests at a bare fastify POST route
 //      that reads the form and answers a small JSON: what any fastify POST route gets here.
 //
-// Exit 1 when a target is missed. BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7),
+// Exit 1 when a target is missed. BENCH_SECONDS (round length, 4), BENCH_ROUNDS (9),
 // BENCH_FLOOD (1000000), BENCH_SUSTAIN_SECONDS (60), BENCH_CODES (codes per exchange round, 20000:
 // about a second of exchanges here; rounds of a third of a second weighed their 50 new connections
 // and their tail, when fewer than 50 are left, on the result: docs/broker.md);
-// BENCH_SERVE_ARGS (more serve flags), BENCH_NODE_ARGS (node flags for serve, e.g. --cpu-prof).
+// BENCH_SERVE_ARGS (more serve flags), BENCH_NODE_ARGS (node flags for serve, e.g. --cpu-prof),
+// BENCH_DEBUG (each round's ratio on stderr, with its process and the bare rate).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -30,7 +37,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const FLOOD = Number(process.env.BENCH_FLOOD ?? 1_000_000);
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const CODES = Number(process.env.BENCH_CODES ?? 20_000);
@@ -116,6 +124,12 @@ async function serve(dir) {
   return { port, child, origin: `http://127.0.0.1:${port}` };
 }
 
+/** A bare fastify server (bench/servers.mjs) in a process of its own. */
+async function bareServer() {
+  const { child, match } = await startProcess([fileURLToPath(new URL('./servers.mjs', import.meta.url))], {}, 'stdout', /READY (\d+)/);
+  return { port: Number(match[1]), child };
+}
+
 /** The process's resident set, from /proc (Linux), in MiB. */
 async function rssMb(pid) {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -189,6 +203,9 @@ const ratioOf = (results, bareResults) => {
   const each = results.map((r, round) => perSecond(r) / perSecond(bareResults[round])).sort((a, b) => a - b);
   return { median: median(each), low: each[0], high: each.at(-1) };
 };
+/** Each round's process, ratio and bare rate, for BENCH_DEBUG. */
+const roundsLog = (results, bareResults) =>
+  results.map((r, round) => `${round % PROCESSES}: ${(perSecond(r) / perSecond(bareResults[round])).toFixed(2)} ${Math.round(perSecond(bareResults[round]))}`).join(' | ');
 // Three decimals for what is judged: a median of 0.597 shown as "0.60×" beside MISSED reads as a contradiction.
 const showRatio = ({ median: m, low, high }) => `${m.toFixed(3)}× (rounds ${low.toFixed(2)}–${high.toFixed(2)})`;
 const rate = (results) => results.reduce((total, r) => total + perSecond(r), 0) / results.length;
@@ -196,30 +213,36 @@ const rate = (results) => results.reduce((total, r) => total + perSecond(r), 0) 
 // ---------------------------------------------------------------------------------------------
 
 try {
-  const { match } = await startProcess([fileURLToPath(new URL('./servers.mjs', import.meta.url))], {}, 'stdout', /READY (\d+)/);
-  const basePort = Number(match[1]);
-  const clientApp = await project('client-app', [], basePort);
-  const serverApp = await project('server-app', ['--flow', 'server'], basePort);
+  // The provider's token endpoint for every flow of the run, in a process of its own: the bare
+  // processes that are measured serve nothing else.
+  const provider = await bareServer();
+  const clientApp = await project('client-app', [], provider.port);
+  const serverApp = await project('server-app', ['--flow', 'server'], provider.port);
+  const bares = await Promise.all(Array.from({ length: PROCESSES }, () => bareServer()));
 
-  // 1. Starts, alternating with the bare route.
-  const broker = await serve(clientApp.dir);
-  const sample = await fetch(startRequest(broker.port, clientApp.key).url, { redirect: 'manual', headers: startRequest(broker.port, clientApp.key).headers });
+  // 1. Starts: round i at serve process i mod PROCESSES, after its bare process's round.
+  const brokers = [];
+  for (let i = 0; i < PROCESSES; i++) brokers.push(await serve(clientApp.dir));
+  const sample = await fetch(startRequest(brokers[0].port, clientApp.key).url, { redirect: 'manual', headers: startRequest(brokers[0].port, clientApp.key).headers });
   const locationLength = sample.headers.get('location')?.length ?? 0;
-  await fetch(`http://127.0.0.1:${basePort}/__location?length=${locationLength}`, { method: 'POST' });
-  const bareTarget = startRequest(basePort, 'x');
-  const startTarget = startRequest(broker.port, clientApp.key);
-  await run({ ...bareTarget, duration: 1 });
-  await run({ ...startTarget, duration: 1 });
+  for (const bare of bares) {
+    await fetch(`http://127.0.0.1:${bare.port}/__location?length=${locationLength}`, { method: 'POST' });
+    await run({ ...startRequest(bare.port, 'x'), duration: 1 });
+  }
+  for (const broker of brokers) await run({ ...startRequest(broker.port, clientApp.key), duration: 1 });
   const bareRounds = [];
   const startRounds = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bareRounds.push(await run(bareTarget));
-    startRounds.push(await run(startTarget));
+    bareRounds.push(await run(startRequest(bares[round % PROCESSES].port, 'x')));
+    startRounds.push(await run(startRequest(brokers[round % PROCESSES].port, clientApp.key)));
   }
   const startRatio = ratioOf(startRounds, bareRounds);
   const startFailures = startRounds.reduce((total, r) => total + failuresOf(r), 0);
 
-  // 2. The flood: at least SUSTAIN_SECONDS and FLOOD starts nobody finishes.
+  // 2. The flood: at least SUSTAIN_SECONDS and FLOOD starts nobody finishes, at one serve process.
+  for (const other of brokers.slice(1)) other.child.kill('SIGTERM');
+  const broker = brokers[0];
+  const startTarget = startRequest(broker.port, clientApp.key);
   const rssBefore = await rssMb(broker.child.pid);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => void rssMb(broker.child.pid).then((mb) => (rssPeak = Math.max(rssPeak, mb))), 1000);
@@ -243,15 +266,17 @@ try {
   const floodFailures = floodRounds.reduce((total, r) => total + failuresOf(r), 0);
   broker.child.kill('SIGTERM');
 
-  // 3. The server flow's exchange, alternating with the bare route.
-  const exchanger = await serve(serverApp.dir);
+  // 3. The server flow's exchange: round i at serve process i mod PROCESSES, after a round of the
+  // bare process i mod PROCESSES.
+  const exchangers = [];
+  for (let i = 0; i < PROCESSES; i++) exchangers.push(await serve(serverApp.dir));
   // Each connection gets its own share of the codes as requests autocannon builds once, before the
   // round's clock starts (run() restarts it when the last connection is set up), as it builds the
   // GET rounds' one request once: a per-request setupRequest made autocannon rebuild every request
   // (about 11 µs of its CPU each, on the cores the broker shares), which measured the load
   // generator, not the broker. Each code is sent once: autocannon gives connection i exactly the
   // share below (its distributeNums) of an `amount`-bound run.
-  const exchangeTarget = (codes, url = `http://127.0.0.1:${exchanger.port}/auth/access_token`) => {
+  const exchangeTarget = (url, codes) => {
     let connection = 0;
     let from = 0;
     const target = {
@@ -269,26 +294,33 @@ try {
     };
     return target;
   };
-  await run(exchangeTarget(await mintCodes(exchanger.origin, serverApp.key, 1000)));
+  const exchangeUrl = ({ origin }) => `${origin}/auth/access_token`;
+  for (const exchanger of exchangers) await run(exchangeTarget(exchangeUrl(exchanger), await mintCodes(exchanger.origin, serverApp.key, 1000)));
   const exchangeBare = [];
   const exchangeRounds = [];
   const postFloorRounds = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const exchanger = exchangers[round % PROCESSES];
+    const bare = bares[round % PROCESSES];
     const codes = await mintCodes(exchanger.origin, serverApp.key, CODES);
-    exchangeBare.push(await run(bareTarget));
-    exchangeRounds.push(await run(exchangeTarget(codes)));
+    exchangeBare.push(await run(startRequest(bare.port, 'x')));
+    exchangeRounds.push(await run(exchangeTarget(exchangeUrl(exchanger), codes)));
     // The reference: the same requests, bodies and count at a bare fastify POST route.
-    postFloorRounds.push(await run(exchangeTarget(codes, `http://127.0.0.1:${basePort}/exchange`)));
+    postFloorRounds.push(await run(exchangeTarget(`http://127.0.0.1:${bare.port}/exchange`, codes)));
   }
   const postFloorRatio = ratioOf(postFloorRounds, exchangeBare);
   const exchangeRatio = ratioOf(exchangeRounds, exchangeBare);
+  if (process.env.BENCH_DEBUG) {
+    console.error(`starts, per round (process: ratio, bare req/s): ${roundsLog(startRounds, bareRounds)}`);
+    console.error(`exchange, per round (process: ratio, bare req/s): ${roundsLog(exchangeRounds, exchangeBare)}`);
+  }
   // The flood's reference: the bare rounds before it (section 1) and after it (section 3). The flood
   // alone lasts a minute and the sections around it several; on a shared machine whose speed drifts
   // meanwhile, rounds on one side only would tilt its ratio (they alternate for the other targets).
   const floodRatio = floodRate / rate([...bareRounds, ...exchangeBare]);
   const exchangeOk = exchangeRounds.reduce((total, r) => total + r['2xx'], 0);
   const exchangeSent = exchangeRounds.reduce((total, r) => total + r.requests.sent, 0);
-  exchanger.child.kill('SIGTERM');
+  for (const exchanger of exchangers) exchanger.child.kill('SIGTERM');
 
   // ---------------------------------------------------------------------------------------------
   const signInsOk = settled.every(([, result]) => result?.status === 'success' && typeof result.data?.access_token === 'string');
@@ -299,7 +331,7 @@ try {
   };
   const mark = (ok) => (ok ? 'ok ' : 'MISSED');
   console.log(`oauthd-cli serve (the config init --yes writes) against a bare fastify redirect route, ${CONNECTIONS} connections, same run`);
-  console.log(`bare fastify redirect        ${Math.round(rate(bareRounds))} req/s (${ROUNDS} rounds of ${DURATION} s; its Location as long as the broker's: ${locationLength} characters)`);
+  console.log(`bare fastify redirect        ${Math.round(rate(bareRounds))} req/s (${ROUNDS} rounds of ${DURATION} s, ${PROCESSES} processes a side; its Location as long as the broker's: ${locationLength} characters)`);
   console.log(`${mark(targets.start)} GET /auth/:provider       ${Math.round(rate(startRounds))} req/s   ratio ${showRatio(startRatio)}   target ≥ 0.60×; failures ${startFailures}`);
   console.log(
     `${mark(targets.flood)} flood of unfinished starts ${floodSent} starts in ${floodSeconds.toFixed(0)} s, ${Math.round(floodRate)} req/s   ratio ${floodRatio.toFixed(3)}× the bare rounds before and after it   ` +
