@@ -33,7 +33,7 @@
  */
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 import type { Delivery } from './flows.js';
-import type { Base64Url } from '../util/form-encoding.js';
+import { isBase64Url, type Base64Url } from '../util/form-encoding.js';
 
 const VERSION = 3;
 const EPOCH_MS = 3600_000;
@@ -158,7 +158,7 @@ export class FlowSealer {
 
   /** The flow a state carries, if this broker (or one sharing its secret) sealed it and it has not expired at `now`. */
   open(state: string, now: number): OpenedState {
-    if (!/^[A-Za-z0-9_-]+$/.test(state) || state.length < TAG_CHARS + 40) return { ok: false, reason: 'malformed' };
+    if (!isBase64Url(state) || state.length < TAG_CHARS + 40) return { ok: false, reason: 'malformed' };
     const tag = state.slice(-TAG_CHARS);
     const body = Buffer.from(state.slice(0, -TAG_CHARS), 'base64url');
     if (body.length < HEADER_BYTES + 2 || body[0] !== VERSION) return { ok: false, reason: 'malformed' };

@@ -27,10 +27,13 @@ export function formEncode(value: string): string {
  */
 export type Base64Url = string & { readonly base64url: unique symbol };
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Whether `value` is of the base64url alphabet only (the empty string is). */
+export function isBase64Url(value: string): value is Base64Url {
+  return /^[A-Za-z0-9_-]*$/.test(value);
+}
 
 /** `value` as Base64Url, after checking its alphabet: for values that do not come from an encoder. */
 export function base64Url(value: string): Base64Url {
-  if (!BASE64URL.test(value)) throw new TypeError(`not base64url: ${JSON.stringify(value.slice(0, 40))}`);
-  return value as Base64Url;
+  if (!isBase64Url(value)) throw new TypeError(`not base64url: ${JSON.stringify(value.slice(0, 40))}`);
+  return value;
 }

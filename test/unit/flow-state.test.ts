@@ -82,6 +82,8 @@ describe('FlowSealer', () => {
     expect(new FlowSealer(randomBytes(32), LIFETIME).open(state, NOW)).toEqual({ ok: false, reason: 'forged' });
     expect(sealer.open('x', NOW)).toEqual({ ok: false, reason: 'malformed' });
     expect(sealer.open('not base64url!', NOW)).toEqual({ ok: false, reason: 'malformed' });
+    // Long enough to pass the length check: the alphabet alone refuses it (a state with `+` or `/` in it is not ours).
+    expect(sealer.open(`${state.slice(0, 40)}+/${state.slice(42)}`, NOW)).toEqual({ ok: false, reason: 'malformed' });
     expect(sealer.open('', NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
