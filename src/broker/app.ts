@@ -90,16 +90,14 @@ class RequestLog {
 
   answered(request: FastifyRequest, reply: FastifyReply): void {
     const provider = (request.params as { provider?: unknown } | undefined)?.provider;
+    // Undefined when the route has no step: pino leaves an undefined field out of the line.
     const step = request.routeConfig?.step?.replace('{provider}', typeof provider === 'string' ? provider : '?');
-    const line = {
-      method: request.method,
-      path: pathOf(request.originalUrl),
-      status: reply.statusCode,
-      // A request fastify refused before routing (frameworkErrors) ran no onRequest hook.
-      ms: request.receivedAt > 0 ? Math.round(performance.now() - request.receivedAt) : 0,
-      ...(step ? { step } : {}),
-    };
-    if (this.budget.admit(line)) this.logger.info(line, 'request');
+    const line = { method: request.method, path: pathOf(request.originalUrl), status: reply.statusCode, step };
+    // In a flood most requests are only counted: the time is read for those that get their line.
+    if (!this.budget.admit(line)) return;
+    // A request fastify refused before routing (frameworkErrors) ran no onRequest hook.
+    const ms = request.receivedAt > 0 ? Math.round(performance.now() - request.receivedAt) : 0;
+    this.logger.info({ ...line, ms }, 'request');
   }
 
   /** A bug (a 500): always its own line, with the error, never counted into a summary. */

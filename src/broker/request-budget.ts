@@ -37,7 +37,9 @@ export class RequestBudget {
       this.printed += 1;
       return true;
     }
-    const key = `${line.method} ${line.path} ${line.status} ${line.step ?? ''}`;
+    // Joined, not a template literal: V8 makes a template of five parts a rope, which the Map must
+    // flatten to hash, on every request a flood sends.
+    const key = [line.method, line.path, line.status, line.step ?? ''].join(' ');
     const entry = this.held.get(key);
     if (entry) entry.count += 1;
     else this.held.set(key, { ...line, count: 1 });
