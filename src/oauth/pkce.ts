@@ -4,12 +4,13 @@
  */
 import { hash } from 'node:crypto';
 import { randomToken } from '../util/random.js';
+import type { Base64Url } from '../util/form-encoding.js';
 
 export interface Pkce {
   /** code_verifier: 43–128 characters of [A-Z a-z 0-9 - . _ ~] (§4.1). */
   verifier: string;
-  /** code_challenge = BASE64URL(SHA256(ASCII(code_verifier))) (§4.2). */
-  challenge: string;
+  /** code_challenge = BASE64URL(SHA256(ASCII(code_verifier))) (§4.2): goes into the query as it is. */
+  challenge: Base64Url;
   method: 'S256';
 }
 
@@ -23,10 +24,10 @@ export function pkceFor(verifier: string): Pkce {
   return { verifier, challenge: s256(verifier), method: 'S256' };
 }
 
-export function s256(verifier: string): string {
+export function s256(verifier: string): Base64Url {
   // crypto.hash: one call, no Hash object (5× cheaper on the broker's hottest path).
   // The verifier's alphabet is ASCII (§4.1), so its UTF-8 bytes are its ASCII bytes.
-  return hash('sha256', verifier, 'base64url');
+  return hash('sha256', verifier, 'base64url') as Base64Url;
 }
 
 /** §4.1: the verifier's length and alphabet. */

@@ -23,7 +23,8 @@ export function formEncode(value: string): string {
 /**
  * A string of the base64url alphabet (RFC 4648 §5): ALPHA, DIGIT, `-` and `_`, which the form
  * serializer leaves as they are, so it goes into a query unencoded. The type says where the value
- * comes from: an encoder's output (the sealed state, the nonce), or `base64Url()`'s check.
+ * comes from: an encoder's output (the sealed state, the nonce, the PKCE challenge), or
+ * `base64Url()`'s check.
  */
 export type Base64Url = string & { readonly base64url: unique symbol };
 
